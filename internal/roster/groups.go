@@ -1,0 +1,270 @@
+package roster
+
+import (
+	"context"
+	"strings"
+)
+
+// GroupInput creates or changes a group. For PATCH, unset fields stay;
+// ParentID set to null makes the group a level-1 (billing) group.
+type GroupInput struct {
+	Name     Opt[string] `json:"name"`
+	ParentID Opt[int64]  `json:"parent_id"`
+}
+
+// ListGroups returns the whole tree of the actor's tenant, ordered by level
+// and name. Trees are small (thousands), so callers get them whole.
+func (s *Service) ListGroups(ctx context.Context, a *Actor) ([]Group, error) {
+	if err := a.require(PermUsersView, PermGroupsManage, PermTeamView); err != nil {
+		return nil, err
+	}
+	return s.store.Read().ListGroups(ctx, a.TenantID)
+}
+
+// Group returns one group of the actor's tenant.
+func (s *Service) Group(ctx context.Context, a *Actor, id int64) (*Group, error) {
+	if err := a.require(PermUsersView, PermGroupsManage, PermTeamView); err != nil {
+		return nil, err
+	}
+	return s.store.Read().Group(ctx, a.TenantID, id)
+}
+
+// CreateGroup adds a group under in.ParentID (or at level 1), refusing to go
+// beyond the tenant's group depth.
+func (s *Service) CreateGroup(ctx context.Context, a *Actor, in GroupInput) (*Group, error) {
+	if err := a.requireWrite(PermGroupsManage); err != nil {
+		return nil, err
+	}
+	var g *Group
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		t, err := tx.TenantByID(ctx, a.TenantID)
+		if err != nil {
+			return err
+		}
+		tree, err := loadTree(ctx, tx, a.TenantID)
+		if err != nil {
+			return err
+		}
+		now := s.Now()
+		g = &Group{TenantID: a.TenantID, Level: 1, CreatedAt: now, UpdatedAt: now}
+		var v Validation
+		name := strings.TrimSpace(in.Name.V)
+		checkGroupName(&v, name)
+		g.Name = name
+		if in.ParentID.Set && !in.ParentID.Null {
+			parent, ok := tree.byID[in.ParentID.V]
+			if !ok {
+				v.Add("parent_id", "no group with id %d", in.ParentID.V)
+			} else {
+				g.ParentID = &parent.ID
+				g.Level = parent.Level + 1
+				if g.Level > t.Settings.GroupDepth {
+					v.Add("parent_id", "groups can be nested %d levels deep; %q is on level %d already", t.Settings.GroupDepth, parent.Name, parent.Level)
+				}
+			}
+		}
+		if v.OK() && tree.siblingNamed(g.ParentID, name, 0) {
+			return conflictField("name", "a group named %q exists already at this place in the tree", name)
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		if err := tx.CreateGroup(ctx, g); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "group.create", "group", g.ID, nil, g)
+	})
+	return g, err
+}
+
+// UpdateGroup renames and/or moves a group. A move under the group itself or
+// one of its descendants, or one that would push any descendant beyond the
+// tenant's depth, is refused.
+func (s *Service) UpdateGroup(ctx context.Context, a *Actor, id int64, in GroupInput) (*Group, error) {
+	if err := a.requireWrite(PermGroupsManage); err != nil {
+		return nil, err
+	}
+	var g *Group
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		t, err := tx.TenantByID(ctx, a.TenantID)
+		if err != nil {
+			return err
+		}
+		tree, err := loadTree(ctx, tx, a.TenantID)
+		if err != nil {
+			return err
+		}
+		cur, ok := tree.byID[id]
+		if !ok {
+			return Errorf(ENotFound, "no group with id %d", id)
+		}
+		before := *cur
+		g = new(Group)
+		*g = *cur
+		var v Validation
+		if in.Name.Set {
+			g.Name = strings.TrimSpace(in.Name.V)
+			checkGroupName(&v, g.Name)
+		}
+		if in.ParentID.Set {
+			if in.ParentID.Null {
+				g.ParentID, g.Level = nil, 1
+			} else if parent, ok := tree.byID[in.ParentID.V]; !ok {
+				v.Add("parent_id", "no group with id %d", in.ParentID.V)
+			} else if parent.ID == id || tree.isDescendant(parent.ID, id) {
+				v.Add("parent_id", "a group cannot be moved under itself or one of its own subgroups")
+			} else {
+				g.ParentID, g.Level = &parent.ID, parent.Level+1
+			}
+			if v.OK() {
+				if deepest := g.Level + tree.height(id) - 1; deepest > t.Settings.GroupDepth {
+					v.Add("parent_id", "the move would put subgroups on level %d; groups can be nested %d levels deep", deepest, t.Settings.GroupDepth)
+				}
+			}
+		}
+		if v.OK() && tree.siblingNamed(g.ParentID, g.Name, id) {
+			return conflictField("name", "a group named %q exists already at this place in the tree", g.Name)
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		g.UpdatedAt = s.Now()
+		if err := tx.UpdateGroup(ctx, g); err != nil {
+			return err
+		}
+		// Levels of the subtree follow the move.
+		if shift := g.Level - before.Level; shift != 0 {
+			for _, d := range tree.descendants(id) {
+				d.Level += shift
+				d.UpdatedAt = g.UpdatedAt
+				if err := tx.UpdateGroup(ctx, d); err != nil {
+					return err
+				}
+			}
+		}
+		return s.audit(ctx, tx, a, "group.update", "group", id, before, g)
+	})
+	return g, err
+}
+
+// DeleteGroup removes an empty group: one with subgroups or users is refused
+// with a message saying what is in it.
+func (s *Service) DeleteGroup(ctx context.Context, a *Actor, id int64) error {
+	if err := a.requireWrite(PermGroupsManage); err != nil {
+		return err
+	}
+	return s.store.InTx(ctx, func(tx Tx) error {
+		g, err := tx.Group(ctx, a.TenantID, id)
+		if err != nil {
+			return err
+		}
+		children, users, err := tx.GroupUsage(ctx, a.TenantID, id)
+		if err != nil {
+			return err
+		}
+		if children > 0 || users > 0 {
+			return Errorf(EConflict, "group %q still has %d subgroup(s) and %d user(s) (home group or group access); move or delete them first", g.Name, children, users)
+		}
+		if err := tx.DeleteGroup(ctx, a.TenantID, id); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "group.delete", "group", id, g, nil)
+	})
+}
+
+func checkGroupName(v *Validation, name string) {
+	switch {
+	case name == "":
+		v.Add("name", "is required")
+	case len(name) > 100:
+		v.Add("name", "must be at most 100 characters")
+	}
+}
+
+// groupTree is a tenant's groups in memory, for the rules that need the
+// whole tree (depth, cycles, subtrees).
+type groupTree struct {
+	byID     map[int64]*Group
+	children map[int64][]*Group
+	roots    []*Group
+}
+
+func loadTree(ctx context.Context, tx Tx, tenantID int64) (*groupTree, error) {
+	groups, err := tx.ListGroups(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	return newTree(groups), nil
+}
+
+func newTree(groups []Group) *groupTree {
+	t := &groupTree{byID: make(map[int64]*Group, len(groups)), children: map[int64][]*Group{}}
+	for i := range groups {
+		g := &groups[i]
+		t.byID[g.ID] = g
+		if g.ParentID == nil {
+			t.roots = append(t.roots, g)
+		} else {
+			t.children[*g.ParentID] = append(t.children[*g.ParentID], g)
+		}
+	}
+	return t
+}
+
+// isDescendant reports whether id lies below ancestor.
+func (t *groupTree) isDescendant(id, ancestor int64) bool {
+	for g := t.byID[id]; g != nil && g.ParentID != nil; g = t.byID[*g.ParentID] {
+		if *g.ParentID == ancestor {
+			return true
+		}
+	}
+	return false
+}
+
+// descendants returns every group below id.
+func (t *groupTree) descendants(id int64) []*Group {
+	var out []*Group
+	stack := []int64{id}
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, c := range t.children[n] {
+			out = append(out, c)
+			stack = append(stack, c.ID)
+		}
+	}
+	return out
+}
+
+// subtree returns id and all its descendants' ids.
+func (t *groupTree) subtree(id int64) []int64 {
+	ids := []int64{id}
+	for _, d := range t.descendants(id) {
+		ids = append(ids, d.ID)
+	}
+	return ids
+}
+
+// height is the number of levels of the subtree rooted at id (1 for a leaf).
+func (t *groupTree) height(id int64) int {
+	h := 1
+	for _, c := range t.children[id] {
+		if ch := 1 + t.height(c.ID); ch > h {
+			h = ch
+		}
+	}
+	return h
+}
+
+func (t *groupTree) siblingNamed(parent *int64, name string, except int64) bool {
+	siblings := t.roots
+	if parent != nil {
+		siblings = t.children[*parent]
+	}
+	for _, g := range siblings {
+		if g.ID != except && strings.EqualFold(g.Name, name) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,177 @@
+package roster
+
+import (
+	"context"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+var roleKeyPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{1,39}$`)
+
+// RoleInput creates or changes a custom role.
+type RoleInput struct {
+	Key         Opt[string]   `json:"key"`
+	Name        Opt[string]   `json:"name"`
+	Description Opt[string]   `json:"description"`
+	Permissions Opt[[]string] `json:"permissions"`
+	Scope       Opt[string]   `json:"scope"`
+}
+
+// ListRoles returns the tenant's roles, built-in first.
+func (s *Service) ListRoles(ctx context.Context, a *Actor) ([]Role, error) {
+	if err := a.require(PermUsersView, PermRolesManage, PermUsersInvite); err != nil {
+		return nil, err
+	}
+	return s.store.Read().ListRoles(ctx, a.TenantID)
+}
+
+// PermissionCatalogue returns the catalogue to any signed-in actor.
+func (s *Service) PermissionCatalogue(_ context.Context, _ *Actor) []Permission {
+	return PermissionCatalogue()
+}
+
+// CreateRole adds a custom role.
+func (s *Service) CreateRole(ctx context.Context, a *Actor, in RoleInput) (*Role, error) {
+	if err := a.requireWrite(PermRolesManage); err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	r := &Role{TenantID: a.TenantID, Scope: ScopeTenant, Permissions: []string{}, CreatedAt: now, UpdatedAt: now}
+	var v Validation
+	r.Key = strings.TrimSpace(in.Key.V)
+	if !roleKeyPattern.MatchString(r.Key) {
+		v.Add("key", "must be 2 to 40 characters of a-z, 0-9 and _, starting with a letter")
+	}
+	applyRoleInput(&v, a, r, in)
+	if !in.Name.Set {
+		v.Add("name", "is required")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		roles, err := tx.ListRoles(ctx, a.TenantID)
+		if err != nil {
+			return err
+		}
+		for _, other := range roles {
+			if other.Key == r.Key {
+				return conflictField("key", "a role with the key %q exists already", r.Key)
+			}
+			if strings.EqualFold(other.Name, r.Name) {
+				return conflictField("name", "a role named %q exists already", r.Name)
+			}
+		}
+		if err := tx.CreateRole(ctx, r); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "role.create", "role", r.ID, nil, r)
+	})
+	return r, err
+}
+
+// UpdateRole changes a custom role. Built-in roles are fixed.
+func (s *Service) UpdateRole(ctx context.Context, a *Actor, id int64, in RoleInput) (*Role, error) {
+	if err := a.requireWrite(PermRolesManage); err != nil {
+		return nil, err
+	}
+	var r *Role
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		cur, err := tx.Role(ctx, a.TenantID, id)
+		if err != nil {
+			return err
+		}
+		if cur.Builtin {
+			return Errorf(EConflict, "the built-in role %q cannot be changed; create a custom role instead", cur.Name)
+		}
+		r = new(Role)
+		*r = *cur
+		r.Permissions = slices.Clone(cur.Permissions)
+		var v Validation
+		if in.Key.Set && in.Key.V != cur.Key {
+			v.Add("key", "cannot be changed")
+		}
+		applyRoleInput(&v, a, r, in)
+		if err := v.Err(); err != nil {
+			return err
+		}
+		roles, err := tx.ListRoles(ctx, a.TenantID)
+		if err != nil {
+			return err
+		}
+		for _, other := range roles {
+			if other.ID != id && strings.EqualFold(other.Name, r.Name) {
+				return conflictField("name", "a role named %q exists already", r.Name)
+			}
+		}
+		r.UpdatedAt = s.Now()
+		if err := tx.UpdateRole(ctx, r); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "role.update", "role", id, cur, r)
+	})
+	return r, err
+}
+
+// DeleteRole removes a custom role nobody holds.
+func (s *Service) DeleteRole(ctx context.Context, a *Actor, id int64) error {
+	if err := a.requireWrite(PermRolesManage); err != nil {
+		return err
+	}
+	return s.store.InTx(ctx, func(tx Tx) error {
+		r, err := tx.Role(ctx, a.TenantID, id)
+		if err != nil {
+			return err
+		}
+		if r.Builtin {
+			return Errorf(EConflict, "the built-in role %q cannot be deleted", r.Name)
+		}
+		n, err := tx.RoleHolders(ctx, a.TenantID, id)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return Errorf(EConflict, "the role %q is held by %d user(s) or API token(s); take it away from them first", r.Name, n)
+		}
+		if err := tx.DeleteRole(ctx, a.TenantID, id); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "role.delete", "role", id, r, nil)
+	})
+}
+
+func applyRoleInput(v *Validation, a *Actor, r *Role, in RoleInput) {
+	if in.Name.Set {
+		r.Name = strings.TrimSpace(in.Name.V)
+		if r.Name == "" || len(r.Name) > 100 {
+			v.Add("name", "must be 1 to 100 characters")
+		}
+	}
+	if in.Description.Set {
+		r.Description = strings.TrimSpace(in.Description.V)
+		if len(r.Description) > 500 {
+			v.Add("description", "must be at most 500 characters")
+		}
+	}
+	if in.Scope.Set {
+		r.Scope = in.Scope.V
+		if !IsScope(r.Scope) {
+			v.Add("scope", "must be one of tenant, groups, self")
+		}
+	}
+	if in.Permissions.Set {
+		perms := []string{}
+		for i, p := range in.Permissions.V {
+			switch {
+			case !IsPermission(p):
+				v.Add("permissions", "item %d: %q is not a permission; see GET /api/v1/permissions", i, p)
+			case !a.Can(p):
+				v.Add("permissions", "item %d: you cannot grant %q, which you do not hold yourself", i, p)
+			case !slices.Contains(perms, p):
+				perms = append(perms, p)
+			}
+		}
+		r.Permissions = perms
+	}
+}

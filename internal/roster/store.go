@@ -1,0 +1,62 @@
+package roster
+
+import "context"
+
+// Store is the persistence the core needs. The SQL implementation lives in
+// internal/store; the core decides what a transaction contains, so a change
+// and its audit event always commit together.
+type Store interface {
+	// InTx runs fn in one write transaction, committed when fn returns nil.
+	InTx(ctx context.Context, fn func(tx Tx) error) error
+	// Read returns the same queries outside a transaction, for reads.
+	Read() Tx
+	Ping(ctx context.Context) error
+}
+
+// Tx holds every query. Lookups by id always include the tenant, so another
+// tenant's ids behave exactly like ids that do not exist (ENotFound).
+type Tx interface {
+	CreateTenant(ctx context.Context, t *Tenant) error
+	TenantByID(ctx context.Context, id int64) (*Tenant, error)
+	TenantBySlug(ctx context.Context, slug string) (*Tenant, error)
+
+	CreateGroup(ctx context.Context, g *Group) error
+	Group(ctx context.Context, tenantID, id int64) (*Group, error)
+	ListGroups(ctx context.Context, tenantID int64) ([]Group, error)
+	UpdateGroup(ctx context.Context, g *Group) error
+	DeleteGroup(ctx context.Context, tenantID, id int64) error
+	GroupUsage(ctx context.Context, tenantID, id int64) (children, users int, err error)
+
+	CreateRole(ctx context.Context, r *Role) error
+	Role(ctx context.Context, tenantID, id int64) (*Role, error)
+	ListRoles(ctx context.Context, tenantID int64) ([]Role, error)
+	UpdateRole(ctx context.Context, r *Role) error
+	DeleteRole(ctx context.Context, tenantID, id int64) error
+	RoleHolders(ctx context.Context, tenantID, roleID int64) (int, error)
+
+	CreateUser(ctx context.Context, u *User) error
+	User(ctx context.Context, tenantID, id int64) (*User, error)
+	UpdateUser(ctx context.Context, u *User) error
+	DeleteUser(ctx context.Context, tenantID, id int64) error
+	ListUsers(ctx context.Context, tenantID int64, f UserFilter) ([]User, int, error)
+	// UserIDByField finds a user holding value in field ("username", "email",
+	// "agent_number"), case-insensitively for text; 0 when none.
+	UserIDByField(ctx context.Context, tenantID int64, field string, value any) (int64, error)
+	UsedAgentNumbers(ctx context.Context, tenantID int64) ([]int64, error)
+	CountUsers(ctx context.Context, tenantID int64) (UserCounts, error)
+
+	CreateToken(ctx context.Context, t *APIToken) error
+	TokenByHash(ctx context.Context, hash []byte) (*APIToken, error)
+
+	AddAudit(ctx context.Context, e *AuditEvent) error
+	ListAudit(ctx context.Context, tenantID int64, f AuditFilter) ([]AuditEvent, int, error)
+}
+
+// UserCounts are the access statistics of a tenant.
+type UserCounts struct {
+	Active  int `json:"active_users"`
+	Invited int `json:"invited_users"`
+	Admin   int `json:"admin_users"`
+	// Standard users are the active users who do not hold Admin.
+	Standard int `json:"standard_users"`
+}

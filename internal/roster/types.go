@@ -1,0 +1,166 @@
+package roster
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Tenant is one customer's organisation; every other row belongs to exactly one.
+type Tenant struct {
+	ID        int64          `json:"id"`
+	Slug      string         `json:"slug"`
+	Name      string         `json:"name"`
+	Settings  TenantSettings `json:"settings"`
+	CreatedAt time.Time      `json:"created_at"`
+}
+
+// TenantSettings are the per-tenant knobs.
+type TenantSettings struct {
+	InvitationExpiryDays int      `json:"invitation_expiry_days"`
+	GroupDepth           int      `json:"group_depth"`
+	MinPasswordLength    int      `json:"min_password_length"`
+	Languages            []string `json:"languages"`
+	BrandingName         string   `json:"branding_name"`
+}
+
+// DefaultTenantSettings are applied to new tenants.
+func DefaultTenantSettings() TenantSettings {
+	return TenantSettings{
+		InvitationExpiryDays: 7,
+		GroupDepth:           3,
+		MinPasswordLength:    10,
+		Languages:            []string{"en", "de"},
+	}
+}
+
+// Group is a node of the tenant's group tree. Level 1 is the billing level.
+type Group struct {
+	ID        int64     `json:"id"`
+	TenantID  int64     `json:"-"`
+	Name      string    `json:"name"`
+	ParentID  *int64    `json:"parent_id"`
+	Level     int       `json:"level"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Role is a named set of permissions with a data scope.
+type Role struct {
+	ID          int64     `json:"id"`
+	TenantID    int64     `json:"-"`
+	Key         string    `json:"key"`
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	Scope       string    `json:"scope"`
+	Permissions []string  `json:"permissions"`
+	Builtin     bool      `json:"builtin"`
+	Hidden      bool      `json:"hidden"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// User statuses.
+const (
+	StatusInvited     = "invited"
+	StatusActive      = "active"
+	StatusDeactivated = "deactivated"
+)
+
+// User is a person with access to the tenant.
+type User struct {
+	ID             int64      `json:"id"`
+	TenantID       int64      `json:"-"`
+	Username       string     `json:"username"`
+	Name           string     `json:"name"`
+	Email          string     `json:"email"`
+	Mobile         string     `json:"mobile"`
+	Language       string     `json:"language"`
+	GroupID        int64      `json:"group_id"`
+	Status         string     `json:"status"`
+	Roles          []string   `json:"roles"`
+	AgentNumber    *int64     `json:"agent_number"`
+	Nicknames      []string   `json:"nicknames"`
+	RingTo         string     `json:"ring_to"`
+	ScoringEnabled bool       `json:"scoring_enabled"`
+	Roaming        bool       `json:"roaming"`
+	GroupAccess    []int64    `json:"group_access"`
+	QueueLoggedOn  bool       `json:"queue_logged_on"`
+	LastLoginAt    *time.Time `json:"last_login_at"`
+	CreatedAt      time.Time  `json:"created_at"`
+	UpdatedAt      time.Time  `json:"updated_at"`
+}
+
+// UserFilter selects, orders and pages a user list. The store turns it into
+// one SQL query for the page and one for the total.
+type UserFilter struct {
+	Statuses []string
+	RoleID   int64   // 0: any role
+	GroupIDs []int64 // home group in this set (a subtree, expanded by the core)
+	Query    string  // substring of name, username, email or mobile
+	Sort     string  // one of UserSortKeys
+	Desc     bool
+	Page     int
+	PerPage  int
+}
+
+// UserSortKeys are the columns a user list may be sorted by.
+var UserSortKeys = []string{"name", "username", "email", "status", "group", "last_login_at", "created_at"}
+
+// PerPageChoices are the page sizes lists accept.
+var PerPageChoices = []int{10, 25, 50, 100}
+
+// Page is one page of a list with the total over all pages.
+type Page[T any] struct {
+	Items   []T `json:"items"`
+	Total   int `json:"total"`
+	Page    int `json:"page"`
+	PerPage int `json:"per_page"`
+}
+
+// APIToken acts for a tenant with one role. Only a hash of the secret is stored.
+type APIToken struct {
+	ID         int64      `json:"id"`
+	TenantID   int64      `json:"-"`
+	Name       string     `json:"name"`
+	RoleID     int64      `json:"role_id"`
+	Hash       []byte     `json:"-"`
+	CreatedAt  time.Time  `json:"created_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+}
+
+// Actor kinds, as recorded in the audit log.
+const (
+	ActorUser   = "user"
+	ActorToken  = "token"
+	ActorSystem = "system"
+)
+
+// AuditEvent is an append-only record of one mutation.
+type AuditEvent struct {
+	ID             int64           `json:"id"`
+	TenantID       int64           `json:"-"`
+	ActorKind      string          `json:"actor_kind"`
+	ActorID        int64           `json:"actor_id"`
+	ActorName      string          `json:"actor_name"`
+	ImpersonatorID *int64          `json:"impersonator_id"`
+	Action         string          `json:"action"`
+	TargetKind     string          `json:"target_kind"`
+	TargetID       int64           `json:"target_id"`
+	Before         json.RawMessage `json:"before"`
+	After          json.RawMessage `json:"after"`
+	IP             string          `json:"ip"`
+	UserAgent      string          `json:"user_agent"`
+	At             time.Time       `json:"at"`
+}
+
+// AuditFilter selects audit events.
+type AuditFilter struct {
+	Actor   string // "user:12", "token:3", "system" or just an id
+	Action  string // exact action, or a prefix ending in "." ("user.")
+	Target  string // "user:12" or "12"
+	From    *time.Time
+	To      *time.Time
+	Page    int
+	PerPage int
+}

@@ -1,0 +1,555 @@
+package roster
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/roster-dev/roster/internal/phone"
+)
+
+// UserInput creates or changes a user. For PATCH, fields that are not Set stay
+// as they are.
+type UserInput struct {
+	Username       Opt[string]   `json:"username"`
+	Name           Opt[string]   `json:"name"`
+	Email          Opt[string]   `json:"email"`
+	Mobile         Opt[string]   `json:"mobile"`
+	Language       Opt[string]   `json:"language"`
+	GroupID        Opt[int64]    `json:"group_id"`
+	Roles          Opt[[]string] `json:"roles"`
+	AgentNumber    Opt[int64]    `json:"agent_number"`
+	Nicknames      Opt[[]string] `json:"nicknames"`
+	RingTo         Opt[string]   `json:"ring_to"`
+	ScoringEnabled Opt[bool]     `json:"scoring_enabled"`
+	Roaming        Opt[bool]     `json:"roaming"`
+	GroupAccess    Opt[[]int64]  `json:"group_access"`
+}
+
+// DefaultRoleKey is given to users created without roles: the read-only
+// "User" role, the least a person with a login can do.
+const DefaultRoleKey = RoleUser
+
+var usernamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$`)
+
+// CreateUser adds an active user without a password (seed 003): the user sets
+// one through a one-time code.
+func (s *Service) CreateUser(ctx context.Context, a *Actor, in UserInput) (*User, error) {
+	if err := a.requireWrite(PermUsersManage); err != nil {
+		return nil, err
+	}
+	var u *User
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		var err error
+		u, err = s.createUserTx(ctx, tx, a, in, StatusActive)
+		return err
+	})
+	return u, err
+}
+
+// createUserTx validates in and inserts the user with its audit event.
+func (s *Service) createUserTx(ctx context.Context, tx Tx, a *Actor, in UserInput, status string) (*User, error) {
+	now := s.Now()
+	u := &User{TenantID: a.TenantID, Status: status, Roles: []string{}, Nicknames: []string{}, GroupAccess: []int64{}, CreatedAt: now, UpdatedAt: now}
+	if !in.Roles.Set || in.Roles.Null {
+		in.Roles = Some([]string{DefaultRoleKey})
+	}
+	if err := s.applyUserInput(ctx, tx, a, u, nil, in, true); err != nil {
+		return nil, err
+	}
+	if err := tx.CreateUser(ctx, u); err != nil {
+		return nil, err
+	}
+	if err := s.audit(ctx, tx, a, "user.create", "user", u.ID, nil, u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// User returns one user of the actor's tenant.
+func (s *Service) User(ctx context.Context, a *Actor, id int64) (*User, error) {
+	if err := a.require(PermUsersView); err != nil {
+		return nil, err
+	}
+	return s.store.Read().User(ctx, a.TenantID, id)
+}
+
+// UpdateUser applies a partial change.
+func (s *Service) UpdateUser(ctx context.Context, a *Actor, id int64, in UserInput) (*User, error) {
+	if err := a.requireWrite(PermUsersManage); err != nil {
+		return nil, err
+	}
+	return s.changeUser(ctx, a, id, "user.update", func(tx Tx, u *User, before *User) error {
+		return s.applyUserInput(ctx, tx, a, u, before, in, false)
+	})
+}
+
+// DeleteUser removes a user's access for good; the audit trail keeps them.
+// A user logged on to a queue cannot be deleted.
+func (s *Service) DeleteUser(ctx context.Context, a *Actor, id int64) error {
+	if err := a.requireWrite(PermUsersManage); err != nil {
+		return err
+	}
+	return s.store.InTx(ctx, func(tx Tx) error {
+		u, err := tx.User(ctx, a.TenantID, id)
+		if err != nil {
+			return err
+		}
+		if u.QueueLoggedOn {
+			return Errorf(EConflict, "%s is logged on to a queue and cannot be deleted; log them off the queue first", u.Username)
+		}
+		if err := s.checkRoleGrant(ctx, tx, a, u.Roles, nil); err != nil {
+			return err
+		}
+		if err := tx.DeleteUser(ctx, a.TenantID, id); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "user.delete", "user", id, u, nil)
+	})
+}
+
+// DeactivateUser stops a user's access; reactivating gives it back.
+func (s *Service) DeactivateUser(ctx context.Context, a *Actor, id int64) (*User, error) {
+	if err := a.requireWrite(PermUsersManage); err != nil {
+		return nil, err
+	}
+	return s.changeUser(ctx, a, id, "user.deactivate", func(tx Tx, u, _ *User) error {
+		if u.Status == StatusDeactivated {
+			return Errorf(EConflict, "%s is deactivated already", u.Username)
+		}
+		if a.Kind == ActorUser && a.ID == u.ID {
+			return Errorf(EConflict, "you cannot deactivate yourself")
+		}
+		u.Status = StatusDeactivated
+		return nil
+	})
+}
+
+// ReactivateUser gives a deactivated user their access back.
+func (s *Service) ReactivateUser(ctx context.Context, a *Actor, id int64) (*User, error) {
+	if err := a.requireWrite(PermUsersManage); err != nil {
+		return nil, err
+	}
+	return s.changeUser(ctx, a, id, "user.reactivate", func(tx Tx, u, _ *User) error {
+		if u.Status != StatusDeactivated {
+			return Errorf(EConflict, "%s is not deactivated", u.Username)
+		}
+		u.Status = StatusActive
+		return nil
+	})
+}
+
+// changeUser loads a user, lets change modify a copy, and stores it with an
+// audit event of action, all in one transaction.
+func (s *Service) changeUser(ctx context.Context, a *Actor, id int64, action string, change func(tx Tx, u, before *User) error) (*User, error) {
+	var u *User
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		before, err := tx.User(ctx, a.TenantID, id)
+		if err != nil {
+			return err
+		}
+		u = cloneUser(before)
+		if err := change(tx, u, before); err != nil {
+			return err
+		}
+		u.UpdatedAt = s.Now()
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, action, "user", id, before, u)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+func cloneUser(u *User) *User {
+	c := *u
+	c.Roles = slices.Clone(u.Roles)
+	c.Nicknames = slices.Clone(u.Nicknames)
+	c.GroupAccess = slices.Clone(u.GroupAccess)
+	return &c
+}
+
+// ListUsers returns one page of the tenant's users with the total.
+func (s *Service) ListUsers(ctx context.Context, a *Actor, q UserQuery) (*Page[User], error) {
+	if err := a.require(PermUsersView); err != nil {
+		return nil, err
+	}
+	f, err := s.userFilter(ctx, a, q)
+	if err != nil {
+		return nil, err
+	}
+	items, total, err := s.store.Read().ListUsers(ctx, a.TenantID, f)
+	if err != nil {
+		return nil, err
+	}
+	return &Page[User]{Items: items, Total: total, Page: f.Page, PerPage: f.PerPage}, nil
+}
+
+// UserQuery is a user list request as front doors receive it (strings).
+type UserQuery struct {
+	Status  string // comma-separated statuses
+	Role    string // role key
+	Group   string // group id: its subtree
+	Q       string
+	Sort    string
+	Order   string
+	Page    string
+	PerPage string
+}
+
+func (s *Service) userFilter(ctx context.Context, a *Actor, q UserQuery) (UserFilter, error) {
+	var v Validation
+	f := UserFilter{Sort: "name"}
+	f.Page, f.PerPage = parsePaging(&v, q.Page, q.PerPage)
+	if q.Status != "" {
+		for _, st := range strings.Split(q.Status, ",") {
+			st = strings.TrimSpace(st)
+			if st != StatusInvited && st != StatusActive && st != StatusDeactivated {
+				v.Add("status", "%q is not a status; use invited, active or deactivated", st)
+				continue
+			}
+			f.Statuses = append(f.Statuses, st)
+		}
+	}
+	if q.Sort != "" {
+		if !slices.Contains(UserSortKeys, q.Sort) {
+			v.Add("sort", "cannot sort by %q; use one of %s", q.Sort, strings.Join(UserSortKeys, ", "))
+		}
+		f.Sort = q.Sort
+	}
+	f.Desc = parseOrder(&v, q.Order)
+	f.Query = strings.TrimSpace(q.Q)
+	if len(f.Query) > 100 {
+		v.Add("q", "must be at most 100 characters")
+	}
+	if q.Role != "" {
+		roles, err := s.store.Read().ListRoles(ctx, a.TenantID)
+		if err != nil {
+			return f, err
+		}
+		for _, r := range roles {
+			if r.Key == q.Role {
+				f.RoleID = r.ID
+			}
+		}
+		if f.RoleID == 0 {
+			v.Add("role", "no role with the key %q", q.Role)
+		}
+	}
+	if q.Group != "" {
+		var gid int64
+		if _, err := fmt.Sscan(q.Group, &gid); err != nil {
+			v.Add("group", "must be a group id")
+		} else {
+			tree, err := loadTree(ctx, s.store.Read(), a.TenantID)
+			if err != nil {
+				return f, err
+			}
+			if _, ok := tree.byID[gid]; !ok {
+				v.Add("group", "no group with id %d", gid)
+			} else {
+				f.GroupIDs = tree.subtree(gid)
+			}
+		}
+	}
+	return f, v.Err()
+}
+
+// parsePaging reads page and per_page with their defaults (1 and 25).
+func parsePaging(v *Validation, page, perPage string) (int, int) {
+	p, pp := 1, 25
+	if page != "" {
+		if _, err := fmt.Sscan(page, &p); err != nil || p < 1 || p > 1_000_000 {
+			v.Add("page", "must be a whole number from 1")
+			p = 1
+		}
+	}
+	if perPage != "" {
+		if _, err := fmt.Sscan(perPage, &pp); err != nil || !slices.Contains(PerPageChoices, pp) {
+			v.Add("per_page", "must be 10, 25, 50 or 100")
+			pp = 25
+		}
+	}
+	return p, pp
+}
+
+func parseOrder(v *Validation, order string) bool {
+	switch order {
+	case "", "asc":
+		return false
+	case "desc":
+		return true
+	}
+	v.Add("order", "must be asc or desc")
+	return false
+}
+
+// UsedAgentNumbers lists the numeric agent ids in use, ascending ("see used IDs").
+func (s *Service) UsedAgentNumbers(ctx context.Context, a *Actor) ([]int64, error) {
+	if err := a.require(PermUsersView, PermUsersManage); err != nil {
+		return nil, err
+	}
+	return s.store.Read().UsedAgentNumbers(ctx, a.TenantID)
+}
+
+// Stats returns the access statistics of the dashboard.
+func (s *Service) Stats(ctx context.Context, a *Actor) (UserCounts, error) {
+	if err := a.require(PermUsersView); err != nil {
+		return UserCounts{}, err
+	}
+	return s.store.Read().CountUsers(ctx, a.TenantID)
+}
+
+// applyUserInput validates in against the tenant's rules and writes it into u.
+// before is nil on create. Every problem is collected, so one answer names
+// every bad field; duplicates are conflicts (409) checked after that.
+func (s *Service) applyUserInput(ctx context.Context, tx Tx, a *Actor, u, before *User, in UserInput, create bool) error {
+	t, err := tx.TenantByID(ctx, a.TenantID)
+	if err != nil {
+		return err
+	}
+	var v Validation
+	if create || in.Username.Set {
+		u.Username = strings.TrimSpace(in.Username.V)
+		switch {
+		case u.Username == "":
+			v.Add("username", "is required")
+		case !usernamePattern.MatchString(u.Username):
+			v.Add("username", "must be 1 to 64 characters of letters, digits and . _ @ + -, starting with a letter or digit")
+		}
+	}
+	if in.Name.Set {
+		u.Name = strings.TrimSpace(in.Name.V)
+		if len(u.Name) > 200 {
+			v.Add("name", "must be at most 200 characters")
+		}
+	}
+	if u.Name == "" {
+		u.Name = u.Username
+	}
+	if in.Email.Set {
+		u.Email = strings.ToLower(strings.TrimSpace(in.Email.V))
+		if u.Email != "" {
+			if addr, err := mail.ParseAddress(u.Email); err != nil || addr.Address != u.Email || len(u.Email) > 254 {
+				v.Add("email", "is not a valid email address")
+			}
+		}
+	}
+	if in.Mobile.Set {
+		u.Mobile = strings.TrimSpace(in.Mobile.V)
+		if u.Mobile != "" {
+			n, err := phone.Normalize(u.Mobile)
+			if err != nil {
+				v.Add("mobile", "%s", err)
+			}
+			u.Mobile = n
+		}
+	}
+	if (create || in.Email.Set || in.Mobile.Set) && u.Email == "" && u.Mobile == "" && !v.has("email") && !v.has("mobile") {
+		v.Add("email", "an email address or a mobile number is required (for invitations and one-time codes)")
+		v.Add("mobile", "an email address or a mobile number is required (for invitations and one-time codes)")
+	}
+	if create || in.Language.Set {
+		u.Language = strings.TrimSpace(in.Language.V)
+		switch {
+		case u.Language == "":
+			v.Add("language", "is required")
+		case !slices.Contains(t.Settings.Languages, u.Language):
+			v.Add("language", "must be one of %s", strings.Join(t.Settings.Languages, ", "))
+		}
+	}
+	if create || in.GroupID.Set {
+		u.GroupID = in.GroupID.V
+		if !in.GroupID.Set || in.GroupID.Null || u.GroupID == 0 {
+			v.Add("group_id", "is required: every user has a home group")
+		} else if _, err := tx.Group(ctx, a.TenantID, u.GroupID); err != nil {
+			if ErrorCode(err) != ENotFound {
+				return err
+			}
+			v.Add("group_id", "no group with id %d", u.GroupID)
+		}
+	}
+	var roleIDs map[string]*Role
+	if in.Roles.Set {
+		roles, err := tx.ListRoles(ctx, a.TenantID)
+		if err != nil {
+			return err
+		}
+		roleIDs = make(map[string]*Role, len(roles))
+		for i := range roles {
+			roleIDs[roles[i].Key] = &roles[i]
+		}
+		u.Roles = []string{}
+		for i, k := range in.Roles.V {
+			if roleIDs[k] == nil {
+				v.Add("roles", "item %d: no role with the key %q", i, k)
+			} else if !slices.Contains(u.Roles, k) {
+				u.Roles = append(u.Roles, k)
+			}
+		}
+		if len(in.Roles.V) == 0 {
+			v.Add("roles", "at least one role is required")
+		}
+		// Stored roles come back in role order; keep the same order here.
+		slices.SortFunc(u.Roles, func(x, y string) int { return int(roleIDs[x].ID - roleIDs[y].ID) })
+	}
+	if in.AgentNumber.Set {
+		if in.AgentNumber.Null {
+			u.AgentNumber = nil
+		} else if in.AgentNumber.V < 1 || in.AgentNumber.V > 999_999_999 {
+			v.Add("agent_number", "must be a whole number from 1 to 999999999")
+		} else {
+			n := in.AgentNumber.V
+			u.AgentNumber = &n
+		}
+	}
+	if in.Nicknames.Set {
+		u.Nicknames = []string{}
+		for i, n := range in.Nicknames.V {
+			n = strings.TrimSpace(n)
+			switch {
+			case n == "" || len(n) > 64:
+				v.Add("nicknames", "item %d: must be 1 to 64 characters", i)
+			case slices.ContainsFunc(u.Nicknames, func(o string) bool { return strings.EqualFold(o, n) }):
+				v.Add("nicknames", "item %d: %q is listed twice", i, n)
+			default:
+				u.Nicknames = append(u.Nicknames, n)
+			}
+		}
+		if len(u.Nicknames) > 20 {
+			v.Add("nicknames", "at most 20 nicknames")
+		}
+	}
+	if in.RingTo.Set {
+		u.RingTo = strings.TrimSpace(in.RingTo.V)
+		if u.RingTo != "" {
+			n, err := phone.Normalize(u.RingTo)
+			if err != nil {
+				v.Add("ring_to", "%s", err)
+			}
+			u.RingTo = n
+		}
+	}
+	if in.ScoringEnabled.Set {
+		u.ScoringEnabled = in.ScoringEnabled.V
+	}
+	if in.Roaming.Set {
+		u.Roaming = in.Roaming.V
+	}
+	if in.GroupAccess.Set {
+		u.GroupAccess = []int64{}
+		for i, gid := range in.GroupAccess.V {
+			if _, err := tx.Group(ctx, a.TenantID, gid); err != nil {
+				if ErrorCode(err) != ENotFound {
+					return err
+				}
+				v.Add("group_access", "item %d: no group with id %d", i, gid)
+			} else if !slices.Contains(u.GroupAccess, gid) {
+				u.GroupAccess = append(u.GroupAccess, gid)
+			}
+		}
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	var oldRoles []string
+	if before != nil {
+		oldRoles = before.Roles
+	}
+	if err := s.checkRoleGrant(ctx, tx, a, u.Roles, oldRoles); err != nil {
+		return err
+	}
+	return checkUserUnique(ctx, tx, u)
+}
+
+// adminPermissions are the rights over other people's access. Granting a role
+// that carries one of them needs that permission oneself; other permissions
+// (insights, inbox, content ...) may be handed out by any user manager, as an
+// environment manager invites operators (seed 002).
+var adminPermissions = []string{PermUsersInvite, PermUsersManage, PermUsersImpersonate, PermRolesManage,
+	PermGroupsManage, PermAuditView, PermEnvironmentManage}
+
+// checkRoleGrant refuses to let an actor hand out, take away, or act on a user
+// with a role that carries administrative permissions the actor does not hold:
+// nobody can raise anyone (themselves included) above their own rights.
+func (s *Service) checkRoleGrant(ctx context.Context, tx Tx, a *Actor, newRoles, oldRoles []string) error {
+	if a.system {
+		return nil
+	}
+	changed := map[string]bool{}
+	for _, k := range newRoles {
+		if !slices.Contains(oldRoles, k) {
+			changed[k] = true
+		}
+	}
+	for _, k := range oldRoles {
+		if !slices.Contains(newRoles, k) {
+			changed[k] = true
+		}
+	}
+	if oldRoles == nil { // delete, or create: every role counts
+		for _, k := range newRoles {
+			changed[k] = true
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	roles, err := tx.ListRoles(ctx, a.TenantID)
+	if err != nil {
+		return err
+	}
+	for _, r := range roles {
+		if !changed[r.Key] {
+			continue
+		}
+		for _, p := range r.Permissions {
+			if slices.Contains(adminPermissions, p) && !a.Can(p) {
+				return Errorf(EForbidden, "the role %q carries the permission %q, which you do not hold", r.Key, p)
+			}
+		}
+	}
+	return nil
+}
+
+// checkUserUnique answers a duplicate username, email or agent number with a
+// conflict naming the field. The schema's unique indexes back this up.
+func checkUserUnique(ctx context.Context, tx Tx, u *User) error {
+	type check struct {
+		field string
+		value any
+		label string
+	}
+	checks := []check{{"username", u.Username, u.Username}}
+	if u.Email != "" {
+		checks = append(checks, check{"email", u.Email, u.Email})
+	}
+	if u.AgentNumber != nil {
+		checks = append(checks, check{"agent_number", *u.AgentNumber, fmt.Sprint(*u.AgentNumber)})
+	}
+	for _, c := range checks {
+		id, err := tx.UserIDByField(ctx, u.TenantID, c.field, c.value)
+		if err != nil {
+			return err
+		}
+		if id != 0 && id != u.ID {
+			return conflictField(c.field, "the %s %s is in use by another user", strings.ReplaceAll(c.field, "_", " "), c.label)
+		}
+	}
+	return nil
+}
+
+func (v *Validation) has(field string) bool {
+	for _, f := range v.fields {
+		if f.Field == field {
+			return true
+		}
+	}
+	return false
+}
