@@ -488,11 +488,13 @@ func TestListUsers(t *testing.T) {
 		}
 		groupName := map[int64]string{f.team.ID: f.team.Name, f.subteam.ID: f.subteam.Name, b.ID: b.Name}
 		keyOf := map[string]func(u *roster.User) []string{
-			"name":       func(u *roster.User) []string { return []string{strings.ToLower(u.Name)} },
-			"username":   func(u *roster.User) []string { return []string{strings.ToLower(u.Username)} },
-			"email":      func(u *roster.User) []string { return []string{u.Email} },
-			"status":     func(u *roster.User) []string { return []string{u.Status, strings.ToLower(u.Name)} },
-			"group":      func(u *roster.User) []string { return []string{strings.ToLower(groupName[u.GroupID]), strings.ToLower(u.Name)} },
+			"name":     func(u *roster.User) []string { return []string{strings.ToLower(u.Name)} },
+			"username": func(u *roster.User) []string { return []string{strings.ToLower(u.Username)} },
+			"email":    func(u *roster.User) []string { return []string{u.Email} },
+			"status":   func(u *roster.User) []string { return []string{u.Status, strings.ToLower(u.Name)} },
+			"group": func(u *roster.User) []string {
+				return []string{strings.ToLower(groupName[u.GroupID]), strings.ToLower(u.Name)}
+			},
 			"created_at": func(u *roster.User) []string { return nil },
 		}
 		expect := func(filter func(*roster.User) bool, sortKey string, desc bool) []int64 {

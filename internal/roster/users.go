@@ -206,7 +206,7 @@ type UserQuery struct {
 func (s *Service) userFilter(ctx context.Context, a *Actor, q UserQuery) (UserFilter, error) {
 	var v Validation
 	f := UserFilter{Sort: "name"}
-	f.Page, f.PerPage = parsePaging(&v, q.Page, q.PerPage)
+	f.Page, f.PerPage = ParsePaging(&v, q.Page, q.PerPage)
 	if q.Status != "" {
 		for _, st := range strings.Split(q.Status, ",") {
 			st = strings.TrimSpace(st)
@@ -261,8 +261,8 @@ func (s *Service) userFilter(ctx context.Context, a *Actor, q UserQuery) (UserFi
 	return f, v.Err()
 }
 
-// parsePaging reads page and per_page with their defaults (1 and 25).
-func parsePaging(v *Validation, page, perPage string) (int, int) {
+// ParsePaging reads page and per_page with their defaults (1 and 25).
+func ParsePaging(v *Validation, page, perPage string) (int, int) {
 	p, pp := 1, 25
 	if page != "" {
 		if _, err := fmt.Sscan(page, &p); err != nil || p < 1 || p > 1_000_000 {

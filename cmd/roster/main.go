@@ -1,0 +1,280 @@
+// Command roster runs the Roster server and its administration commands.
+// main only parses configuration and wires the pieces together.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/roster-dev/roster/internal/api"
+	"github.com/roster-dev/roster/internal/demo"
+	"github.com/roster-dev/roster/internal/roster"
+	"github.com/roster-dev/roster/internal/store"
+)
+
+const usage = `Roster: user and access administration for contact-centre platforms.
+
+Usage:
+  roster serve [--addr HOST:PORT] [--demo]      run the console, API and SCIM
+  roster migrate                                 apply database migrations and exit
+  roster tenant create --slug S --name N         create a tenant
+  roster token create --tenant S --name N --role ROLEKEY
+                                                 create an API token (printed once)
+
+Every command takes --db DSN (env ROSTER_DB; default SQLite in the data folder)
+and --data DIR (env ROSTER_DATA; default ./roster-data). Run a command with -h
+for all its flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "roster:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// Config is every setting, parsed once here and passed down.
+type Config struct {
+	DB        string
+	DataDir   string
+	Addr      string
+	Demo      bool
+	LogLevel  string
+	LogFormat string
+	SMTPURL   string
+	MailFrom  string
+	PublicURL string
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// flags registers the settings every command shares.
+func (c *Config) flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.DB, "db", os.Getenv("ROSTER_DB"), "database: a postgres:// URL, or empty for SQLite in the data folder (env ROSTER_DB)")
+	fs.StringVar(&c.DataDir, "data", envOr("ROSTER_DATA", "roster-data"), "data folder for the SQLite database (env ROSTER_DATA)")
+	fs.StringVar(&c.LogLevel, "log-level", envOr("ROSTER_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env ROSTER_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", envOr("ROSTER_LOG_FORMAT", "text"), "log format: text or json (env ROSTER_LOG_FORMAT)")
+}
+
+func (c *Config) logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.LogFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format must be text or json, not %q", c.LogFormat)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	cmd := args[0]
+	if (cmd == "tenant" || cmd == "token") && len(args) > 1 {
+		cmd += " " + args[1]
+		args = args[1:]
+	}
+	var cfg Config
+	fs := flag.NewFlagSet("roster "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.flags(fs)
+	switch cmd {
+	case "serve":
+		fs.StringVar(&cfg.Addr, "addr", envOr("ROSTER_ADDR", "127.0.0.1:8080"), "address to listen on (env ROSTER_ADDR)")
+		fs.BoolVar(&cfg.Demo, "demo", false, "load the demo tenant \"demo\" (once) and print how to use it")
+		fs.StringVar(&cfg.SMTPURL, "smtp-url", os.Getenv("ROSTER_SMTP_URL"), "smtp://[user:pass@]host:port for outgoing mail (env ROSTER_SMTP_URL)")
+		fs.StringVar(&cfg.MailFrom, "mail-from", envOr("ROSTER_MAIL_FROM", "roster@localhost"), "sender address of emails (env ROSTER_MAIL_FROM)")
+		fs.StringVar(&cfg.PublicURL, "public-url", os.Getenv("ROSTER_PUBLIC_URL"), "base URL of links in emails (env ROSTER_PUBLIC_URL; default http://ADDR)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		return serve(ctx, cfg, stdout, stderr)
+	case "migrate":
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		db, _, err := openDB(ctx, cfg, stderr)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		n, err := db.Migrate(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%d migration(s) applied\n", n)
+		return nil
+	case "tenant create":
+		slug := fs.String("slug", "", "tenant slug: a-z, 0-9 and - (required)")
+		name := fs.String("name", "", "display name (required)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		return withService(ctx, cfg, stderr, func(svc *roster.Service, _ *slog.Logger) error {
+			t, err := svc.CreateTenant(ctx, *slug, *name)
+			if err != nil {
+				return cliError(err)
+			}
+			fmt.Fprintln(stdout, t.ID)
+			return nil
+		})
+	case "token create":
+		tenant := fs.String("tenant", "", "tenant slug (required)")
+		name := fs.String("name", "", "a name for the token (required)")
+		role := fs.String("role", "", "role key the token acts with, e.g. admin or read_only (required)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		return withService(ctx, cfg, stderr, func(svc *roster.Service, _ *slog.Logger) error {
+			t, err := svc.TenantBySlug(ctx, *tenant)
+			if err != nil {
+				return cliError(err)
+			}
+			_, secret, err := svc.CreateToken(ctx, roster.SystemActor(t.ID), *name, *role)
+			if err != nil {
+				return cliError(err)
+			}
+			fmt.Fprintln(stdout, secret)
+			return nil
+		})
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", strings.Join(strings.Fields(cmd), " "))
+}
+
+// cliError spells out field errors one per line.
+func cliError(err error) error {
+	fields := roster.ErrorFields(err)
+	if len(fields) == 0 {
+		return err
+	}
+	var b strings.Builder
+	b.WriteString(roster.ErrorMessage(err))
+	for _, f := range fields {
+		fmt.Fprintf(&b, "\n  --%s: %s", f.Field, f.Message)
+	}
+	return errors.New(b.String())
+}
+
+func openDB(ctx context.Context, cfg Config, stderr io.Writer) (*store.DB, *slog.Logger, error) {
+	log, err := cfg.logger(stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := store.Open(ctx, cfg.DB, cfg.DataDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	return db, log, nil
+}
+
+// withService opens and migrates the database and runs fn with the core.
+func withService(ctx context.Context, cfg Config, stderr io.Writer, fn func(*roster.Service, *slog.Logger) error) error {
+	db, log, err := openDB(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	return fn(roster.NewService(db, roster.Options{Logger: log}), log)
+}
+
+func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
+	return withService(ctx, cfg, stderr, func(svc *roster.Service, log *slog.Logger) error {
+		ln, err := net.Listen("tcp", cfg.Addr)
+		if err != nil {
+			return err
+		}
+		baseURL := "http://" + ln.Addr().String()
+		if cfg.PublicURL == "" {
+			cfg.PublicURL = baseURL
+		}
+
+		metrics := api.NewMetrics()
+		mux := http.NewServeMux()
+		api.New(svc, log).Register(mux)
+		healthz, readyz := api.Health(svc.Ready)
+		mux.HandleFunc("GET /healthz", healthz)
+		mux.HandleFunc("GET /readyz", readyz)
+		mux.Handle("GET /metrics", metrics)
+		srv := &http.Server{
+			Handler:           metrics.Middleware(log, mux),
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       60 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		}
+
+		if cfg.Demo {
+			howto, err := loadDemo(ctx, svc, baseURL)
+			if err != nil {
+				return fmt.Errorf("demo: %w", err)
+			}
+			fmt.Fprint(stdout, howto)
+		}
+		fmt.Fprintf(stdout, "Roster is listening on %s\n", baseURL)
+		log.Info("serving", "addr", ln.Addr().String(), "db", dialectName(cfg))
+
+		errc := make(chan error, 1)
+		go func() { errc <- srv.Serve(ln) }()
+		select {
+		case err := <-errc:
+			return err
+		case <-ctx.Done():
+		}
+		// Ordered shutdown: stop taking requests and finish those in flight,
+		// then the database closes (deferred in withService).
+		log.Info("shutting down")
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(shutdownCtx); err != nil {
+			return fmt.Errorf("shutdown: %w", err)
+		}
+		log.Info("stopped")
+		return nil
+	})
+}
+
+func dialectName(cfg Config) string {
+	if cfg.DB == "" {
+		return "sqlite"
+	}
+	return "postgres"
+}
+
+func loadDemo(ctx context.Context, svc *roster.Service, baseURL string) (string, error) {
+	info, err := demo.Load(ctx, svc)
+	if err != nil {
+		return "", err
+	}
+	return info.HowTo(baseURL), nil
+}
