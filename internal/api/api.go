@@ -51,6 +51,15 @@ func (s *Server) Routes() []string {
 }
 
 func (s *Server) routes() []route {
+	var all []route
+	all = append(all, s.directoryRoutes()...)
+	all = append(all, s.lifecycleRoutes()...)
+	all = append(all, s.agentsRoutes()...)
+	all = append(all, s.contactCentreRoutes()...)
+	return all
+}
+
+func (s *Server) directoryRoutes() []route {
 	return []route{
 		{"GET", "/api/v1/users", s.listUsers},
 		{"POST", "/api/v1/users", s.createUser},

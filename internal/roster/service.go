@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"slices"
 	"time"
 )
 
@@ -145,4 +146,33 @@ func (o *Opt[T]) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	return json.Unmarshal(b, &o.V)
+}
+
+// ActorForUser builds the actor of a signed-in user: the union of the
+// permissions of all their roles. Only active users can act.
+func (s *Service) ActorForUser(ctx context.Context, tenantID, userID int64) (*Actor, error) {
+	r := s.store.Read()
+	u, err := r.User(ctx, tenantID, userID)
+	if ErrorCode(err) == ENotFound {
+		return nil, Errorf(EUnauthorized, "the session is not valid")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if u.Status != StatusActive {
+		return nil, Errorf(EUnauthorized, "the account is %s", u.Status)
+	}
+	roles, err := r.ListRoles(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	a := &Actor{TenantID: tenantID, Kind: ActorUser, ID: u.ID, Name: u.Username, perms: map[string]bool{}}
+	for _, role := range roles {
+		if slices.Contains(u.Roles, role.Key) {
+			for _, p := range role.Permissions {
+				a.perms[p] = true
+			}
+		}
+	}
+	return a, nil
 }

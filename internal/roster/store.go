@@ -15,7 +15,16 @@ type Store interface {
 
 // Tx holds every query. Lookups by id always include the tenant, so another
 // tenant's ids behave exactly like ids that do not exist (ENotFound).
+// Each area of the domain declares its queries in its own interface.
 type Tx interface {
+	directoryTx
+	LifecycleTx
+	AgentsTx
+	ContactCentreTx
+}
+
+// directoryTx: tenants, groups, roles, users, tokens and the audit log.
+type directoryTx interface {
 	CreateTenant(ctx context.Context, t *Tenant) error
 	TenantByID(ctx context.Context, id int64) (*Tenant, error)
 	TenantBySlug(ctx context.Context, slug string) (*Tenant, error)

@@ -1,0 +1,6 @@
+package roster
+
+// ContactCentreTx holds the queries of properties, skills, profiles and
+// coaching plans.
+type ContactCentreTx interface {
+}
