@@ -105,13 +105,6 @@ func (v *Validation) Err() error {
 	return &Error{Code: EInvalid, Message: "the input is not valid", Fields: v.fields}
 }
 
-// invalidField is a shortcut for a single-field validation error.
-func invalidField(field, format string, args ...any) error {
-	var v Validation
-	v.Add(field, format, args...)
-	return v.Err()
-}
-
 // conflictField is a conflict on one field (a duplicate), which front doors
 // render like a field error but with the conflict status.
 func conflictField(field, format string, args ...any) error {

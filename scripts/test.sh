@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: formatting, vet, staticcheck, then every test on
+# SQLite and PostgreSQL. PostgreSQL is required (ROSTER_TEST_POSTGRES, default
+# postgres://postgres@127.0.0.1:5432/test?sslmode=disable); a run that cannot
+# reach it fails instead of skipping it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+go vet ./...
+if command -v staticcheck >/dev/null 2>&1; then
+  staticcheck ./...
+elif [ -x "$(go env GOPATH)/bin/staticcheck" ]; then
+  "$(go env GOPATH)/bin/staticcheck" ./...
+else
+  echo "staticcheck not installed (go install honnef.co/go/tools/cmd/staticcheck@latest); skipping it"
+fi
+go test -count=1 -timeout 30m "$@" ./...
