@@ -28,7 +28,7 @@ type fixture struct {
 	readOnly, teamLeader *roster.Actor
 }
 
-func newFixture(t *testing.T, db *store.DB, slug string) *fixture {
+func newFixture(t testing.TB, db *store.DB, slug string) *fixture {
 	t.Helper()
 	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 	f := &fixture{db: db, clock: &now, ctx: context.Background()}
@@ -51,7 +51,7 @@ func newFixture(t *testing.T, db *store.DB, slug string) *fixture {
 	return f
 }
 
-func (f *fixture) tokenActor(t *testing.T, role string) *roster.Actor {
+func (f *fixture) tokenActor(t testing.TB, role string) *roster.Actor {
 	t.Helper()
 	_, secret, err := f.svc.CreateToken(f.ctx, f.sys, role+" token", role)
 	must(t, err)
@@ -60,7 +60,7 @@ func (f *fixture) tokenActor(t *testing.T, role string) *roster.Actor {
 	return a
 }
 
-func mustGroup(t *testing.T, f *fixture, name string, parent *int64) *roster.Group {
+func mustGroup(t testing.TB, f *fixture, name string, parent *int64) *roster.Group {
 	t.Helper()
 	in := roster.GroupInput{Name: roster.Some(name)}
 	if parent != nil {
@@ -79,7 +79,7 @@ func (f *fixture) admin0() *roster.Actor {
 	return f.sys
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,10 @@ import (
 	"net/mail"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/roster-dev/roster/internal/phone"
 )
@@ -228,6 +231,9 @@ func (s *Service) userFilter(ctx context.Context, a *Actor, q UserQuery) (UserFi
 	if len(f.Query) > 100 {
 		v.Add("q", "must be at most 100 characters")
 	}
+	if strings.ContainsFunc(f.Query, unicode.IsControl) || !utf8.ValidString(f.Query) {
+		v.Add("q", "must be text without control characters")
+	}
 	if q.Role != "" {
 		roles, err := s.store.Read().ListRoles(ctx, a.TenantID)
 		if err != nil {
@@ -243,8 +249,8 @@ func (s *Service) userFilter(ctx context.Context, a *Actor, q UserQuery) (UserFi
 		}
 	}
 	if q.Group != "" {
-		var gid int64
-		if _, err := fmt.Sscan(q.Group, &gid); err != nil {
+		gid, err := strconv.ParseInt(q.Group, 10, 64)
+		if err != nil {
 			v.Add("group", "must be a group id")
 		} else {
 			tree, err := loadTree(ctx, s.store.Read(), a.TenantID)
@@ -265,13 +271,15 @@ func (s *Service) userFilter(ctx context.Context, a *Actor, q UserQuery) (UserFi
 func ParsePaging(v *Validation, page, perPage string) (int, int) {
 	p, pp := 1, 25
 	if page != "" {
-		if _, err := fmt.Sscan(page, &p); err != nil || p < 1 || p > 1_000_000 {
+		n, err := strconv.Atoi(page)
+		if p = n; err != nil || p < 1 || p > 1_000_000 {
 			v.Add("page", "must be a whole number from 1")
 			p = 1
 		}
 	}
 	if perPage != "" {
-		if _, err := fmt.Sscan(perPage, &pp); err != nil || !slices.Contains(PerPageChoices, pp) {
+		n, err := strconv.Atoi(perPage)
+		if pp = n; err != nil || !slices.Contains(PerPageChoices, pp) {
 			v.Add("per_page", "must be 10, 25, 50 or 100")
 			pp = 25
 		}
