@@ -16,6 +16,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/roster-dev/roster/internal/bench"
@@ -44,18 +46,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	reps := fs.Int("reps", 200, "measured requests per scenario")
 	perPage := fs.Int("per-page", 25, "page size (10, 25, 50 or 100)")
 	fresh := fs.Bool("fresh", false, "throw away a dataset of this size and load it again")
+	only := fs.String("only", "", "comma-separated scenario keys to run (default: all)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
 	cfg := bench.Config{Tenants: *tenants, UsersPerTenant: *users}
-	db, err := bench.Open(ctx, *dsn, *dir, cfg, *fresh)
+	logf := func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) }
+	db, err := bench.Open(ctx, *dsn, *dir, cfg, *fresh, logf)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	svc := roster.NewService(db, roster.Options{Logger: logger})
-	logf := func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) }
 
 	ds, err := bench.Load(ctx, svc, db, cfg, logf)
 	if err != nil {
@@ -70,8 +73,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	loadBefore := loadAverage()
 	var results []bench.Result
 	for _, sc := range scenarios {
+		if *only != "" && !slices.Contains(strings.Split(*only, ","), sc.Key) {
+			continue
+		}
 		r, err := bench.Measure(ctx, svc, ds.TenantIDs[0], sc, *reps)
 		if err != nil {
 			return err
@@ -79,8 +86,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		logf("%-20s p95 %s", sc.Key, r.P95.Round(10*time.Microsecond))
 		results = append(results, r)
 	}
-	fmt.Fprintf(stdout, "Database: %s; %d tenants x %d users; %d requests per scenario, %d per page; %d CPUs; %s\n\n",
+	fmt.Fprintf(stdout, "Database: %s; %d tenants x %d users; %d requests per scenario, %d per page; %d CPUs; %s\n",
 		db.Dialect(), cfg.Tenants, cfg.UsersPerTenant, *reps, *perPage, runtime.NumCPU(), runtime.Version())
+	// Other work on the machine shows in the tail of the latencies.
+	fmt.Fprintf(stdout, "Load average (1 min) before and after: %s, %s\n\n", loadBefore, loadAverage())
 	bench.WriteTable(stdout, results)
 	return nil
+}
+
+// loadAverage is the 1-minute load average, or "?" where /proc has none.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "?"
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/roster-dev/roster/internal/api"
+	"github.com/roster-dev/roster/internal/console"
 	"github.com/roster-dev/roster/internal/demo"
 	"github.com/roster-dev/roster/internal/roster"
 	"github.com/roster-dev/roster/internal/store"
@@ -28,7 +29,8 @@ const usage = `Roster: user and access administration for contact-centre platfor
 Usage:
   roster serve [--addr HOST:PORT] [--demo]      run the console, API and SCIM
   roster migrate                                 apply database migrations and exit
-  roster tenant create --slug S --name N         create a tenant
+  roster tenant create --slug S --name N [--admin-email E --admin-name N]
+                                                 create a tenant (and invite its first admin)
   roster token create --tenant S --name N --role ROLEKEY
                                                  create an API token (printed once)
 
@@ -59,6 +61,7 @@ type Config struct {
 	SMTPURL   string
 	MailFrom  string
 	PublicURL string
+	Lifecycle lifecycleConfig // sessions, passwords, SMS, delivery (lifecycle.go)
 }
 
 func envOr(key, def string) string {
@@ -112,6 +115,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.StringVar(&cfg.SMTPURL, "smtp-url", os.Getenv("ROSTER_SMTP_URL"), "smtp://[user:pass@]host:port for outgoing mail (env ROSTER_SMTP_URL)")
 		fs.StringVar(&cfg.MailFrom, "mail-from", envOr("ROSTER_MAIL_FROM", "roster@localhost"), "sender address of emails (env ROSTER_MAIL_FROM)")
 		fs.StringVar(&cfg.PublicURL, "public-url", os.Getenv("ROSTER_PUBLIC_URL"), "base URL of links in emails (env ROSTER_PUBLIC_URL; default http://ADDR)")
+		cfg.lifecycleFlags(fs)
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
@@ -134,7 +138,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "tenant create":
 		slug := fs.String("slug", "", "tenant slug: a-z, 0-9 and - (required)")
 		name := fs.String("name", "", "display name (required)")
+		adminEmail := fs.String("admin-email", "", "invite the first Admin at this address; the invitation URL is printed last")
+		adminName := fs.String("admin-name", "", "the first Admin's display name")
+		cfg.publicURLFlag(fs)
 		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if err := checkAdminFlags(*adminEmail, *adminName); err != nil {
 			return err
 		}
 		return withService(ctx, cfg, stderr, func(svc *roster.Service, _ *slog.Logger) error {
@@ -143,6 +153,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				return cliError(err)
 			}
 			fmt.Fprintln(stdout, t.ID)
+			if *adminEmail != "" {
+				url, err := inviteFirstAdmin(ctx, svc, t, *adminEmail, *adminName)
+				if err != nil {
+					return cliError(err)
+				}
+				fmt.Fprintln(stdout, url)
+			}
 			return nil
 		})
 	case "token create":
@@ -205,7 +222,11 @@ func withService(ctx context.Context, cfg Config, stderr io.Writer, fn func(*ros
 	if _, err := db.Migrate(ctx); err != nil {
 		return err
 	}
-	return fn(roster.NewService(db, roster.Options{Logger: log}), log)
+	lifecycle, err := cfg.lifecycleOptions()
+	if err != nil {
+		return err
+	}
+	return fn(roster.NewService(db, roster.Options{Logger: log, Lifecycle: lifecycle}), log)
 }
 
 func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
@@ -218,10 +239,23 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		if cfg.PublicURL == "" {
 			cfg.PublicURL = baseURL
 		}
+		svc.SetPublicURL(cfg.PublicURL)
+		outbox, err := startOutbox(cfg, svc, log)
+		if err != nil {
+			return err
+		}
+		defer outbox.Stop() // also when serving fails; Stop is idempotent
+		// The decision index follows other processes' changes (every 500 ms)
+		// until the server is done, before the database closes.
+		syncCtx, stopSync := context.WithCancel(context.Background())
+		syncDone := make(chan struct{})
+		go func() { defer close(syncDone); svc.RunAuthzSync(syncCtx) }()
+		defer func() { stopSync(); <-syncDone }()
 
 		metrics := api.NewMetrics()
 		mux := http.NewServeMux()
 		api.New(svc, log).Register(mux)
+		console.New(svc, log, console.Options{PublicURL: cfg.PublicURL}).Register(mux)
 		healthz, readyz := api.Health(svc.Ready)
 		mux.HandleFunc("GET /healthz", healthz)
 		mux.HandleFunc("GET /readyz", readyz)
@@ -259,6 +293,9 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		if err := srv.Shutdown(shutdownCtx); err != nil {
 			return fmt.Errorf("shutdown: %w", err)
 		}
+		// Then the outbox worker: it finishes the message in flight and
+		// hands back the rest, before the database closes.
+		outbox.Stop()
 		log.Info("stopped")
 		return nil
 	})

@@ -1,6 +1,222 @@
 package api
 
-// agentsRoutes: interactions, agent IDs, moves, queue state, decision API.
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/roster-dev/roster/internal/roster"
+)
+
+// agentsRoutes: interactions, agent IDs, moves, queue state, decision API,
+// impersonation ("view as").
 func (s *Server) agentsRoutes() []route {
+	return []route{
+		{"POST", "/api/v1/interactions/batch", s.ingestInteractions},
+		{"GET", "/api/v1/interactions", s.listInteractions},
+		{"GET", "/api/v1/agents", s.listAgents},
+		{"PUT", "/api/v1/users/{id}/agents", s.setUserAgents},
+		{"POST", "/api/v1/users/{id}/move", s.moveUser},
+		{"PUT", "/api/v1/users/{id}/queue", s.setQueue},
+
+		{"POST", "/api/v1/authz/check", s.authzCheck},
+		{"GET", "/api/v1/authz/scope", s.authzScope},
+
+		{"POST", "/api/v1/impersonation", s.startImpersonation},
+		{"GET", "/api/v1/impersonation/current", s.currentImpersonation},
+		{"DELETE", "/api/v1/impersonation/current", s.stopImpersonation},
+	}
+}
+
+// maxIngestBody bounds an ingest batch: MaxIngestRows rows of well over a
+// kilobyte each.
+const maxIngestBody = 16 << 20
+
+// decodeLimit is decode with another body limit.
+func decodeLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return bodyError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return roster.Errorf(roster.EInvalid, "the body must hold exactly one JSON value")
+	}
 	return nil
+}
+
+func (s *Server) ingestInteractions(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	var in struct {
+		// Rows stay raw here: the core reads each on its own, so one bad row
+		// is reported by its index instead of failing the batch.
+		Interactions []json.RawMessage `json:"interactions"`
+	}
+	if err := decodeLimit(w, r, &in, maxIngestBody); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	res, err := s.svc.IngestInteractions(r.Context(), a, in.Interactions)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+func (s *Server) listInteractions(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	q := r.URL.Query()
+	page, err := s.svc.ListInteractions(r.Context(), a, roster.InteractionQuery{
+		AgentID: q.Get("agent_id"), Group: q.Get("group"), From: q.Get("from"), To: q.Get("to"),
+		Order: q.Get("order"), Page: q.Get("page"), PerPage: q.Get("per_page"),
+	})
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+func (s *Server) listAgents(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	q := r.URL.Query()
+	page, err := s.svc.ListAgents(r.Context(), a, roster.AgentQuery{
+		Q: q.Get("q"), Assigned: q.Get("assigned"), Source: q.Get("source"), UserID: q.Get("user_id"),
+		Sort: q.Get("sort"), Order: q.Get("order"), Page: q.Get("page"), PerPage: q.Get("per_page"),
+	})
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+func (s *Server) setUserAgents(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	s.withID("user", w, r, func(id int64) error {
+		var in struct {
+			AgentIDs []roster.AgentRef `json:"agent_ids"` // nil when missing, empty for []
+		}
+		if err := decode(w, r, &in); err != nil {
+			return err
+		}
+		u, err := s.svc.SetUserAgents(r.Context(), a, id, in.AgentIDs)
+		if err == nil {
+			writeJSON(w, http.StatusOK, u)
+		}
+		return err
+	})
+}
+
+func (s *Server) moveUser(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	s.withID("user", w, r, func(id int64) error {
+		var in roster.MoveInput
+		if err := decode(w, r, &in); err != nil {
+			return err
+		}
+		u, err := s.svc.MoveUser(r.Context(), a, id, in)
+		if err == nil {
+			writeJSON(w, http.StatusOK, u)
+		}
+		return err
+	})
+}
+
+func (s *Server) setQueue(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	s.withID("user", w, r, func(id int64) error {
+		var in struct {
+			LoggedOn *bool `json:"logged_on"`
+		}
+		if err := decode(w, r, &in); err != nil {
+			return err
+		}
+		u, err := s.svc.SetQueue(r.Context(), a, id, in.LoggedOn)
+		if err == nil {
+			writeJSON(w, http.StatusOK, u)
+		}
+		return err
+	})
+}
+
+// checkAnswer is the check's response; two fixed bodies avoid encoding.
+var (
+	allowedBody = []byte(`{"allowed":true}` + "\n")
+	deniedBody  = []byte(`{"allowed":false}` + "\n")
+)
+
+func (s *Server) authzCheck(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	var in roster.CheckInput
+	if err := decode(w, r, &in); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	ok, err := s.svc.Check(r.Context(), a, in)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	body := deniedBody
+	if ok {
+		body = allowedBody
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	_, _ = w.Write(body)
+}
+
+func (s *Server) authzScope(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	q := r.URL.Query()
+	var userID int64
+	if v := q.Get("user_id"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id < 1 {
+			s.error(w, r, &roster.Error{Code: roster.EInvalid, Message: "the input is not valid",
+				Fields: []roster.FieldError{{Field: "user_id", Message: "must be a user id"}}})
+			return
+		}
+		userID = id
+	}
+	vis, err := s.svc.Scope(r.Context(), a, userID, q.Get("permission"))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, vis)
+}
+
+func (s *Server) startImpersonation(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	var in struct {
+		UserID int64 `json:"user_id"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	im, secret, err := s.svc.StartImpersonation(r.Context(), a, in.UserID)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, impersonationJSON{Impersonation: im, Token: secret})
+}
+
+// impersonationJSON adds the bearer secret, shown once, to an impersonation.
+type impersonationJSON struct {
+	*roster.Impersonation
+	Token string `json:"token,omitempty"`
+}
+
+func (s *Server) currentImpersonation(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	im, err := s.svc.CurrentImpersonation(r.Context(), a)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, impersonationJSON{Impersonation: im})
+}
+
+func (s *Server) stopImpersonation(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	if err := s.svc.StopImpersonation(r.Context(), a); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }

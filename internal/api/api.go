@@ -93,6 +93,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	for _, rt := range s.routes() {
 		mux.Handle(rt.method+" "+rt.path, s.authenticated(rt.h))
 	}
+	s.registerLifecycle(mux) // public: sign-in and -out, codes, invitation links
 	mux.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openAPIDocument)
@@ -103,17 +104,25 @@ func (s *Server) Register(mux *http.ServeMux) {
 	})
 }
 
-// authenticated resolves the bearer token into an actor.
+// authenticated resolves the bearer token, or the session cookie, into an actor.
 func (s *Server) authenticated(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		auth := r.Header.Get("Authorization")
+		if token := sessionToken(r); auth == "" && token != "" {
+			s.withSession(w, r, token, h) // the console's cookie (lifecycle.go)
+			return
+		}
 		secret, ok := strings.CutPrefix(auth, "Bearer ")
 		if !ok || secret == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="roster"`)
 			s.problem(w, r, http.StatusUnauthorized, "sign in or send an API token as Authorization: Bearer TOKEN", nil)
 			return
 		}
-		a, err := s.svc.AuthenticateToken(r.Context(), strings.TrimSpace(secret))
+		authenticate := s.svc.AuthenticateToken
+		if roster.IsImpersonationSecret(secret) {
+			authenticate = s.svc.AuthenticateImpersonation // "view as" (agents.go)
+		}
+		a, err := authenticate(r.Context(), strings.TrimSpace(secret))
 		if err != nil {
 			if roster.ErrorCode(err) == roster.EUnauthorized {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="roster", error="invalid_token"`)
@@ -148,6 +157,10 @@ func statusOf(code string) int {
 		return http.StatusUnauthorized
 	case roster.EForbidden:
 		return http.StatusForbidden
+	case roster.EGone:
+		return http.StatusGone
+	case roster.ELimited:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }

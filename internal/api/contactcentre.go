@@ -1,6 +1,366 @@
 package api
 
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/roster-dev/roster/internal/roster"
+)
+
 // contactCentreRoutes: properties, skills, profiles, coaching plans, My Team.
 func (s *Server) contactCentreRoutes() []route {
-	return nil
+	return []route{
+		{"GET", "/api/v1/properties", s.listProperties},
+		{"POST", "/api/v1/properties", s.createProperty},
+		{"GET", "/api/v1/properties/{key}", s.getProperty},
+		{"PATCH", "/api/v1/properties/{key}", s.updateProperty},
+		{"DELETE", "/api/v1/properties/{key}", s.deleteProperty},
+		{"GET", "/api/v1/groups/{id}/properties", s.groupProperties},
+		{"PUT", "/api/v1/groups/{id}/properties/{key}", s.setGroupProperty},
+		{"DELETE", "/api/v1/groups/{id}/properties/{key}", s.clearGroupProperty},
+		{"PUT", "/api/v1/users/{id}/properties/{key}", s.setUserProperty},
+		{"DELETE", "/api/v1/users/{id}/properties/{key}", s.clearUserProperty},
+
+		{"GET", "/api/v1/skills", s.listSkills},
+		{"POST", "/api/v1/skills", s.createSkill},
+		{"PATCH", "/api/v1/skills/{id}", s.updateSkill},
+		{"DELETE", "/api/v1/skills/{id}", s.deleteSkill},
+		{"GET", "/api/v1/groups/{id}/profiles", s.groupProfiles},
+		{"POST", "/api/v1/groups/{id}/profiles", s.createGroupProfile},
+		{"POST", "/api/v1/users/{id}/profiles", s.createUserProfile},
+		{"PUT", "/api/v1/users/{id}/group-profiles", s.setUserGroupProfiles},
+		{"GET", "/api/v1/profiles/{id}", s.getProfile},
+		{"PATCH", "/api/v1/profiles/{id}", s.updateProfile},
+		{"DELETE", "/api/v1/profiles/{id}", s.deleteProfile},
+
+		{"GET", "/api/v1/coaching-plans", s.listCoachingPlans},
+		{"POST", "/api/v1/coaching-plans", s.createCoachingPlan},
+		{"GET", "/api/v1/coaching-plans/{id}", s.getCoachingPlan},
+		{"PATCH", "/api/v1/coaching-plans/{id}", s.updateCoachingPlan},
+		{"POST", "/api/v1/coaching-plans/{id}/notes", s.addCoachingNote},
+		{"GET", "/api/v1/my-team", s.myTeam},
+	}
+}
+
+// writeWholeList renders a whole (unpaged) list in the list shape.
+func writeWholeList[T any](w http.ResponseWriter, items []T) {
+	writeJSON(w, http.StatusOK, roster.Page[T]{Items: items, Total: len(items), Page: 1, PerPage: len(items)})
+}
+
+// reply renders v with status, or the error.
+func (s *Server) reply(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, status, v)
+}
+
+func (s *Server) listProperties(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	props, err := s.svc.ListProperties(r.Context(), a)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeWholeList(w, props)
+}
+
+func (s *Server) createProperty(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	var in roster.PropertyInput
+	if err := decode(w, r, &in); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	p, err := s.svc.CreateProperty(r.Context(), a, in)
+	s.reply(w, r, http.StatusCreated, p, err)
+}
+
+func (s *Server) getProperty(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	p, err := s.svc.Property(r.Context(), a, r.PathValue("key"))
+	s.reply(w, r, http.StatusOK, p, err)
+}
+
+func (s *Server) updateProperty(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	var in roster.PropertyInput
+	if err := decode(w, r, &in); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	p, err := s.svc.UpdateProperty(r.Context(), a, r.PathValue("key"), in)
+	s.reply(w, r, http.StatusOK, p, err)
+}
+
+func (s *Server) deleteProperty(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	if err := s.svc.DeleteProperty(r.Context(), a, r.PathValue("key")); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// valueBody is the body of PUT .../properties/{key}.
+type valueBody struct {
+	Value json.RawMessage `json:"value"`
+}
+
+func (s *Server) groupProperties(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	s.withID("group", w, r, func(id int64) error {
+		g, err := s.svc.GroupProperties(r.Context(), a, id)
+		if err == nil {
+			writeJSON(w, http.StatusOK, g)
+		}
+		return err
+	})
+}
+
+func (s *Server) setGroupProperty(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	s.withID("group", w, r, func(id int64) error {
+		var in valueBody
+		if err := decode(w, r, &in); err != nil {
+			return err
+		}
+		g, err := s.svc.SetGroupProperty(r.Context(), a, id, r.PathValue("key"), in.Value)
+		if err == nil {
+			writeJSON(w, http.StatusOK, g)
+		}
+		return err
+	})
+}
+
+func (s *Server) clearGroupProperty(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	s.withID("group", w, r, func(id int64) error {
+		g, err := s.svc.ClearGroupProperty(r.Context(), a, id, r.PathValue("key"))
+		if err == nil {
+			writeJSON(w, http.StatusOK, g)
+		}
+		return err
+	})
+}
+
+func (s *Server) setUserProperty(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	s.withID("user", w, r, func(id int64) error {
+		var in valueBody
+		if err := decode(w, r, &in); err != nil {
+			return err
+		}
+		u, err := s.svc.SetUserProperty(r.Context(), a, id, r.PathValue("key"), in.Value)
+		if err == nil {
+			writeJSON(w, http.StatusOK, u)
+		}
+		return err
+	})
+}
+
+func (s *Server) clearUserProperty(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	s.withID("user", w, r, func(id int64) error {
+		u, err := s.svc.ClearUserProperty(r.Context(), a, id, r.PathValue("key"))
+		if err == nil {
+			writeJSON(w, http.StatusOK, u)
+		}
+		return err
+	})
+}
+
+func (s *Server) listSkills(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	skills, err := s.svc.ListSkills(r.Context(), a)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeWholeList(w, skills)
+}
+
+func (s *Server) createSkill(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	var in roster.SkillInput
+	if err := decode(w, r, &in); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	sk, err := s.svc.CreateSkill(r.Context(), a, in)
+	s.reply(w, r, http.StatusCreated, sk, err)
+}
+
+func (s *Server) updateSkill(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	s.withID("skill", w, r, func(id int64) error {
+		var in roster.SkillInput
+		if err := decode(w, r, &in); err != nil {
+			return err
+		}
+		sk, err := s.svc.UpdateSkill(r.Context(), a, id, in)
+		if err == nil {
+			writeJSON(w, http.StatusOK, sk)
+		}
+		return err
+	})
+}
+
+func (s *Server) deleteSkill(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	s.withID("skill", w, r, func(id int64) error {
+		err := s.svc.DeleteSkill(r.Context(), a, id)
+		if err == nil {
+			w.WriteHeader(http.StatusNoContent)
+		}
+		return err
+	})
+}
+
+func (s *Server) groupProfiles(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	s.withID("group", w, r, func(id int64) error {
+		ps, err := s.svc.GroupProfiles(r.Context(), a, id)
+		if err == nil {
+			writeWholeList(w, ps)
+		}
+		return err
+	})
+}
+
+func (s *Server) createGroupProfile(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	s.withID("group", w, r, func(id int64) error {
+		var in roster.ProfileInput
+		if err := decode(w, r, &in); err != nil {
+			return err
+		}
+		p, err := s.svc.CreateGroupProfile(r.Context(), a, id, in)
+		if err == nil {
+			writeJSON(w, http.StatusCreated, p)
+		}
+		return err
+	})
+}
+
+func (s *Server) createUserProfile(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	s.withID("user", w, r, func(id int64) error {
+		var in roster.ProfileInput
+		if err := decode(w, r, &in); err != nil {
+			return err
+		}
+		p, err := s.svc.CreateUserProfile(r.Context(), a, id, in)
+		if err == nil {
+			writeJSON(w, http.StatusCreated, p)
+		}
+		return err
+	})
+}
+
+func (s *Server) setUserGroupProfiles(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	s.withID("user", w, r, func(id int64) error {
+		var in struct {
+			Enabled *[]int64 `json:"enabled"`
+		}
+		if err := decode(w, r, &in); err != nil {
+			return err
+		}
+		if in.Enabled == nil {
+			var v roster.Validation
+			v.Add("enabled", "is required: the ids of the group profiles to switch on ([] switches all off)")
+			return v.Err()
+		}
+		u, err := s.svc.SetUserGroupProfiles(r.Context(), a, id, *in.Enabled)
+		if err == nil {
+			writeJSON(w, http.StatusOK, u)
+		}
+		return err
+	})
+}
+
+func (s *Server) getProfile(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	s.withID("profile", w, r, func(id int64) error {
+		p, err := s.svc.Profile(r.Context(), a, id)
+		if err == nil {
+			writeJSON(w, http.StatusOK, p)
+		}
+		return err
+	})
+}
+
+func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	s.withID("profile", w, r, func(id int64) error {
+		var in roster.ProfileInput
+		if err := decode(w, r, &in); err != nil {
+			return err
+		}
+		p, err := s.svc.UpdateProfile(r.Context(), a, id, in)
+		if err == nil {
+			writeJSON(w, http.StatusOK, p)
+		}
+		return err
+	})
+}
+
+func (s *Server) deleteProfile(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	s.withID("profile", w, r, func(id int64) error {
+		err := s.svc.DeleteProfile(r.Context(), a, id)
+		if err == nil {
+			w.WriteHeader(http.StatusNoContent)
+		}
+		return err
+	})
+}
+
+func (s *Server) listCoachingPlans(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	q := r.URL.Query()
+	page, err := s.svc.ListCoachingPlans(r.Context(), a, roster.CoachingPlanQuery{
+		AgentUserID: q.Get("agent_user_id"), Status: q.Get("status"), Sort: q.Get("sort"), Order: q.Get("order"),
+		Page: q.Get("page"), PerPage: q.Get("per_page"),
+	})
+	s.reply(w, r, http.StatusOK, page, err)
+}
+
+func (s *Server) createCoachingPlan(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	var in roster.CoachingPlanInput
+	if err := decode(w, r, &in); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	p, err := s.svc.CreateCoachingPlan(r.Context(), a, in)
+	s.reply(w, r, http.StatusCreated, p, err)
+}
+
+func (s *Server) getCoachingPlan(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	s.withID("coaching plan", w, r, func(id int64) error {
+		p, err := s.svc.CoachingPlan(r.Context(), a, id)
+		if err == nil {
+			writeJSON(w, http.StatusOK, p)
+		}
+		return err
+	})
+}
+
+func (s *Server) updateCoachingPlan(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	s.withID("coaching plan", w, r, func(id int64) error {
+		var in roster.CoachingPlanInput
+		if err := decode(w, r, &in); err != nil {
+			return err
+		}
+		p, err := s.svc.UpdateCoachingPlan(r.Context(), a, id, in)
+		if err == nil {
+			writeJSON(w, http.StatusOK, p)
+		}
+		return err
+	})
+}
+
+// noteBody is the body of POST /coaching-plans/{id}/notes.
+type noteBody struct {
+	Text string `json:"text"`
+}
+
+func (s *Server) addCoachingNote(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	s.withID("coaching plan", w, r, func(id int64) error {
+		var in noteBody
+		if err := decode(w, r, &in); err != nil {
+			return err
+		}
+		p, err := s.svc.AddCoachingNote(r.Context(), a, id, in.Text)
+		if err == nil {
+			writeJSON(w, http.StatusCreated, p)
+		}
+		return err
+	})
+}
+
+func (s *Server) myTeam(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	q := r.URL.Query()
+	team, err := s.svc.MyTeam(r.Context(), a, roster.MyTeamQuery{From: q.Get("from"), To: q.Get("to"), Page: q.Get("page"), PerPage: q.Get("per_page")})
+	s.reply(w, r, http.StatusOK, team, err)
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"net/http"
 	"time"
 
@@ -12,6 +13,8 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, a *roster.Act
 	page, err := s.svc.ListUsers(r.Context(), a, roster.UserQuery{
 		Status: q.Get("status"), Role: q.Get("role"), Group: q.Get("group"), Q: q.Get("q"),
 		Sort: q.Get("sort"), Order: q.Get("order"), Page: q.Get("page"), PerPage: q.Get("per_page"),
+		// The flags of seed 004; "scoring" is the console's shorter name.
+		Scoring: cmp.Or(q.Get("scoring_enabled"), q.Get("scoring")), Roaming: q.Get("roaming"),
 	})
 	if err != nil {
 		s.error(w, r, err)

@@ -10,9 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -27,6 +24,7 @@ import (
 type Config struct {
 	Tenants        int // tenants created; the first is the one measured
 	UsersPerTenant int
+	Name           string // names the kept dataset (folder, schema) with the size; "" is "directory"
 }
 
 // DefaultConfig is the size the bar is stated for: 1M users, 200k per tenant.
@@ -42,70 +40,6 @@ type Dataset struct {
 	TenantIDs []int64       // in slug order; TenantIDs[0] is measured
 	LoadTime  time.Duration // how long loading took, when it was loaded
 	Reused    bool          // found complete from an earlier run
-}
-
-// Open opens the database a dataset of cfg lives in, so that runs of the same
-// size share it. A postgres:// dsn gets a schema of its own, named after the
-// size; otherwise SQLite is used in dir (a folder per size). With fresh, an
-// earlier dataset is thrown away first.
-func Open(ctx context.Context, dsn, dir string, cfg Config, fresh bool) (*store.DB, error) {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		dsn, err := ownSchema(ctx, dsn, "roster_bench_directory_"+cfg.String(), fresh)
-		if err != nil {
-			return nil, err
-		}
-		return store.Open(ctx, dsn, "")
-	}
-	if dsn != "" {
-		return nil, fmt.Errorf("bench: --db must be a postgres:// URL, or empty for SQLite (got %q)", dsn)
-	}
-	data := filepath.Join(dir, "directory-"+cfg.String())
-	if fresh {
-		if err := os.RemoveAll(data); err != nil {
-			return nil, err
-		}
-	}
-	return store.Open(ctx, "", data)
-}
-
-// DefaultDir is where SQLite datasets are kept between runs.
-func DefaultDir() string {
-	if d := os.Getenv("ROSTER_BENCH_DIR"); d != "" {
-		return d
-	}
-	if d, err := os.UserCacheDir(); err == nil {
-		return filepath.Join(d, "roster-bench")
-	}
-	return filepath.Join(os.TempDir(), "roster-bench")
-}
-
-// ownSchema creates schema (dropping it first when fresh) and returns dsn
-// with its search_path pointing there; pg_trgm stays in public.
-func ownSchema(ctx context.Context, dsn, schema string, fresh bool) (string, error) {
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		return "", err
-	}
-	defer admin.Close()
-	if fresh {
-		if _, err := admin.ExecContext(ctx, `DROP SCHEMA IF EXISTS `+schema+` CASCADE`); err != nil {
-			return "", fmt.Errorf("drop schema %s: %w", schema, err)
-		}
-	}
-	if _, err := admin.ExecContext(ctx, `CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public`); err != nil {
-		return "", fmt.Errorf("create extension pg_trgm: %w", err)
-	}
-	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA IF NOT EXISTS `+schema); err != nil {
-		return "", fmt.Errorf("create schema %s: %w", schema, err)
-	}
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return "", err
-	}
-	q := u.Query()
-	q.Set("search_path", schema+",public")
-	u.RawQuery = q.Encode()
-	return u.String(), nil
 }
 
 // Load fills db with cfg's dataset, or finds it there from an earlier run.
@@ -423,7 +357,7 @@ const sqliteChunk = 200
 
 func (l *loader) insertSQLite(ctx context.Context, rows []userRow) error {
 	args := make([]any, 0, sqliteChunk*21)
-	roleArgs := make([]any, 0, sqliteChunk*6)
+	roleArgs := make([]any, 0, sqliteChunk*8)
 	for len(rows) > 0 {
 		chunk := rows[:min(sqliteChunk, len(rows))]
 		rows = rows[len(chunk):]
@@ -432,14 +366,14 @@ func (l *loader) insertSQLite(ctx context.Context, rows []userRow) error {
 			args = append(args, u.id, u.tenantID, u.username, u.name, u.email, u.mobile, u.lang, u.groupID, u.groupName, u.status,
 				u.agentNumber, "[]", "", u.scoring, u.roaming, u.queue, u.passwordHash, u.lastLogin, u.created, u.updated, u.search)
 			for _, r := range u.roleIDs {
-				roleArgs = append(roleArgs, u.tenantID, u.id, r)
+				roleArgs = append(roleArgs, u.tenantID, u.id, r, u.status)
 			}
 		}
 		q := `INSERT INTO users (` + userCols + `) VALUES ` + values(len(chunk), 21)
 		if _, err := l.conn.ExecContext(ctx, q, args...); err != nil {
 			return err
 		}
-		q = `INSERT INTO user_roles (tenant_id, user_id, role_id) VALUES ` + values(len(roleArgs)/3, 3)
+		q = `INSERT INTO user_roles (tenant_id, user_id, role_id, status) VALUES ` + values(len(roleArgs)/4, 4)
 		if _, err := l.conn.ExecContext(ctx, q, roleArgs...); err != nil {
 			return err
 		}
@@ -462,7 +396,7 @@ func (l *loader) copyPostgres(ctx context.Context, rows []userRow) error {
 		_, err := pc.CopyFrom(ctx, pgx.Identifier{"users"}, cols, pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
 			u := &rows[i]
 			for _, r := range u.roleIDs {
-				roles = append(roles, []any{u.tenantID, u.id, r})
+				roles = append(roles, []any{u.tenantID, u.id, r, u.status})
 			}
 			return []any{u.id, u.tenantID, u.username, u.name, u.email, u.mobile, u.lang, u.groupID, u.groupName, u.status,
 				u.agentNumber, "[]", "", u.scoring, u.roaming, u.queue, u.passwordHash, u.lastLogin, u.created, u.updated, u.search}, nil
@@ -470,7 +404,7 @@ func (l *loader) copyPostgres(ctx context.Context, rows []userRow) error {
 		if err != nil {
 			return err
 		}
-		_, err = pc.CopyFrom(ctx, pgx.Identifier{"user_roles"}, []string{"tenant_id", "user_id", "role_id"}, pgx.CopyFromRows(roles))
+		_, err = pc.CopyFrom(ctx, pgx.Identifier{"user_roles"}, []string{"tenant_id", "user_id", "role_id", "status"}, pgx.CopyFromRows(roles))
 		return err
 	})
 }
@@ -554,7 +488,9 @@ func (l *loader) finish(ctx context.Context, indexes []index) error {
 		// also sets the visibility map that index-only scans (counts) rely
 		// on, as autovacuum would soon after such a load.
 		steps = []string{`SELECT setval(pg_get_serial_sequence('users', 'id'), (SELECT max(id) FROM users))`,
-			`VACUUM (ANALYZE) tenants, org_groups, roles, users, user_roles`, `RESET maintenance_work_mem`}
+			// Writers fold user_counts now and then; a load ends with a fold.
+			`SELECT user_counts_fold(id) FROM tenants`,
+			`VACUUM (ANALYZE) tenants, org_groups, roles, users, user_roles, user_counts`, `RESET maintenance_work_mem`}
 	}
 	for _, s := range steps {
 		if _, err := l.conn.ExecContext(ctx, s); err != nil {

@@ -23,11 +23,13 @@ type Scenario struct {
 }
 
 // Substring searches: a surname fragment, a shorter one found in many
-// names, and a piece of an email address (first name, dot, surname start).
+// names, a piece of an email address (first name, dot, surname start), and
+// two letters, too short for a trigram index.
 const (
 	surnameFragment = "schm"
 	shortFragment   = "son"
 	emailFragment   = "julia.h"
+	twoFragment     = "ma"
 )
 
 // Scenarios are the pages measured on the dataset's first tenant. Last and
@@ -62,6 +64,11 @@ func Scenarios(ctx context.Context, svc *roster.Service, ds *Dataset, perPage in
 	if err != nil {
 		return nil, err
 	}
+	agents := roster.UserQuery{Role: roster.RoleAgent}
+	_, middleAgents, err := pages(agents)
+	if err != nil {
+		return nil, err
+	}
 	active := roster.UserQuery{Status: roster.StatusActive, Sort: "name"}
 	lastActive, _, err := pages(active)
 	if err != nil {
@@ -73,14 +80,19 @@ func Scenarios(ctx context.Context, svc *roster.Service, ds *Dataset, perPage in
 		{"name_middle", "sort=name, middle page (" + middleAll + ")", roster.UserQuery{Page: middleAll}},
 		{"active_name_first", "status=active, sort=name, first page", active},
 		{"active_name_last", "status=active, sort=name, last page (" + lastActive + ")", withPage(active, lastActive)},
+		{"username", "sort=username", roster.UserQuery{Sort: "username"}},
 		{"email_desc", "sort=email desc", roster.UserQuery{Sort: "email", Order: "desc"}},
 		{"last_login_desc", "sort=last_login_at desc", roster.UserQuery{Sort: "last_login_at", Order: "desc"}},
 		{"group", "sort=group", roster.UserQuery{Sort: "group"}},
-		{"role_agent", "role=agent", roster.UserQuery{Role: roster.RoleAgent}},
+		{"status", "sort=status", roster.UserQuery{Sort: "status"}},
+		{"created_desc", "sort=created_at desc", roster.UserQuery{Sort: "created_at", Order: "desc"}},
+		{"role_agent", "role=agent", agents},
+		{"role_agent_middle", "role=agent, middle page (" + middleAgents + ")", withPage(agents, middleAgents)},
 		{"group_subtree", "group=" + site.Name + " (level 2, subtree)", roster.UserQuery{Group: strconv.FormatInt(site.ID, 10)}},
 		{"q_surname", "q=" + surnameFragment + " (surname fragment)", roster.UserQuery{Q: surnameFragment}},
 		{"q_short", "q=" + shortFragment + " (3 characters)", roster.UserQuery{Q: shortFragment}},
 		{"q_email", "q=" + emailFragment + " (email fragment)", roster.UserQuery{Q: emailFragment}},
+		{"q_two", "q=" + twoFragment + " (2 characters: no trigram)", roster.UserQuery{Q: twoFragment}},
 		{"combined", "status=active, role=team_leader, sort=last_login_at desc", roster.UserQuery{
 			Status: roster.StatusActive, Role: roster.RoleTeamLeader, Sort: "last_login_at", Order: "desc"}},
 	}

@@ -91,6 +91,7 @@ func populate(ctx context.Context, svc *roster.Service, sys *roster.Actor) error
 		}
 		ids[edge[1]] = g.ID
 	}
+	userIDs := map[string]int64{}
 	for i, p := range people {
 		in := roster.UserInput{
 			Username: roster.Some(p.username),
@@ -106,11 +107,18 @@ func populate(ctx context.Context, svc *roster.Service, sys *roster.Actor) error
 		if p.role == roster.RoleTeamLeader || p.role == roster.RoleIdentifiedOnly {
 			in.GroupAccess = roster.Some([]int64{ids[p.group]})
 		}
-		if _, err := svc.CreateUser(ctx, sys, in); err != nil {
+		u, err := createUser(ctx, svc, sys, in) // sign-in users get a password (console.go)
+		if err != nil {
 			return fmt.Errorf("demo user %s: %w", p.username, err)
 		}
+		userIDs[p.username] = u.ID
 	}
-	return nil
+	// Agent IDs in two sources with a month of interactions (agents.go).
+	if err := agents(ctx, svc, sys, ids, userIDs); err != nil {
+		return err
+	}
+	// Properties, skills, profiles and coaching plans (contactcentre.go).
+	return contactCentre(ctx, svc, sys, ids, userIDs)
 }
 
 // HowTo renders the text printed at start.
@@ -121,6 +129,7 @@ func (i *Info) HowTo(baseURL string) string {
 	} else {
 		fmt.Fprintf(&b, "Demo tenant %q is already loaded.\n", Slug)
 	}
+	b.WriteString(signInHowTo(baseURL))
 	fmt.Fprintf(&b, "Admin API token (shown once): %s\n", i.AdminToken)
 	fmt.Fprintf(&b, "Try: curl -H 'Authorization: Bearer %s' %s/api/v1/users\n", i.AdminToken, baseURL)
 	return b.String()

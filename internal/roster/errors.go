@@ -14,6 +14,8 @@ const (
 	EConflict     = "conflict"     // a uniqueness rule or a state forbids it
 	EUnauthorized = "unauthorized" // no valid credentials
 	EForbidden    = "forbidden"    // credentials valid, permission missing
+	EGone         = "gone"         // it existed but is over for good (an expired invitation link)
+	ELimited      = "rate_limited" // too many attempts; try again later
 	EInternal     = "internal"     // a bug or an outage; details are logged, never shown
 )
 

@@ -2,6 +2,7 @@ package roster
 
 import (
 	"context"
+	"slices"
 	"strings"
 )
 
@@ -18,12 +19,24 @@ func (s *Service) ListGroups(ctx context.Context, a *Actor) ([]Group, error) {
 	if err := a.require(PermUsersView, PermGroupsManage, PermTeamView); err != nil {
 		return nil, err
 	}
-	return s.store.Read().ListGroups(ctx, a.TenantID)
+	groups, err := s.store.Read().ListGroups(ctx, a.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	// A scoped actor sees the groups of their scope (scope.go).
+	sf, err := s.scopeOf(ctx, a, PermUsersView, PermGroupsManage, PermTeamView)
+	if err != nil || sf == nil {
+		return groups, err
+	}
+	return slices.DeleteFunc(groups, func(g Group) bool { return !sf.hasGroup(g.ID) }), nil
 }
 
 // Group returns one group of the actor's tenant.
 func (s *Service) Group(ctx context.Context, a *Actor, id int64) (*Group, error) {
 	if err := a.require(PermUsersView, PermGroupsManage, PermTeamView); err != nil {
+		return nil, err
+	}
+	if err := s.groupInScope(ctx, a, id, PermUsersView, PermGroupsManage, PermTeamView); err != nil { // scope.go
 		return nil, err
 	}
 	return s.store.Read().Group(ctx, a.TenantID, id)
@@ -63,6 +76,11 @@ func (s *Service) CreateGroup(ctx context.Context, a *Actor, in GroupInput) (*Gr
 				}
 			}
 		}
+		if v.OK() {
+			if err := s.parentInScope(ctx, a, g.ParentID); err != nil { // scope.go
+				return err
+			}
+		}
 		if v.OK() && tree.siblingNamed(g.ParentID, name, 0) {
 			return conflictField("name", "a group named %q exists already at this place in the tree", name)
 		}
@@ -98,6 +116,9 @@ func (s *Service) UpdateGroup(ctx context.Context, a *Actor, id int64, in GroupI
 		if !ok {
 			return Errorf(ENotFound, "no group with id %d", id)
 		}
+		if err := s.groupInScope(ctx, a, id, PermGroupsManage); err != nil { // scope.go
+			return err
+		}
 		before := *cur
 		g = new(Group)
 		*g = *cur
@@ -120,6 +141,11 @@ func (s *Service) UpdateGroup(ctx context.Context, a *Actor, id int64, in GroupI
 				if deepest := g.Level + tree.height(id) - 1; deepest > t.Settings.GroupDepth {
 					v.Add("parent_id", "the move would put subgroups on level %d; groups can be nested %d levels deep", deepest, t.Settings.GroupDepth)
 				}
+			}
+		}
+		if v.OK() && in.ParentID.Set {
+			if err := s.parentInScope(ctx, a, g.ParentID); err != nil { // scope.go
+				return err
 			}
 		}
 		if v.OK() && tree.siblingNamed(g.ParentID, g.Name, id) {
@@ -156,6 +182,9 @@ func (s *Service) DeleteGroup(ctx context.Context, a *Actor, id int64) error {
 	return s.store.InTx(ctx, func(tx Tx) error {
 		g, err := tx.Group(ctx, a.TenantID, id)
 		if err != nil {
+			return err
+		}
+		if err := s.groupInScope(ctx, a, id, PermGroupsManage); err != nil { // scope.go
 			return err
 		}
 		children, users, err := tx.GroupUsage(ctx, a.TenantID, id)

@@ -24,6 +24,7 @@ const (
 	PermEnvironmentManage  = "environment.manage"
 	PermBotDevelop         = "bot.develop"
 	PermInteractionsIngest = "interactions.ingest"
+	PermAuthzCheck         = "authz.check"
 )
 
 // Permission is one entry of the catalogue.
@@ -54,6 +55,7 @@ var permissionCatalogue = []Permission{
 	{PermEnvironmentManage, "Manage the environment and its users."},
 	{PermBotDevelop, "Develop and configure bots."},
 	{PermInteractionsIngest, "Send interaction metadata to Roster (integrations)."},
+	{PermAuthzCheck, "Ask the decision API what any user may see and do (host platforms)."},
 }
 
 // PermissionCatalogue returns a copy of the catalogue.

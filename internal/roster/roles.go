@@ -50,6 +50,9 @@ func (s *Service) CreateRole(ctx context.Context, a *Actor, in RoleInput) (*Role
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
+	if err := s.checkScopeGrant(ctx, a, r.Scope, PermRolesManage); err != nil { // scope.go
+		return nil, err
+	}
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		roles, err := tx.ListRoles(ctx, a.TenantID)
 		if err != nil {
@@ -96,6 +99,9 @@ func (s *Service) UpdateRole(ctx context.Context, a *Actor, id int64, in RoleInp
 		if err := v.Err(); err != nil {
 			return err
 		}
+		if err := s.checkScopeGrant(ctx, a, r.Scope, PermRolesManage); err != nil { // scope.go
+			return err
+		}
 		roles, err := tx.ListRoles(ctx, a.TenantID)
 		if err != nil {
 			return err
@@ -126,6 +132,9 @@ func (s *Service) DeleteRole(ctx context.Context, a *Actor, id int64) error {
 		}
 		if r.Builtin {
 			return Errorf(EConflict, "the built-in role %q cannot be deleted", r.Name)
+		}
+		if err := s.checkScopeGrant(ctx, a, r.Scope, PermRolesManage); err != nil { // scope.go
+			return err
 		}
 		n, err := tx.RoleHolders(ctx, a.TenantID, id)
 		if err != nil {

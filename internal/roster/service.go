@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
+
+	"github.com/roster-dev/roster/internal/authz"
 )
 
 // Service is the core: every front door (REST, console, SCIM, CLI) calls it,
@@ -14,23 +17,30 @@ type Service struct {
 	store Store
 	now   func() time.Time
 	log   *slog.Logger
+
+	authz  *authz.Index // the decision index (decisions.go)
+	lc     *lifecycle   // invitations, passwords, sessions, codes (lifecycle.go)
+	lcOnce sync.Once
 }
 
 // Options configure a Service.
 type Options struct {
 	Clock  func() time.Time // defaults to time.Now
 	Logger *slog.Logger     // defaults to slog.Default()
+	// Lifecycle configures invitations, passwords, sessions and codes.
+	Lifecycle LifecycleOptions
 }
 
 // NewService returns the core over store.
 func NewService(store Store, opts Options) *Service {
-	s := &Service{store: store, now: opts.Clock, log: opts.Logger}
+	s := &Service{store: store, now: opts.Clock, log: opts.Logger, lc: newLifecycle(opts.Lifecycle)}
 	if s.now == nil {
 		s.now = time.Now
 	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.initAuthz()
 	return s
 }
 
@@ -52,6 +62,7 @@ type Actor struct {
 	UserAgent      string
 	perms          map[string]bool
 	system         bool
+	impersonation  int64 // the view-as this actor is (impersonation.go); 0: none
 }
 
 // SystemActor acts for the platform operator (CLI, demo loader, workers):

@@ -21,6 +21,7 @@ type Tx interface {
 	LifecycleTx
 	AgentsTx
 	ContactCentreTx
+	ConsoleTx
 }
 
 // directoryTx: tenants, groups, roles, users, tokens and the audit log.

@@ -46,6 +46,9 @@ func (s *Service) CreateTenant(ctx context.Context, slug, name string) (*Tenant,
 				return err
 			}
 		}
+		if err := s.seedProperties(ctx, tx, t.ID, t.CreatedAt); err != nil {
+			return err
+		}
 		g := &Group{TenantID: t.ID, Name: name, Level: 1, CreatedAt: t.CreatedAt, UpdatedAt: t.CreatedAt}
 		if err := tx.CreateGroup(ctx, g); err != nil {
 			return err

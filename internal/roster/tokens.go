@@ -31,6 +31,9 @@ func (s *Service) CreateToken(ctx context.Context, a *Actor, name, roleKey strin
 	if err := a.requireWrite(PermRolesManage); err != nil {
 		return nil, "", err
 	}
+	if err := s.requireTenantWide(ctx, a, "an API token (it acts tenant-wide)", PermRolesManage); err != nil { // scope.go
+		return nil, "", err
+	}
 	name = strings.TrimSpace(name)
 	var v Validation
 	if name == "" || len(name) > 100 {
@@ -77,7 +80,14 @@ func (s *Service) AuthenticateToken(ctx context.Context, secret string) (*Actor,
 		return nil, unauthorized
 	}
 	r := s.store.Read()
-	tok, err := r.TokenByHash(ctx, HashSecret(secret))
+	hash := HashSecret(secret)
+	// Tokens seen before come from the decision index's cache, which the
+	// change log keeps fresh (decisions.go).
+	cached, gen, err := s.cachedTokenActor(ctx, hash)
+	if cached != nil || err != nil {
+		return cached, err
+	}
+	tok, err := r.TokenByHash(ctx, hash)
 	if ErrorCode(err) == ENotFound || (err == nil && tok.RevokedAt != nil) {
 		return nil, unauthorized
 	}
@@ -92,6 +102,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, secret string) (*Actor,
 	for _, p := range role.Permissions {
 		a.perms[p] = true
 	}
+	s.cacheToken(hash, tok, role, gen)
 	return a, nil
 }
 
@@ -105,6 +116,10 @@ func (s *Service) ListAudit(ctx context.Context, a *Actor, f AuditFilter) (*Page
 	}
 	if f.PerPage == 0 {
 		f.PerPage = 25
+	}
+	var err error
+	if f.Scope, err = s.scopeOf(ctx, a, PermAuditView); err != nil { // scope.go
+		return nil, err
 	}
 	items, total, err := s.store.Read().ListAudit(ctx, a.TenantID, f)
 	if err != nil {

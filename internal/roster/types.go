@@ -84,20 +84,32 @@ type User struct {
 	ScoringEnabled bool       `json:"scoring_enabled"`
 	Roaming        bool       `json:"roaming"`
 	GroupAccess    []int64    `json:"group_access"`
+	AgentIDs       []int64    `json:"agent_ids"` // agent IDs held (ids of AgentID), ascending
 	QueueLoggedOn  bool       `json:"queue_logged_on"`
 	LastLoginAt    *time.Time `json:"last_login_at"`
 	CreatedAt      time.Time  `json:"created_at"`
 	UpdatedAt      time.Time  `json:"updated_at"`
+	// Properties and Profiles are computed on single-user reads (each
+	// property's effective value and source; the available profiles); list
+	// pages leave them out.
+	Properties map[string]EffectiveValue `json:"properties,omitzero"`
+	Profiles   []UserProfile             `json:"profiles,omitzero"`
+	// Warnings tell whoever changed the user what else the change did (a
+	// move that changed the available profiles); only on that answer.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // UserFilter selects, orders and pages a user list. The store turns it into
 // one SQL query for the page and one for the total.
 type UserFilter struct {
 	Statuses []string
-	RoleID   int64   // 0: any role
-	GroupIDs []int64 // home group in this set (a subtree, expanded by the core)
-	Query    string  // substring of name, username, email or mobile
-	Sort     string  // one of UserSortKeys
+	RoleID   int64        // 0: any role
+	GroupIDs []int64      // home group in this set (a subtree, expanded by the core)
+	Query    string       // substring of name, username, email or mobile
+	Scoring  *bool        // nil: either; else only users whose scoring flag is this
+	Roaming  *bool        // nil: either; else only users whose roaming flag is this
+	Scope    *ScopeFilter // what a scoped actor may see (home group or themself); nil: all
+	Sort     string       // one of UserSortKeys
 	Desc     bool
 	Page     int
 	PerPage  int
@@ -156,9 +168,10 @@ type AuditEvent struct {
 
 // AuditFilter selects audit events.
 type AuditFilter struct {
-	Actor   string // "user:12", "token:3", "system" or just an id
-	Action  string // exact action, or a prefix ending in "." ("user.")
-	Target  string // "user:12" or "12"
+	Actor   string       // "user:12", "token:3", "system" or just an id
+	Action  string       // exact action, or a prefix ending in "." ("user.")
+	Target  string       // "user:12" or "12"
+	Scope   *ScopeFilter // events about users and groups a scoped actor may see; nil: all
 	From    *time.Time
 	To      *time.Time
 	Page    int

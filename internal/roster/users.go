@@ -30,6 +30,9 @@ type UserInput struct {
 	ScoringEnabled Opt[bool]     `json:"scoring_enabled"`
 	Roaming        Opt[bool]     `json:"roaming"`
 	GroupAccess    Opt[[]int64]  `json:"group_access"`
+	// AgentIDs (on create, invite and PATCH; PUT .../agents replaces them):
+	// ids of agent IDs, or "source:external_id" (agents.go).
+	AgentIDs Opt[[]AgentRef] `json:"agent_ids"`
 }
 
 // DefaultRoleKey is given to users created without roles: the read-only
@@ -47,8 +50,10 @@ func (s *Service) CreateUser(ctx context.Context, a *Actor, in UserInput) (*User
 	var u *User
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		var err error
-		u, err = s.createUserTx(ctx, tx, a, in, StatusActive)
-		return err
+		if u, err = s.createUserTx(ctx, tx, a, in, StatusActive); err != nil {
+			return err
+		}
+		return s.fillUserDetails(ctx, tx, u) // properties and profiles (properties.go)
 	})
 	return u, err
 }
@@ -56,7 +61,7 @@ func (s *Service) CreateUser(ctx context.Context, a *Actor, in UserInput) (*User
 // createUserTx validates in and inserts the user with its audit event.
 func (s *Service) createUserTx(ctx context.Context, tx Tx, a *Actor, in UserInput, status string) (*User, error) {
 	now := s.Now()
-	u := &User{TenantID: a.TenantID, Status: status, Roles: []string{}, Nicknames: []string{}, GroupAccess: []int64{}, CreatedAt: now, UpdatedAt: now}
+	u := &User{TenantID: a.TenantID, Status: status, Roles: []string{}, Nicknames: []string{}, GroupAccess: []int64{}, AgentIDs: []int64{}, CreatedAt: now, UpdatedAt: now}
 	if !in.Roles.Set || in.Roles.Null {
 		in.Roles = Some([]string{DefaultRoleKey})
 	}
@@ -65,6 +70,11 @@ func (s *Service) createUserTx(ctx context.Context, tx Tx, a *Actor, in UserInpu
 	}
 	if err := tx.CreateUser(ctx, u); err != nil {
 		return nil, err
+	}
+	if in.AgentIDs.Set && len(in.AgentIDs.V) > 0 { // agents.go
+		if err := s.setAgentIDsTx(ctx, tx, a, u, in.AgentIDs.V); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.audit(ctx, tx, a, "user.create", "user", u.ID, nil, u); err != nil {
 		return nil, err
@@ -77,7 +87,15 @@ func (s *Service) User(ctx context.Context, a *Actor, id int64) (*User, error) {
 	if err := a.require(PermUsersView); err != nil {
 		return nil, err
 	}
-	return s.store.Read().User(ctx, a.TenantID, id)
+	r := s.store.Read()
+	u, err := r.User(ctx, a.TenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.userInScope(ctx, a, u, PermUsersView); err != nil { // scope.go
+		return nil, err
+	}
+	return u, s.fillUserDetails(ctx, r, u) // properties and profiles (properties.go)
 }
 
 // UpdateUser applies a partial change.
@@ -86,7 +104,16 @@ func (s *Service) UpdateUser(ctx context.Context, a *Actor, id int64, in UserInp
 		return nil, err
 	}
 	return s.changeUser(ctx, a, id, "user.update", func(tx Tx, u *User, before *User) error {
-		return s.applyUserInput(ctx, tx, a, u, before, in, false)
+		if err := s.applyUserInput(ctx, tx, a, u, before, in, false); err != nil {
+			return err
+		}
+		if before.QueueLoggedOn && u.GroupID != before.GroupID {
+			return queueConflict(before, "moved") // moves.go
+		}
+		if in.AgentIDs.Set {
+			return s.setAgentIDsTx(ctx, tx, a, u, in.AgentIDs.V) // agents.go
+		}
+		return nil
 	})
 }
 
@@ -101,10 +128,17 @@ func (s *Service) DeleteUser(ctx context.Context, a *Actor, id int64) error {
 		if err != nil {
 			return err
 		}
+		if err := s.userInScope(ctx, a, u); err != nil { // scope.go
+			return err
+		}
 		if u.QueueLoggedOn {
 			return Errorf(EConflict, "%s is logged on to a queue and cannot be deleted; log them off the queue first", u.Username)
 		}
 		if err := s.checkRoleGrant(ctx, tx, a, u.Roles, nil); err != nil {
+			return err
+		}
+		// Sessions, codes and a pending invitation end with the user (lifecycle.go).
+		if err := s.revokeAccessTx(ctx, tx, a, id); err != nil {
 			return err
 		}
 		if err := tx.DeleteUser(ctx, a.TenantID, id); err != nil {
@@ -127,7 +161,8 @@ func (s *Service) DeactivateUser(ctx context.Context, a *Actor, id int64) (*User
 			return Errorf(EConflict, "you cannot deactivate yourself")
 		}
 		u.Status = StatusDeactivated
-		return nil
+		// Every session ends now, not at its next expiry (lifecycle.go).
+		return s.revokeAccessTx(ctx, tx, a, u.ID)
 	})
 }
 
@@ -154,6 +189,9 @@ func (s *Service) changeUser(ctx context.Context, a *Actor, id int64, action str
 		if err != nil {
 			return err
 		}
+		if err := s.userInScope(ctx, a, before); err != nil { // scope.go
+			return err
+		}
 		u = cloneUser(before)
 		if err := change(tx, u, before); err != nil {
 			return err
@@ -162,7 +200,10 @@ func (s *Service) changeUser(ctx context.Context, a *Actor, id int64, action str
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, a, action, "user", id, before, u)
+		if err := s.audit(ctx, tx, a, action, "user", id, before, u); err != nil {
+			return err
+		}
+		return s.fillUserDetails(ctx, tx, u) // properties and profiles (properties.go)
 	})
 	if err != nil {
 		return nil, err
@@ -175,6 +216,7 @@ func cloneUser(u *User) *User {
 	c.Roles = slices.Clone(u.Roles)
 	c.Nicknames = slices.Clone(u.Nicknames)
 	c.GroupAccess = slices.Clone(u.GroupAccess)
+	c.AgentIDs = slices.Clone(u.AgentIDs)
 	return &c
 }
 
@@ -185,6 +227,9 @@ func (s *Service) ListUsers(ctx context.Context, a *Actor, q UserQuery) (*Page[U
 	}
 	f, err := s.userFilter(ctx, a, q)
 	if err != nil {
+		return nil, err
+	}
+	if f.Scope, err = s.scopeOf(ctx, a, PermUsersView); err != nil { // scope.go
 		return nil, err
 	}
 	items, total, err := s.store.Read().ListUsers(ctx, a.TenantID, f)
@@ -204,6 +249,8 @@ type UserQuery struct {
 	Order   string
 	Page    string
 	PerPage string
+	Scoring string // "true" or "false": the scoring-enabled flag
+	Roaming string // "true" or "false": the roaming-agent flag
 }
 
 func (s *Service) userFilter(ctx context.Context, a *Actor, q UserQuery) (UserFilter, error) {
@@ -228,6 +275,8 @@ func (s *Service) userFilter(ctx context.Context, a *Actor, q UserQuery) (UserFi
 	}
 	f.Desc = parseOrder(&v, q.Order)
 	f.Query = strings.TrimSpace(q.Q)
+	f.Scoring = parseFlag(&v, "scoring", q.Scoring)
+	f.Roaming = parseFlag(&v, "roaming", q.Roaming)
 	if len(f.Query) > 100 {
 		v.Add("q", "must be at most 100 characters")
 	}
@@ -287,6 +336,22 @@ func ParsePaging(v *Validation, page, perPage string) (int, int) {
 	return p, pp
 }
 
+// parseFlag reads an optional true/false filter.
+func parseFlag(v *Validation, field, s string) *bool {
+	switch s {
+	case "":
+		return nil
+	case "true":
+		t := true
+		return &t
+	case "false":
+		f := false
+		return &f
+	}
+	v.Add(field, "must be true or false")
+	return nil
+}
+
 func parseOrder(v *Validation, order string) bool {
 	switch order {
 	case "", "asc":
@@ -309,6 +374,9 @@ func (s *Service) UsedAgentNumbers(ctx context.Context, a *Actor) ([]int64, erro
 // Stats returns the access statistics of the dashboard.
 func (s *Service) Stats(ctx context.Context, a *Actor) (UserCounts, error) {
 	if err := a.require(PermUsersView); err != nil {
+		return UserCounts{}, err
+	}
+	if err := s.requireTenantWide(ctx, a, "the access statistics", PermUsersView); err != nil { // scope.go
 		return UserCounts{}, err
 	}
 	return s.store.Read().CountUsers(ctx, a.TenantID)
@@ -473,6 +541,9 @@ func (s *Service) applyUserInput(ctx context.Context, tx Tx, a *Actor, u, before
 	if err := s.checkRoleGrant(ctx, tx, a, u.Roles, oldRoles); err != nil {
 		return err
 	}
+	if err := s.groupsInScope(ctx, a, u, before); err != nil { // scope.go
+		return err
+	}
 	return checkUserUnique(ctx, tx, u)
 }
 
@@ -513,9 +584,17 @@ func (s *Service) checkRoleGrant(ctx context.Context, tx Tx, a *Actor, newRoles,
 	if err != nil {
 		return err
 	}
+	// Nor beyond their own data scope (scope.go).
+	width, err := s.widestScope(ctx, a, PermUsersManage, PermUsersInvite, PermRolesManage)
+	if err != nil {
+		return err
+	}
 	for _, r := range roles {
 		if !changed[r.Key] {
 			continue
+		}
+		if widthRank(r.Scope) > widthRank(width) {
+			return Errorf(EForbidden, "the role %q has the %s scope, which reaches further than your own (%s)", r.Key, r.Scope, scopeLabel(width))
 		}
 		for _, p := range r.Permissions {
 			if slices.Contains(adminPermissions, p) && !a.Can(p) {

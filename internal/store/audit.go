@@ -58,6 +58,10 @@ func (q *queries) ListAudit(ctx context.Context, tenantID int64, f roster.AuditF
 	if f.Target != "" {
 		ref(f.Target, "target_kind", "target_id")
 	}
+	if f.Scope != nil { // a scoped actor: events about users and groups in scope (agents.go)
+		c, a := auditScopeCond(tenantID, f.Scope)
+		where, args = append(where, c), append(args, a...)
+	}
 	if f.Action != "" {
 		if strings.HasSuffix(f.Action, ".") {
 			where = append(where, "action LIKE ?")

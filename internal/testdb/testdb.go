@@ -90,9 +90,12 @@ func NewSchema(t testing.TB) (dsn string, drop func()) {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	schema := "roster_test_" + hex.EncodeToString(b)
-	// The extension lives in public once per database; every schema uses it.
-	if _, err := admin.Exec(`CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public`); err != nil {
-		t.Logf("create extension pg_trgm: %v", err)
+	// The extensions live in public once per database; every schema uses
+	// them. Made here, before parallel migrations would race to make them.
+	for _, ext := range []string{"pg_trgm", "btree_gin"} {
+		if _, err := admin.Exec(`CREATE EXTENSION IF NOT EXISTS ` + ext + ` WITH SCHEMA public`); err != nil {
+			t.Logf("create extension %s: %v", ext, err)
+		}
 	}
 	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
 		admin.Close()

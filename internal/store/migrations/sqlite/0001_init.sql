@@ -72,28 +72,67 @@ CREATE INDEX users_group ON users (tenant_id, group_id, lower(name), id);
 CREATE INDEX users_group_name ON users (tenant_id, lower(group_name), lower(name), id);
 CREATE INDEX users_last_login ON users (tenant_id, last_login_at, id);
 
--- Trigram index over users.search: substring search without scanning.
-CREATE VIRTUAL TABLE users_fts USING fts5 (search, content = 'users', content_rowid = 'id', tokenize = 'trigram');
+-- Trigram index over users.search: substring search without scanning. Its
+-- rowids are tenant_id << 32 + id (ids stay below 2^32), so a tenant's rows
+-- are one rowid range and a search never reads other tenants' matches.
+-- Contentless: the text is in users already.
+CREATE VIRTUAL TABLE users_fts USING fts5 (search, content = '', contentless_delete = 1, tokenize = 'trigram');
 CREATE TRIGGER users_fts_insert AFTER INSERT ON users BEGIN
-    INSERT INTO users_fts (rowid, search) VALUES (new.id, new.search);
+    INSERT INTO users_fts (rowid, search) VALUES ((new.tenant_id << 32) + new.id, new.search);
 END;
 CREATE TRIGGER users_fts_delete AFTER DELETE ON users BEGIN
-    INSERT INTO users_fts (users_fts, rowid, search) VALUES ('delete', old.id, old.search);
+    DELETE FROM users_fts WHERE rowid = (old.tenant_id << 32) + old.id;
 END;
 CREATE TRIGGER users_fts_update AFTER UPDATE OF search ON users BEGIN
-    INSERT INTO users_fts (users_fts, rowid, search) VALUES ('delete', old.id, old.search);
-    INSERT INTO users_fts (rowid, search) VALUES (new.id, new.search);
+    DELETE FROM users_fts WHERE rowid = (old.tenant_id << 32) + old.id;
+    INSERT INTO users_fts (rowid, search) VALUES ((new.tenant_id << 32) + new.id, new.search);
+END;
+
+-- Users per tenant, status and home group, kept by triggers, so that a
+-- list's total under those filters is a sum of a few rows: counting 200k
+-- users costs 10 to 20 ms even in the narrowest index. SQLite has one
+-- writer at a time, so the counters are updated in place.
+CREATE TABLE user_counts (
+    tenant_id  INTEGER NOT NULL,
+    status     TEXT NOT NULL,
+    group_id   INTEGER NOT NULL,
+    n          INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, status, group_id)
+) WITHOUT ROWID;
+CREATE TRIGGER user_counts_insert AFTER INSERT ON users BEGIN
+    INSERT INTO user_counts (tenant_id, status, group_id, n) VALUES (new.tenant_id, new.status, new.group_id, 1)
+    ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER user_counts_delete AFTER DELETE ON users BEGIN
+    UPDATE user_counts SET n = n - 1 WHERE tenant_id = old.tenant_id AND status = old.status AND group_id = old.group_id;
+END;
+CREATE TRIGGER user_counts_update AFTER UPDATE OF status, group_id ON users
+WHEN old.status IS NOT new.status OR old.group_id IS NOT new.group_id BEGIN
+    UPDATE user_counts SET n = n - 1 WHERE tenant_id = old.tenant_id AND status = old.status AND group_id = old.group_id;
+    INSERT INTO user_counts (tenant_id, status, group_id, n) VALUES (new.tenant_id, new.status, new.group_id, 1)
+    ON CONFLICT DO UPDATE SET n = n + 1;
 END;
 
 CREATE TABLE user_roles (
     tenant_id  INTEGER NOT NULL,
     user_id    INTEGER NOT NULL,
     role_id    INTEGER NOT NULL,
+    status     TEXT NOT NULL DEFAULT '', -- the user's status, kept by triggers (below)
     PRIMARY KEY (tenant_id, user_id, role_id),
     FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, id) ON DELETE CASCADE,
     FOREIGN KEY (tenant_id, role_id) REFERENCES roles (tenant_id, id)
 );
-CREATE INDEX user_roles_role ON user_roles (tenant_id, role_id, user_id);
+-- With the status here, a list filtered by role and status is counted (and
+-- started) in this index alone, without visiting each user.
+CREATE INDEX user_roles_role ON user_roles (tenant_id, role_id, status, user_id);
+CREATE TRIGGER user_roles_status_insert AFTER INSERT ON user_roles
+WHEN new.status IS NOT (SELECT status FROM users WHERE tenant_id = new.tenant_id AND id = new.user_id) BEGIN
+    UPDATE user_roles SET status = (SELECT status FROM users WHERE tenant_id = new.tenant_id AND id = new.user_id)
+    WHERE tenant_id = new.tenant_id AND user_id = new.user_id AND role_id = new.role_id;
+END;
+CREATE TRIGGER user_roles_status_update AFTER UPDATE OF status ON users WHEN old.status IS NOT new.status BEGIN
+    UPDATE user_roles SET status = new.status WHERE tenant_id = new.tenant_id AND user_id = new.id;
+END;
 
 CREATE TABLE user_group_access (
     tenant_id  INTEGER NOT NULL,

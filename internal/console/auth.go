@@ -1,0 +1,337 @@
+package console
+
+import (
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/roster-dev/roster/internal/roster"
+)
+
+// sessionInfo is what the console knows of the signed-in session.
+type sessionInfo struct {
+	token string
+	// ViewAs is set while an admin views the product as another user.
+	ViewAs     bool
+	ViewAsName string // who is viewed
+	RealName   string // who is looking
+}
+
+// maxForm bounds a posted form.
+const maxForm = 1 << 20
+
+// newPage resolves the session cookie into an actor and prepares the state
+// every page needs.
+func (s *Server) newPage(w http.ResponseWriter, r *http.Request) (*page, error) {
+	p := &page{}
+	if r.Method == http.MethodGet {
+		if kind, msg := s.takeFlash(w, r); msg != "" {
+			p.Flash = &flashMsg{Kind: kind, Msg: msg}
+		}
+	}
+	if token := cookieValue(r, sessionCookie); token != "" {
+		a, info, err := s.authenticate(w, r, token)
+		switch roster.ErrorCode(err) {
+		case "":
+			p.Actor, p.Session, p.CSRF = a, info, csrfToken(token)
+		case roster.EUnauthorized:
+			s.clearSession(w, r) // expired, revoked, or the user was deactivated
+		default:
+			return p, err
+		}
+	}
+	if p.Actor == nil {
+		p.CSRF = s.anonymousCSRF(w, r)
+	} else {
+		t, err := s.svc.Tenant(r.Context(), p.Actor)
+		if err != nil {
+			return p, err
+		}
+		p.Tenant = t
+	}
+	if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+		if err := r.ParseForm(); err != nil {
+			return p, roster.Errorf(roster.EInvalid, "the form could not be read")
+		}
+	}
+	return p, nil
+}
+
+// authenticate turns the session cookie into the actor of the request.
+// While the user views the product as someone else ("view as"), the actor
+// is that person, read-only, and the page says so.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, token string) (*roster.Actor, *sessionInfo, error) {
+	ctx := r.Context()
+	a, _, err := s.svc.AuthenticateSession(ctx, token)
+	if err != nil {
+		return nil, nil, err
+	}
+	a.IP, a.UserAgent = clientIP(r), r.UserAgent()
+	info := &sessionInfo{token: token}
+	secret := cookieValue(r, viewAsCookie)
+	if secret == "" {
+		return a, info, nil
+	}
+	viewed, err := s.svc.AuthenticateImpersonation(ctx, secret)
+	var im *roster.Impersonation
+	if err == nil {
+		im, err = s.svc.CurrentImpersonation(ctx, viewed)
+	}
+	// The view-as must be this session's user's own.
+	if err == nil && (im.ImpersonatorKind != roster.ActorUser || im.ImpersonatorID != a.ID) {
+		err = roster.Errorf(roster.EUnauthorized, "this view-as belongs to someone else")
+	}
+	switch roster.ErrorCode(err) {
+	case "":
+	case roster.EUnauthorized, roster.ENotFound:
+		s.setCookie(w, r, viewAsCookie, "", -1)
+		if r.Method == http.MethodGet {
+			s.flash(w, r, "info", "The view-as has ended; you see the console as yourself again.")
+		}
+		return a, info, nil
+	default:
+		return nil, nil, err
+	}
+	viewed.IP, viewed.UserAgent = a.IP, a.UserAgent
+	info.ViewAs, info.ViewAsName, info.RealName = true, viewed.Name, a.Name
+	if u, err := s.svc.CurrentUser(ctx, viewed); err == nil {
+		info.ViewAsName = u.Name + " (" + u.Username + ")"
+	}
+	if u, err := s.svc.CurrentUser(ctx, a); err == nil {
+		info.RealName = u.Name + " (" + u.Username + ")"
+	}
+	return viewed, info, nil
+}
+
+// clearSession removes the session cookie.
+func (s *Server) clearSession(w http.ResponseWriter, r *http.Request) {
+	s.setCookie(w, r, sessionCookie, "", -1)
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func (s *Server) authRoutes() []route {
+	return []route{
+		{"GET /signin", public, s.signInPage},
+		{"POST /signin", public, s.signIn},
+		{"POST /signout", public, s.signOut},
+		{"GET /forgot", public, s.forgotPage},
+		{"POST /forgot", public, s.forgot},
+		{"GET /reset", public, s.resetPage},
+		{"POST /reset", public, s.reset},
+		{"GET /invite/{token}", public, s.acceptPage},
+		{"POST /invite/{token}", public, s.accept},
+		{"GET /account", signedIn, s.accountPage},
+		{"POST /account/password", signedIn, s.changePassword},
+	}
+}
+
+// authForm is what the sign-in, forgot and reset forms hold (never the
+// password: a refused form comes back without it).
+type authForm struct {
+	Tenant, Login, Channel, Next string
+}
+
+func (s *Server) signInPage(w http.ResponseWriter, r *http.Request, p *page) error {
+	q := r.URL.Query()
+	if p.Actor != nil {
+		http.Redirect(w, r, localPath(q.Get("next"), "/"), http.StatusSeeOther)
+		return nil
+	}
+	tenant := q.Get("tenant")
+	if tenant == "" {
+		tenant = cookieValue(r, orgCookie)
+	}
+	p.Title = "Sign in"
+	p.Data = authForm{Tenant: tenant, Login: q.Get("login"), Next: localPath(q.Get("next"), "")}
+	return s.show(w, r, "signin", p)
+}
+
+func (s *Server) signIn(w http.ResponseWriter, r *http.Request, p *page) error {
+	f := authForm{Tenant: r.PostFormValue("tenant"), Login: r.PostFormValue("login"), Next: localPath(r.PostFormValue("next"), "")}
+	in, err := s.svc.SignIn(r.Context(), roster.SignInInput{
+		Tenant: f.Tenant, Login: f.Login, Password: r.PostFormValue("password"),
+		IP: clientIP(r), UserAgent: r.UserAgent(), Previous: cookieValue(r, sessionCookie),
+	})
+	if err != nil {
+		return s.authFormFailed(w, r, p, "signin", "Sign in", f, err)
+	}
+	_, maxAge := s.svc.SessionLifetimes()
+	s.setCookie(w, r, sessionCookie, in.Token, int(maxAge.Seconds()))
+	// The anonymous CSRF secret has done its job.
+	s.setCookie(w, r, preCookie, "", -1)
+	// Remember the organisation for the next sign-in on this browser.
+	s.setCookie(w, r, orgCookie, strings.ToLower(strings.TrimSpace(f.Tenant)), 365*24*3600)
+	return s.redirect(w, r, localPath(f.Next, "/"), "")
+}
+
+// authFormFailed shows a public form again with the core's answer: wrong
+// credentials, a locked account, too many attempts, or field errors.
+func (s *Server) authFormFailed(w http.ResponseWriter, r *http.Request, p *page, tmpl, title string, f any, err error) error {
+	code := roster.ErrorCode(err)
+	status := statusOf(code)
+	if status == http.StatusInternalServerError {
+		return err
+	}
+	p.Errors = errorsOf(err)
+	p.Error = roster.ErrorMessage(err)
+	if code == roster.EInvalid && len(p.Errors) > 0 {
+		p.Error = "Please correct the fields marked below."
+	}
+	p.Title, p.Data = title, f
+	s.render(w, r, status, tmpl, p)
+	return nil
+}
+
+func (s *Server) signOut(w http.ResponseWriter, r *http.Request, p *page) error {
+	if err := s.svc.SignOut(r.Context(), cookieValue(r, sessionCookie), clientIP(r), r.UserAgent()); err != nil {
+		return err
+	}
+	s.clearSession(w, r)
+	s.setCookie(w, r, viewAsCookie, "", -1)
+	s.flash(w, r, "success", "You are signed out.")
+	http.Redirect(w, r, "/signin", http.StatusSeeOther)
+	return nil
+}
+
+// forgotPage asks for the account and the channel of a one-time code
+// (seed 003: "Forgot password / need new password").
+func (s *Server) forgotPage(w http.ResponseWriter, r *http.Request, p *page) error {
+	q := r.URL.Query()
+	p.Title, p.Data = "Forgot password / need a new password", authForm{Tenant: q.Get("tenant"), Login: q.Get("login"), Channel: "email"}
+	return s.show(w, r, "forgot", p)
+}
+
+func (s *Server) forgot(w http.ResponseWriter, r *http.Request, p *page) error {
+	f := authForm{Tenant: r.PostFormValue("tenant"), Login: r.PostFormValue("login"), Channel: r.PostFormValue("channel")}
+	err := s.svc.RequestPasswordCode(r.Context(), roster.CodeRequest{Tenant: f.Tenant, Login: f.Login, Channel: f.Channel,
+		IP: clientIP(r), UserAgent: r.UserAgent()})
+	if err != nil {
+		return s.authFormFailed(w, r, p, "forgot", "Forgot password / need a new password", f, err)
+	}
+	// The same answer whether or not the account exists.
+	s.flash(w, r, "info", "If the account exists and has an address for that channel, a one-time code is on its way. Enter it below with your new password.")
+	http.Redirect(w, r, "/reset?"+url.Values{"tenant": {f.Tenant}, "login": {f.Login}}.Encode(), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) resetPage(w http.ResponseWriter, r *http.Request, p *page) error {
+	q := r.URL.Query()
+	p.Title, p.Data = "Set a new password", authForm{Tenant: q.Get("tenant"), Login: q.Get("login")}
+	return s.show(w, r, "reset", p)
+}
+
+func (s *Server) reset(w http.ResponseWriter, r *http.Request, p *page) error {
+	f := authForm{Tenant: r.PostFormValue("tenant"), Login: r.PostFormValue("login")}
+	err := s.svc.ResetPassword(r.Context(), roster.ResetInput{Tenant: f.Tenant, Login: f.Login, Code: r.PostFormValue("code"),
+		Password: r.PostFormValue("password"), IP: clientIP(r), UserAgent: r.UserAgent()})
+	if err != nil {
+		return s.authFormFailed(w, r, p, "reset", "Set a new password", f, err)
+	}
+	s.flash(w, r, "success", "Your password is set. Sign in with it now.")
+	http.Redirect(w, r, "/signin?"+url.Values{"tenant": {f.Tenant}, "login": {f.Login}}.Encode(), http.StatusSeeOther)
+	return nil
+}
+
+type acceptData struct {
+	Token  string
+	Info   *roster.InvitationInfo
+	Reason string // why the link does not work
+}
+
+// acceptPage shows whom an invitation link invites and asks for a password,
+// or says plainly why the link does not work.
+func (s *Server) acceptPage(w http.ResponseWriter, r *http.Request, p *page) error {
+	token := r.PathValue("token")
+	info, err := s.svc.InspectInvitation(r.Context(), token)
+	d := acceptData{Token: token, Info: info}
+	status := http.StatusOK
+	if err != nil {
+		if status = statusOf(roster.ErrorCode(err)); status == http.StatusInternalServerError {
+			return err
+		}
+		d.Reason = roster.ErrorMessage(err)
+	}
+	p.Title, p.Data = "Accept your invitation", d
+	s.render(w, r, status, "accept", p)
+	return nil
+}
+
+func (s *Server) accept(w http.ResponseWriter, r *http.Request, p *page) error {
+	ctx := r.Context()
+	token, password := r.PathValue("token"), r.PostFormValue("password")
+	if password != r.PostFormValue("password2") {
+		err := &roster.Error{Code: roster.EInvalid, Message: "the input is not valid",
+			Fields: []roster.FieldError{{Field: "password2", Message: "does not match the password"}}}
+		return s.acceptFailed(w, r, p, token, err)
+	}
+	u, err := s.svc.AcceptInvitation(ctx, token, password, clientIP(r), r.UserAgent())
+	if err != nil {
+		return s.acceptFailed(w, r, p, token, err)
+	}
+	t, err := s.svc.TenantBySlug(ctx, r.PostFormValue("tenant"))
+	if err == nil && t.ID == u.TenantID {
+		// Sign the new user in with the password they just chose.
+		in, err := s.svc.SignIn(ctx, roster.SignInInput{Tenant: t.Slug, Login: u.Username, Password: password,
+			IP: clientIP(r), UserAgent: r.UserAgent(), Previous: cookieValue(r, sessionCookie)})
+		if err == nil {
+			_, maxAge := s.svc.SessionLifetimes()
+			s.setCookie(w, r, sessionCookie, in.Token, int(maxAge.Seconds()))
+			s.setCookie(w, r, preCookie, "", -1)
+			return s.redirect(w, r, "/", "Welcome, "+u.Name+"! Your account is active.")
+		}
+	}
+	s.flash(w, r, "success", "Your account is active. Sign in with your username "+u.Username+" and your new password.")
+	http.Redirect(w, r, "/signin?"+url.Values{"login": {u.Username}}.Encode(), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) acceptFailed(w http.ResponseWriter, r *http.Request, p *page, token string, err error) error {
+	d := acceptData{Token: token}
+	info, ierr := s.svc.InspectInvitation(r.Context(), token)
+	if ierr != nil {
+		d.Reason = roster.ErrorMessage(ierr)
+	}
+	d.Info = info
+	return s.authFormFailed(w, r, p, "accept", "Accept your invitation", d, err)
+}
+
+type accountData struct {
+	User *roster.User
+}
+
+// accountPage is the signed-in user's own account: details and password.
+func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, p *page) error {
+	u, err := s.svc.CurrentUser(r.Context(), p.Actor)
+	if err != nil {
+		return err
+	}
+	p.Title, p.Section, p.Data = "Your account", "account", accountData{User: u}
+	return s.show(w, r, "account", p)
+}
+
+func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, p *page) error {
+	err := s.svc.ChangePassword(r.Context(), p.Actor, cookieValue(r, sessionCookie), r.PostFormValue("current_password"), r.PostFormValue("new_password"))
+	if err != nil {
+		status, ok := formFailed(p, err)
+		if !ok {
+			return err
+		}
+		u, uerr := s.svc.CurrentUser(r.Context(), p.Actor)
+		if uerr != nil {
+			return uerr
+		}
+		p.Title, p.Section, p.Data = "Your account", "account", accountData{User: u}
+		s.render(w, r, status, "account", p)
+		return nil
+	}
+	return s.redirect(w, r, "/account", "Your password is changed. Your other sessions have been signed out.")
+}

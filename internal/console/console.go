@@ -1,0 +1,195 @@
+// Package console is the admin console: server-rendered HTML pages over the
+// same core as the REST API. Handlers parse the request, call the core
+// (*roster.Service) and render a template; no rule or permission check lives
+// here. The console only hides navigation the actor cannot use (Actor.Can),
+// and the core refuses anything the actor may not do whichever page asked.
+package console
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/roster-dev/roster/internal/roster"
+)
+
+// Options configure the console.
+type Options struct {
+	// PublicURL is the base of links shown to admins (invitation links); an
+	// https URL also marks every cookie Secure.
+	PublicURL string
+	// SecureCookies forces the Secure flag on cookies (behind a TLS proxy).
+	SecureCookies bool
+}
+
+// Server serves the console's pages and static assets.
+type Server struct {
+	svc    *roster.Service
+	log    *slog.Logger
+	opts   Options
+	views  *views
+	static *staticFiles
+	cop    *http.CrossOriginProtection
+}
+
+// New returns the console over svc.
+func New(svc *roster.Service, log *slog.Logger, opts Options) *Server {
+	if log == nil {
+		log = slog.Default()
+	}
+	opts.PublicURL = strings.TrimRight(opts.PublicURL, "/")
+	if strings.HasPrefix(opts.PublicURL, "https://") {
+		opts.SecureCookies = true
+	}
+	s := &Server{svc: svc, log: log, opts: opts, static: loadStatic(), cop: newCrossOriginProtection(opts.PublicURL)}
+	s.views = loadViews(s.static)
+	return s
+}
+
+// handler is a console page: it gets the request's page state (actor, CSRF
+// token, flash) and returns an error to be rendered as an error page.
+type handler func(w http.ResponseWriter, r *http.Request, p *page) error
+
+// access says who may reach a route. The core still decides what they may do.
+type access int
+
+const (
+	signedIn access = iota // a session is required; without one: the sign-in page
+	public                 // reachable without a session (sign-in, invitation ...)
+)
+
+type route struct {
+	pattern string
+	access  access
+	h       handler
+}
+
+func (s *Server) routes() []route {
+	var all []route
+	all = append(all, s.authRoutes()...)
+	all = append(all, s.dashboardRoutes()...)
+	all = append(all, s.userRoutes()...)
+	all = append(all, s.userPageRoutes()...)
+	all = append(all, s.inviteRoutes()...)
+	all = append(all, s.agentRoutes()...)
+	all = append(all, s.contactCentreRoutes()...)
+	all = append(all, s.adminRoutes()...)
+	all = append(all, s.logRoutes()...)
+	return all
+}
+
+// Register adds the console's pages at / and its assets at /static/ to mux.
+// The REST API owns /api/ and is registered separately.
+func (s *Server) Register(mux *http.ServeMux) {
+	for _, rt := range s.routes() {
+		mux.Handle(rt.pattern, s.wrap(rt))
+	}
+	mux.Handle("GET /static/", s.secure(http.HandlerFunc(s.static.serve)))
+	// Everything else is the console's own "not found" page.
+	mux.Handle("/", s.wrap(route{pattern: "/", access: public, h: func(w http.ResponseWriter, r *http.Request, p *page) error {
+		return roster.Errorf(roster.ENotFound, "there is no page at %s", r.URL.Path)
+	}}))
+}
+
+// wrap turns a route into an http.Handler: security headers, cross-origin
+// protection, the session, the CSRF token of POST forms, then the page.
+func (s *Server) wrap(rt route) http.Handler {
+	return s.secure(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.newPage(w, r)
+		if err != nil {
+			s.fail(w, r, p, err)
+			return
+		}
+		if rt.access == signedIn && p.Actor == nil {
+			s.toSignIn(w, r)
+			return
+		}
+		if r.Method == http.MethodPost && !s.validCSRF(r, p) {
+			s.fail(w, r, p, roster.Errorf(roster.EForbidden, "the form has expired or did not come from this site; reload the page and try again"))
+			return
+		}
+		if err := rt.h(w, r, p); err != nil {
+			s.fail(w, r, p, err)
+		}
+	}))
+}
+
+// toSignIn sends an anonymous visitor to the sign-in page, remembering where
+// they wanted to go.
+func (s *Server) toSignIn(w http.ResponseWriter, r *http.Request) {
+	target := "/signin"
+	if r.Method == http.MethodGet && r.URL.Path != "/" {
+		target += "?next=" + urlQueryEscape(r.URL.RequestURI())
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// statusOf maps the core's error codes to HTTP statuses.
+func statusOf(code string) int {
+	switch code {
+	case roster.EInvalid:
+		return http.StatusBadRequest
+	case roster.ENotFound:
+		return http.StatusNotFound
+	case roster.EConflict:
+		return http.StatusConflict
+	case roster.EUnauthorized:
+		return http.StatusUnauthorized
+	case roster.EForbidden:
+		return http.StatusForbidden
+	case roster.EGone:
+		return http.StatusGone
+	case roster.ELimited:
+		return http.StatusTooManyRequests
+	}
+	return http.StatusInternalServerError
+}
+
+// fail renders err as an error page. Internal errors are logged and shown
+// only as "something went wrong".
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, p *page, err error) {
+	code := roster.ErrorCode(err)
+	status := statusOf(code)
+	if status == http.StatusUnauthorized && r.Method == http.MethodGet {
+		s.clearSession(w, r)
+		s.toSignIn(w, r)
+		return
+	}
+	if status == http.StatusInternalServerError {
+		s.log.Error("console: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if p == nil {
+		p = &page{}
+	}
+	title := map[int]string{
+		http.StatusBadRequest:      "That did not work",
+		http.StatusNotFound:        "Not found",
+		http.StatusConflict:        "That is not possible right now",
+		http.StatusUnauthorized:    "Please sign in",
+		http.StatusForbidden:       "Not allowed",
+		http.StatusGone:            "No longer available",
+		http.StatusTooManyRequests: "Too many attempts",
+	}[status]
+	if title == "" {
+		title = "Something went wrong"
+	}
+	p.Title = title
+	p.Data = errorData{Status: status, Message: roster.ErrorMessage(err), Fields: roster.ErrorFields(err), Back: safeBack(r)}
+	s.render(w, r, status, "error", p)
+}
+
+type errorData struct {
+	Status  int
+	Message string
+	Fields  []roster.FieldError
+	Back    string
+}
+
+// safeBack is where the error page's "back" link leads: the form's own page
+// after a POST (most forms are shown by a GET of the same path), else home.
+func safeBack(r *http.Request) string {
+	if r.Method == http.MethodPost {
+		return r.URL.Path
+	}
+	return "/"
+}

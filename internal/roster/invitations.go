@@ -1,0 +1,465 @@
+package roster
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/roster-dev/roster/internal/auth"
+)
+
+// invitationTokenPrefix marks invitation tokens in links.
+const invitationTokenPrefix = "inv_"
+
+// MaxInvitationsPerRequest bounds one invitation batch.
+const MaxInvitationsPerRequest = 500
+
+// InvitationLink is a new or renewed invitation with its link. The link holds
+// the token, which exists nowhere else: show it once.
+type InvitationLink struct {
+	Invitation *Invitation
+	URL        string
+}
+
+func (s *Service) invitationURL(token string) string {
+	return s.PublicURL() + "/invite/" + token
+}
+
+// tenantDisplayName is the name people see in messages.
+func tenantDisplayName(t *Tenant) string {
+	if t.Settings.BrandingName != "" {
+		return t.Settings.BrandingName
+	}
+	return t.Name
+}
+
+// InviteUsers creates one invited user per row, each with an invitation and
+// its email, all in one transaction: every row is valid and created, or
+// nothing is. Errors name their row: "invitations[2].email". Without a
+// username, the email address is the username.
+func (s *Service) InviteUsers(ctx context.Context, a *Actor, rows []UserInput) ([]InvitationLink, error) {
+	if err := a.requireWrite(PermUsersInvite); err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, badField("invitations", "at least one invitation is required")
+	}
+	if len(rows) > MaxInvitationsPerRequest {
+		return nil, badField("invitations", "at most %d invitations at once", MaxInvitationsPerRequest)
+	}
+	var out []InvitationLink
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		t, err := tx.TenantByID(ctx, a.TenantID)
+		if err != nil {
+			return err
+		}
+		inviter, err := s.inviterName(ctx, tx, a)
+		if err != nil {
+			return err
+		}
+		var v Validation
+		conflictsOnly := true
+		for i, in := range rows {
+			prefix := fmt.Sprintf("invitations[%d].", i)
+			email := strings.ToLower(strings.TrimSpace(in.Email.V))
+			if email == "" {
+				v.Add(prefix+"email", "is required: the invitation is sent by email")
+				conflictsOnly = false
+			}
+			if strings.TrimSpace(in.Username.V) == "" && usernamePattern.MatchString(email) {
+				in.Username = Some(email)
+			}
+			u, err := s.createUserTx(ctx, tx, a, in, StatusInvited)
+			if err != nil {
+				fields := ErrorFields(err)
+				code := ErrorCode(err)
+				if len(fields) == 0 || (code != EInvalid && code != EConflict) {
+					return err
+				}
+				for _, f := range fields {
+					if !(email == "" && f.Field == "email") { // said once already
+						v.Add(prefix+f.Field, "%s", f.Message)
+					}
+				}
+				if code != EConflict {
+					conflictsOnly = false
+				}
+				continue
+			}
+			if !v.OK() {
+				continue // the batch fails; keep checking the other rows
+			}
+			link, err := s.createInvitationTx(ctx, tx, a, t, u, inviter)
+			if err != nil {
+				return err
+			}
+			out = append(out, *link)
+		}
+		if err := v.Err(); err != nil {
+			if conflictsOnly {
+				err.(*Error).Code = EConflict
+			}
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.notifyOutbox()
+	return out, nil
+}
+
+// inviterName is how the invitation email names who invited: a person by
+// their name; a token or the platform as "your administrator" (empty).
+func (s *Service) inviterName(ctx context.Context, tx Tx, a *Actor) (string, error) {
+	if a.Kind != ActorUser {
+		return "", nil
+	}
+	u, err := tx.User(ctx, a.TenantID, a.ID)
+	if err != nil {
+		return "", err
+	}
+	return u.Name, nil
+}
+
+func (s *Service) createInvitationTx(ctx context.Context, tx Tx, a *Actor, t *Tenant, u *User, inviter string) (*InvitationLink, error) {
+	now := s.Now()
+	token := NewSecret(invitationTokenPrefix)
+	inv := &Invitation{TenantID: a.TenantID, UserID: u.ID, Email: u.Email, Name: u.Name, Username: u.Username,
+		Status: InvitationPending, TokenHash: HashSecret(token), ExpiresAt: now.Add(invitationLifetime(t)),
+		SendCount: 1, LastSentAt: now, InvitedByKind: a.Kind, InvitedByID: a.ID, InvitedByName: a.Name,
+		CreatedAt: now, UpdatedAt: now}
+	if err := tx.CreateInvitation(ctx, inv); err != nil {
+		return nil, err
+	}
+	if err := s.audit(ctx, tx, a, "invitation.create", "invitation", inv.ID, nil, inv); err != nil {
+		return nil, err
+	}
+	if err := s.enqueueInvitationTx(ctx, tx, t, u, inv, inviter, token); err != nil {
+		return nil, err
+	}
+	return &InvitationLink{Invitation: inv, URL: s.invitationURL(token)}, nil
+}
+
+func invitationLifetime(t *Tenant) time.Duration {
+	days := t.Settings.InvitationExpiryDays
+	if days < 1 {
+		days = DefaultTenantSettings().InvitationExpiryDays
+	}
+	return time.Duration(days) * 24 * time.Hour
+}
+
+func invitationRef(id int64) string { return fmt.Sprintf("invitation:%d", id) }
+
+func (s *Service) enqueueInvitationTx(ctx context.Context, tx Tx, t *Tenant, u *User, inv *Invitation, inviter, token string) error {
+	d := messageData{Tenant: tenantDisplayName(t), Name: u.Name, Username: u.Username, Inviter: inviter,
+		Link: s.invitationURL(SecretMarker), Expires: formatTime(inv.ExpiresAt, u.Language)}
+	_, err := s.enqueueTx(ctx, tx, t.ID, ChannelEmail, u.Email, u.Language, "invitation", invitationRef(inv.ID), token, d)
+	return err
+}
+
+// Invitation returns one invitation of the actor's tenant.
+func (s *Service) Invitation(ctx context.Context, a *Actor, id int64) (*Invitation, error) {
+	if err := a.require(PermUsersInvite, PermUsersView); err != nil {
+		return nil, err
+	}
+	inv, err := s.store.Read().Invitation(ctx, a.TenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	inv.Status = inv.EffectiveStatus(s.Now())
+	return inv, nil
+}
+
+// InvitationQuery is an invitation list request as front doors receive it.
+type InvitationQuery struct {
+	Status  string // comma-separated: pending, accepted, cancelled, expired
+	Page    string
+	PerPage string
+}
+
+// ListInvitations returns one page of the tenant's invitations, newest first.
+func (s *Service) ListInvitations(ctx context.Context, a *Actor, q InvitationQuery) (*Page[Invitation], error) {
+	if err := a.require(PermUsersInvite, PermUsersView); err != nil {
+		return nil, err
+	}
+	var v Validation
+	f := InvitationFilter{Now: s.Now()}
+	f.Page, f.PerPage = ParsePaging(&v, q.Page, q.PerPage)
+	if q.Status != "" {
+		for _, st := range strings.Split(q.Status, ",") {
+			st = strings.TrimSpace(st)
+			switch st {
+			case InvitationPending, InvitationAccepted, InvitationCancelled, InvitationExpired:
+				f.Statuses = append(f.Statuses, st)
+			default:
+				v.Add("status", "%q is not a status; use pending, accepted, cancelled or expired", st)
+			}
+		}
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	items, total, err := s.store.Read().ListInvitations(ctx, a.TenantID, f)
+	if err != nil {
+		return nil, err
+	}
+	for i := range items {
+		items[i].Status = items[i].EffectiveStatus(f.Now)
+	}
+	return &Page[Invitation]{Items: items, Total: total, Page: f.Page, PerPage: f.PerPage}, nil
+}
+
+// ResendInvitation gives a pending or expired invitation a new token and a
+// new expiry and emails it again. The old link stops working, and an older
+// email still waiting in the outbox is cancelled.
+func (s *Service) ResendInvitation(ctx context.Context, a *Actor, id int64) (*Invitation, error) {
+	link, err := s.renewInvitation(ctx, a, id, "invitation.resend", true)
+	if err != nil {
+		return nil, err
+	}
+	s.notifyOutbox()
+	return link.Invitation, nil
+}
+
+// InvitationLinkURL returns a working link to copy into another channel.
+// Only a hash of a token is stored, so the link cannot be read back: this
+// makes a new token (with a new expiry) and the link in an earlier email
+// stops working. No email is sent.
+func (s *Service) InvitationLinkURL(ctx context.Context, a *Actor, id int64) (*InvitationLink, error) {
+	return s.renewInvitation(ctx, a, id, "invitation.link", false)
+}
+
+func (s *Service) renewInvitation(ctx context.Context, a *Actor, id int64, action string, email bool) (*InvitationLink, error) {
+	if err := a.requireWrite(PermUsersInvite); err != nil {
+		return nil, err
+	}
+	var link *InvitationLink
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		before, err := tx.Invitation(ctx, a.TenantID, id)
+		if err != nil {
+			return err
+		}
+		if before.Status != InvitationPending {
+			return Errorf(EConflict, "this invitation is %s; only pending or expired invitations can be sent again", before.Status)
+		}
+		u, err := tx.User(ctx, a.TenantID, before.UserID)
+		if err != nil {
+			return err
+		}
+		if u.Status != StatusInvited {
+			return Errorf(EConflict, "%s is %s, not invited", u.Username, u.Status)
+		}
+		t, err := tx.TenantByID(ctx, a.TenantID)
+		if err != nil {
+			return err
+		}
+		now := s.Now()
+		token := NewSecret(invitationTokenPrefix)
+		inv := *before
+		inv.TokenHash = HashSecret(token)
+		inv.ExpiresAt = now.Add(invitationLifetime(t))
+		inv.Email, inv.Name, inv.Username = u.Email, u.Name, u.Username
+		inv.UpdatedAt = now
+		if email {
+			inv.SendCount++
+			inv.LastSentAt = now
+		}
+		if err := tx.CancelPendingMessages(ctx, a.TenantID, invitationRef(inv.ID), now); err != nil {
+			return err
+		}
+		if err := tx.UpdateInvitation(ctx, &inv); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, a, action, "invitation", inv.ID, before, &inv); err != nil {
+			return err
+		}
+		if email {
+			inviter, err := s.inviterName(ctx, tx, a)
+			if err != nil {
+				return err
+			}
+			if err := s.enqueueInvitationTx(ctx, tx, t, u, &inv, inviter, token); err != nil {
+				return err
+			}
+		}
+		link = &InvitationLink{Invitation: &inv, URL: s.invitationURL(token)}
+		return nil
+	})
+	return link, err
+}
+
+// CancelInvitation withdraws a pending or expired invitation: the link stops
+// working, an unsent email is cancelled and the invited user is deleted, so
+// they leave every list. The audit log keeps the invitation and the user.
+func (s *Service) CancelInvitation(ctx context.Context, a *Actor, id int64) error {
+	if err := a.requireWrite(PermUsersInvite); err != nil {
+		return err
+	}
+	return s.store.InTx(ctx, func(tx Tx) error {
+		inv, err := tx.Invitation(ctx, a.TenantID, id)
+		if err != nil {
+			return err
+		}
+		if inv.Status != InvitationPending {
+			return Errorf(EConflict, "this invitation is %s already", inv.Status)
+		}
+		u, err := tx.User(ctx, a.TenantID, inv.UserID)
+		if err != nil {
+			return err
+		}
+		if err := s.checkRoleGrant(ctx, tx, a, u.Roles, nil); err != nil {
+			return err
+		}
+		if err := s.cancelInvitationTx(ctx, tx, a, inv); err != nil {
+			return err
+		}
+		if u.Status != StatusInvited {
+			return nil // deactivated meanwhile: the user stays, as deactivated
+		}
+		if _, err := tx.DeleteUserSessions(ctx, a.TenantID, u.ID, 0); err != nil {
+			return err
+		}
+		if err := tx.DeleteUser(ctx, a.TenantID, u.ID); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "user.delete", "user", u.ID, u, nil)
+	})
+}
+
+// cancelInvitationTx marks inv cancelled and cancels its unsent emails.
+func (s *Service) cancelInvitationTx(ctx context.Context, tx Tx, a *Actor, inv *Invitation) error {
+	now := s.Now()
+	after := *inv
+	after.Status = InvitationCancelled
+	after.CancelledAt = &now
+	after.UpdatedAt = now
+	if err := tx.CancelPendingMessages(ctx, a.TenantID, invitationRef(inv.ID), now); err != nil {
+		return err
+	}
+	if err := tx.UpdateInvitation(ctx, &after); err != nil {
+		return err
+	}
+	return s.audit(ctx, tx, a, "invitation.cancel", "invitation", inv.ID, inv, &after)
+}
+
+// InvitationInfo is what the invitation page shows before the password is set.
+type InvitationInfo struct {
+	Tenant            string    `json:"tenant"`
+	TenantSlug        string    `json:"tenant_slug"`
+	Name              string    `json:"name"`
+	Username          string    `json:"username"`
+	Email             string    `json:"email"`
+	ExpiresAt         time.Time `json:"expires_at"`
+	MinPasswordLength int       `json:"min_password_length"`
+}
+
+// openInvitation finds the pending invitation of token, or says plainly why
+// the link does not work: unknown or replaced (not found), used (conflict),
+// expired or cancelled (gone). An expired link says so and nothing else.
+func (s *Service) openInvitation(ctx context.Context, r Tx, token string) (*Invitation, *User, *Tenant, error) {
+	token = strings.TrimSpace(token)
+	if token == "" {
+		return nil, nil, nil, badField("token", "is required")
+	}
+	inv, err := r.InvitationByTokenHash(ctx, HashSecret(token))
+	if ErrorCode(err) == ENotFound {
+		return nil, nil, nil, Errorf(ENotFound, "this invitation link is not valid; it may have been replaced by a newer one — use the link in the most recent email")
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	switch inv.EffectiveStatus(s.Now()) {
+	case InvitationAccepted:
+		return nil, nil, nil, Errorf(EConflict, "this invitation has been used already; sign in with your username and password")
+	case InvitationCancelled:
+		return nil, nil, nil, Errorf(EGone, "this invitation was cancelled")
+	case InvitationExpired:
+		return nil, nil, nil, Errorf(EGone, "this invitation link expired on %s; ask your administrator to send a new invitation",
+			formatTime(inv.ExpiresAt, "en"))
+	}
+	u, err := r.User(ctx, inv.TenantID, inv.UserID)
+	if ErrorCode(err) == ENotFound || (err == nil && u.Status != StatusInvited) {
+		return nil, nil, nil, Errorf(EGone, "this invitation was cancelled")
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	t, err := r.TenantByID(ctx, inv.TenantID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return inv, u, t, nil
+}
+
+// InspectInvitation tells the invitation page whom a link invites, or why
+// it does not work.
+func (s *Service) InspectInvitation(ctx context.Context, token string) (*InvitationInfo, error) {
+	inv, u, t, err := s.openInvitation(ctx, s.store.Read(), token)
+	if err != nil {
+		return nil, err
+	}
+	return &InvitationInfo{Tenant: tenantDisplayName(t), TenantSlug: t.Slug, Name: u.Name, Username: u.Username, Email: u.Email,
+		ExpiresAt: inv.ExpiresAt, MinPasswordLength: t.Settings.MinPasswordLength}, nil
+}
+
+// AcceptInvitation sets the invited user's password and activates them. The
+// link works once.
+func (s *Service) AcceptInvitation(ctx context.Context, token, password, ip, userAgent string) (*User, error) {
+	inv, u, t, err := s.openInvitation(ctx, s.store.Read(), token)
+	if err != nil {
+		return nil, err
+	}
+	if msg := auth.NewPolicy(t.Settings.MinPasswordLength).Check(password, u.Username, u.Email, u.Name); msg != "" {
+		return nil, badField("password", "%s", msg)
+	}
+	// Hash outside the transaction: it takes tens of milliseconds and must
+	// not hold the database's write lock.
+	hash, err := s.lcState().hasher.Hash(password)
+	if err != nil {
+		return nil, err
+	}
+	var after *User
+	err = s.store.InTx(ctx, func(tx Tx) error {
+		// Read again inside the transaction: a resend, a cancel or a second
+		// accept may have come first.
+		inv2, before, _, err := s.openInvitation(ctx, tx, token)
+		if err != nil {
+			return err
+		}
+		if inv2.ID != inv.ID || before.ID != u.ID {
+			return Errorf(ENotFound, "this invitation link is not valid")
+		}
+		a := userActor(before, ip, userAgent)
+		now := s.Now()
+		if err := tx.SetPasswordHash(ctx, before.TenantID, before.ID, hash); err != nil {
+			return err
+		}
+		after = cloneUser(before)
+		after.Status = StatusActive
+		after.UpdatedAt = now
+		if err := tx.UpdateUser(ctx, after); err != nil {
+			return err
+		}
+		accepted := *inv2
+		accepted.Status = InvitationAccepted
+		accepted.AcceptedAt = &now
+		accepted.UpdatedAt = now
+		if err := tx.UpdateInvitation(ctx, &accepted); err != nil {
+			return err
+		}
+		if err := tx.CancelPendingMessages(ctx, before.TenantID, invitationRef(inv2.ID), now); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, a, "invitation.accept", "invitation", inv2.ID, inv2, &accepted); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "user.activate", "user", before.ID, before, after)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return after, nil
+}

@@ -1,0 +1,343 @@
+package roster
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/roster-dev/roster/internal/auth"
+)
+
+// sessionTokenPrefix marks session ids (the cookie value).
+const sessionTokenPrefix = "rss_"
+
+// SignInInput is a sign-in request. Login is the username or the email.
+type SignInInput struct {
+	Tenant    string
+	Login     string
+	Password  string
+	IP        string
+	UserAgent string
+	// Previous is the session cookie the browser sent along, if any: it is
+	// ended, so every sign-in starts a fresh session id (no fixation).
+	Previous string
+}
+
+// SignedIn is a new session. Token goes into the cookie and exists nowhere else.
+type SignedIn struct {
+	Session     *Session
+	Token       string
+	User        *User
+	Permissions []string
+}
+
+// errBadLogin is the one answer to a wrong password, an unknown login and an
+// account without a password, so the answer tells nothing about accounts.
+func errBadLogin() error {
+	return Errorf(EUnauthorized, "the username, email or password is wrong")
+}
+
+// findLogin finds the user whose username, or else email, is login, with
+// their password hash; nil when there is none.
+func findLogin(ctx context.Context, r Tx, tenantID int64, login string) (*User, string, error) {
+	u, hash, err := r.UserForLogin(ctx, tenantID, login)
+	if ErrorCode(err) == ENotFound {
+		return nil, "", nil
+	}
+	return u, hash, err
+}
+
+func userIDOf(u *User) int64 {
+	if u == nil {
+		return 0
+	}
+	return u.ID
+}
+
+// accountKey names an account for rate limits: the user when the login is
+// known, else the login as typed, so known and unknown logins are throttled
+// alike and the throttle reveals nothing.
+func accountKey(userID int64, login string) string {
+	if userID != 0 {
+		return "user:" + itoa64(userID)
+	}
+	return "login:" + strings.ToLower(login)
+}
+
+// SignIn checks a password and starts a session. Failures are counted per
+// account and per client address; past the limits sign-in is refused
+// without checking the password until the window ends.
+func (s *Service) SignIn(ctx context.Context, in SignInInput) (*SignedIn, error) {
+	lc := s.lcState()
+	in.Tenant, in.Login = strings.TrimSpace(in.Tenant), strings.TrimSpace(in.Login)
+	var v Validation
+	if in.Tenant == "" {
+		v.Add("tenant", "is required")
+	}
+	if in.Login == "" {
+		v.Add("login", "is required: your username or email address")
+	} else if len(in.Login) > 254 {
+		v.Add("login", "is too long")
+	}
+	if in.Password == "" {
+		v.Add("password", "is required")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	r := s.store.Read()
+	// Tenant slugs are public (they are in every sign-in URL); an unknown one
+	// is answered at once, costing no hash.
+	t, err := s.TenantBySlug(ctx, in.Tenant)
+	if ErrorCode(err) == ENotFound {
+		return nil, errBadLogin()
+	}
+	if err != nil {
+		return nil, err
+	}
+	u, hash, err := findLogin(ctx, r, t.ID, in.Login)
+	if err != nil {
+		return nil, err
+	}
+	acctKey := limitKey("signin", "acct", accountKey(userIDOf(u), in.Login))
+	ipKey := limitKey("signin", "ip", in.IP)
+	now := s.Now()
+	limits := []keyedLimit{{lc.opts.SignInPerIP, ipKey}, {lc.opts.SignInPerAccount, acctKey}}
+	wait, windows, err := blockedAny(ctx, r, t.ID, now, limits)
+	if err != nil {
+		return nil, err
+	}
+	if wait > 0 {
+		return nil, rateLimited("failed sign-ins", wait)
+	}
+	ok, rehash := false, false
+	if hash != "" {
+		ok, rehash, err = lc.hasher.Verify(in.Password, hash)
+		if err != nil {
+			s.log.Error("stored password hash unreadable", "tenant", t.ID, "user", u.ID, "err", err)
+			ok = false
+		}
+	} else {
+		// No account, or none with a password: spend the time a check takes.
+		dummy, err := lc.dummyHash()
+		if err != nil {
+			return nil, err
+		}
+		_, _, _ = lc.hasher.Verify(in.Password, dummy)
+	}
+	if !ok {
+		err := s.store.InTx(ctx, func(tx Tx) error {
+			_, err := hitAll(ctx, tx, t.ID, now, limits)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		return nil, errBadLogin()
+	}
+	if u.Status != StatusActive {
+		// The password was right, so saying why is safe and helps.
+		return nil, Errorf(EForbidden, "this account is %s; ask your administrator", u.Status)
+	}
+	var newHash string
+	if rehash {
+		if newHash, err = lc.hasher.Hash(in.Password); err != nil {
+			return nil, err
+		}
+	}
+	token := NewSecret(sessionTokenPrefix)
+	sess := &Session{TenantID: t.ID, UserID: u.ID, TokenHash: HashSecret(token), CreatedAt: now, LastSeenAt: now,
+		ExpiresAt: now.Add(lc.opts.SessionMax), IP: in.IP, UserAgent: truncate(in.UserAgent, 400)}
+	err = s.store.InTx(ctx, func(tx Tx) error {
+		if in.Previous != "" {
+			if old, err := tx.SessionByHash(ctx, HashSecret(in.Previous)); err == nil {
+				if err := tx.DeleteSession(ctx, old.TenantID, old.ID); err != nil {
+					return err
+				}
+			} else if ErrorCode(err) != ENotFound {
+				return err
+			}
+		}
+		if newHash != "" {
+			if err := tx.SetPasswordHash(ctx, t.ID, u.ID, newHash); err != nil {
+				return err
+			}
+		}
+		if err := tx.CreateSession(ctx, sess); err != nil {
+			return err
+		}
+		if err := tx.SetLastLogin(ctx, t.ID, u.ID, now); err != nil {
+			return err
+		}
+		if _, failed := windows[acctKey]; failed {
+			if err := tx.ResetRateLimit(ctx, t.ID, acctKey); err != nil {
+				return err
+			}
+		}
+		return s.audit(ctx, tx, userActor(u, in.IP, in.UserAgent), "session.create", "user", u.ID, nil,
+			map[string]any{"session_id": sess.ID, "expires_at": sess.ExpiresAt})
+	})
+	if err != nil {
+		return nil, err
+	}
+	// What the console needs next: the whole user and their permissions.
+	full, err := r.User(ctx, t.ID, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	roles, err := r.ListRoles(ctx, t.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &SignedIn{Session: sess, Token: token, User: full, Permissions: permissionsOf(roles, full.Roles)}, nil
+}
+
+// permissionsOf is the union of the permissions of the roles with keys, in
+// catalogue order.
+func permissionsOf(roles []Role, keys []string) []string {
+	held := map[string]bool{}
+	for _, r := range roles {
+		if slices.Contains(keys, r.Key) {
+			for _, p := range r.Permissions {
+				held[p] = true
+			}
+		}
+	}
+	out := []string{}
+	for _, p := range permissionCatalogue {
+		if held[p.Key] {
+			out = append(out, p.Key)
+		}
+	}
+	return out
+}
+
+// keyedLimit is a rate limit applied to one key.
+type keyedLimit struct {
+	limit auth.Limit
+	key   string
+}
+
+// blockedAny reports how long the longest of limits still blocks (0: none),
+// reading every key in one query, and returns the windows it read.
+func blockedAny(ctx context.Context, r Tx, tenantID int64, now time.Time, limits []keyedLimit) (time.Duration, map[string]RateWindow, error) {
+	keys := make([]string, 0, len(limits))
+	for _, l := range limits {
+		if l.limit.Max > 0 {
+			keys = append(keys, l.key)
+		}
+	}
+	windows, err := r.RateLimitWindows(ctx, tenantID, keys)
+	if err != nil {
+		return 0, nil, err
+	}
+	var longest time.Duration
+	for _, l := range limits {
+		if w, ok := windows[l.key]; ok {
+			longest = max(longest, l.limit.Wait(w.Count, w.Start, now))
+		}
+	}
+	return longest, windows, nil
+}
+
+// hitAll counts one event on every limit and reports the longest block
+// that results.
+func hitAll(ctx context.Context, tx Tx, tenantID int64, now time.Time, limits []keyedLimit) (time.Duration, error) {
+	var longest time.Duration
+	for _, l := range limits {
+		wait, err := l.limit.Hit(ctx, tx, tenantID, l.key, now)
+		if err != nil {
+			return 0, err
+		}
+		longest = max(longest, wait)
+	}
+	return longest, nil
+}
+
+// sessionTouchEvery bounds writes: last use is recorded at most this often,
+// which is far finer than the idle timeout.
+const sessionTouchEvery = time.Minute
+
+// AuthenticateSession turns a session cookie into the signed-in user's
+// actor. Expired sessions (idle or absolute) and sessions of users who are
+// no longer active do not work.
+func (s *Service) AuthenticateSession(ctx context.Context, token string) (*Actor, *Session, error) {
+	invalid := Errorf(EUnauthorized, "your session has ended; sign in again")
+	if !strings.HasPrefix(token, sessionTokenPrefix) {
+		return nil, nil, invalid
+	}
+	r := s.store.Read()
+	sess, err := r.SessionByHash(ctx, HashSecret(token))
+	if ErrorCode(err) == ENotFound {
+		return nil, nil, invalid
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	now := s.Now()
+	idle, _ := s.SessionLifetimes()
+	if !now.Before(sess.ExpiresAt) || !now.Before(sess.LastSeenAt.Add(idle)) {
+		if err := s.store.InTx(ctx, func(tx Tx) error { return tx.DeleteSession(ctx, sess.TenantID, sess.ID) }); err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, invalid
+	}
+	a, err := s.ActorForUser(ctx, sess.TenantID, sess.UserID)
+	if err != nil {
+		if ErrorCode(err) == EUnauthorized {
+			return nil, nil, invalid
+		}
+		return nil, nil, err
+	}
+	if now.Sub(sess.LastSeenAt) >= sessionTouchEvery {
+		sess.LastSeenAt = now
+		if err := s.store.InTx(ctx, func(tx Tx) error { return tx.TouchSession(ctx, sess.TenantID, sess.ID, now) }); err != nil {
+			return nil, nil, err
+		}
+	}
+	return a, sess, nil
+}
+
+// SignOut ends the session of token. Ending a session that has ended
+// already is not an error.
+func (s *Service) SignOut(ctx context.Context, token, ip, userAgent string) error {
+	if token == "" {
+		return nil
+	}
+	return s.store.InTx(ctx, func(tx Tx) error {
+		sess, err := tx.SessionByHash(ctx, HashSecret(token))
+		if ErrorCode(err) == ENotFound {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteSession(ctx, sess.TenantID, sess.ID); err != nil {
+			return err
+		}
+		a := &Actor{TenantID: sess.TenantID, Kind: ActorUser, ID: sess.UserID, IP: ip, UserAgent: userAgent}
+		if u, err := tx.User(ctx, sess.TenantID, sess.UserID); err == nil {
+			a.Name = u.Username
+		}
+		return s.audit(ctx, tx, a, "session.delete", "user", sess.UserID, map[string]any{"session_id": sess.ID}, nil)
+	})
+}
+
+// CurrentUser is the signed-in user's own record.
+func (s *Service) CurrentUser(ctx context.Context, a *Actor) (*User, error) {
+	if a.Kind != ActorUser {
+		return nil, Errorf(EForbidden, "this needs a signed-in user, not an API token")
+	}
+	return s.store.Read().User(ctx, a.TenantID, a.ID)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+func itoa64(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,160 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/roster-dev/roster/internal/roster"
+	"github.com/roster-dev/roster/internal/store"
+	"github.com/roster-dev/roster/internal/testdb"
+)
+
+// TestUserCounts checks that user_counts, which list totals filtered by
+// status and group come from, follows every change of the users, and that
+// those totals and the ones counted from other indexes agree with a count of
+// the rows.
+func TestUserCounts(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		svc := roster.NewService(db, roster.Options{})
+		ten, err := svc.CreateTenant(ctx, "counts", "Counts")
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, err := svc.CreateTenant(ctx, "other", "Other")
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := roster.SystemActor(ten.ID)
+		groups, err := svc.ListGroups(ctx, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		root := groups[0].ID
+		team, err := svc.CreateGroup(ctx, a, roster.GroupInput{Name: roster.Some("Team"), ParentID: roster.Some(root)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []int64
+		for i := range 12 {
+			g, roles := root, []string{roster.RoleAgent}
+			if i%3 == 0 {
+				g, roles = team.ID, []string{roster.RoleTeamLeader, roster.RoleAgent}
+			}
+			u, err := svc.CreateUser(ctx, a, roster.UserInput{Username: roster.Some(fmt.Sprintf("user%d", i)),
+				Email: roster.Some(fmt.Sprintf("user%d@example.com", i)), Language: roster.Some("en"),
+				GroupID: roster.Some(g), Roles: roster.Some(roles)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, u.ID)
+		}
+		og, err := svc.ListGroups(ctx, roster.SystemActor(other.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.CreateUser(ctx, roster.SystemActor(other.ID), roster.UserInput{Username: roster.Some("elsewhere"),
+			Email: roster.Some("elsewhere@example.com"), Language: roster.Some("en"), GroupID: roster.Some(og[0].ID)}); err != nil {
+			t.Fatal(err)
+		}
+		check := func(step string) {
+			t.Helper()
+			for _, q := range []roster.UserQuery{
+				{}, {Status: "active"}, {Status: "deactivated"}, {Status: "active,deactivated"},
+				{Group: fmt.Sprint(team.ID)}, {Group: fmt.Sprint(root)}, {Group: fmt.Sprint(team.ID), Status: "deactivated"},
+				{Role: roster.RoleTeamLeader}, {Role: roster.RoleAgent, Status: "active"}, {Q: "user1"},
+			} {
+				p, err := svc.ListUsers(ctx, a, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := countRows(t, db, ten.ID, q, groups[0].ID, team.ID)
+				if p.Total != want {
+					t.Errorf("%s: %+v: total %d, the rows count %d", step, q, p.Total, want)
+				}
+			}
+		}
+		check("created")
+		if _, err := svc.DeactivateUser(ctx, a, ids[0]); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.DeactivateUser(ctx, a, ids[1]); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.ReactivateUser(ctx, a, ids[1]); err != nil {
+			t.Fatal(err)
+		}
+		check("deactivated")
+		if _, err := svc.UpdateUser(ctx, a, ids[2], roster.UserInput{GroupID: roster.Some(team.ID)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.UpdateUser(ctx, a, ids[3], roster.UserInput{Name: roster.Some("Renamed")}); err != nil {
+			t.Fatal(err)
+		}
+		check("moved")
+		if err := svc.DeleteUser(ctx, a, ids[4]); err != nil {
+			t.Fatal(err)
+		}
+		check("deleted")
+		if db.Dialect() == store.Postgres {
+			if _, err := db.SQL().Exec(`SELECT user_counts_fold(id) FROM tenants`); err != nil {
+				t.Fatal(err)
+			}
+			var rows int
+			if err := db.SQL().QueryRow(`SELECT count(*) FROM user_counts WHERE tenant_id = $1`, ten.ID).Scan(&rows); err != nil {
+				t.Fatal(err)
+			}
+			if rows != 3 { // active in both groups, deactivated in the team
+				t.Errorf("after the fold %d rows, want one per status and group in use (3)", rows)
+			}
+			check("folded")
+		}
+	})
+}
+
+// countRows counts the users q selects with plain SQL.
+func countRows(t *testing.T, db *store.DB, tenantID int64, q roster.UserQuery, root, team int64) int {
+	t.Helper()
+	where, args := "u.tenant_id = $1", []any{tenantID}
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	switch q.Status {
+	case "":
+	case "active,deactivated":
+		where += " AND u.status IN (" + arg("active") + ", " + arg("deactivated") + ")"
+	default:
+		where += " AND u.status = " + arg(q.Status)
+	}
+	switch q.Group {
+	case "":
+	case fmt.Sprint(root): // the whole tree
+	default:
+		where += " AND u.group_id = " + arg(team)
+	}
+	if q.Role != "" {
+		where += " AND u.id IN (SELECT ur.user_id FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE r.key = " + arg(q.Role) + ")"
+	}
+	if q.Q != "" {
+		where += " AND u.search LIKE " + arg("%"+q.Q+"%")
+	}
+	query := "SELECT count(*) FROM users u WHERE " + where
+	if db.Dialect() == store.SQLite {
+		query = sqliteParams(query)
+	}
+	var n int
+	if err := db.SQL().QueryRow(query, args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// sqliteParams turns $1, $2 into SQLite's ?1, ?2.
+func sqliteParams(q string) string {
+	out := []byte(q)
+	for i := range out {
+		if out[i] == '$' {
+			out[i] = '?'
+		}
+	}
+	return string(out)
+}
