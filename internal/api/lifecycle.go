@@ -128,7 +128,12 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	idle, max := s.svc.SessionLifetimes()
 	s.setSessionCookie(w, r, res.Token, max)
-	writeJSON(w, http.StatusCreated, SessionInfo{User: *res.User, Permissions: nonNil(res.Permissions),
+	u, perms, err := s.svc.SessionUser(r.Context(), res.Session)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, SessionInfo{User: *u, Permissions: nonNil(perms),
 		ExpiresAt: res.Session.ExpiresAt, IdleTimeoutSeconds: int(idle / time.Second)})
 }
 
@@ -149,9 +154,8 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) currentSession(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
-	u, err := s.svc.CurrentUser(r.Context(), a)
-	if err != nil {
-		s.error(w, r, err)
+	if a.Kind != roster.ActorUser {
+		s.error(w, r, roster.Errorf(roster.EForbidden, "this needs a signed-in user, not an API token"))
 		return
 	}
 	_, sess, err := s.svc.AuthenticateSession(r.Context(), sessionToken(r))
@@ -159,8 +163,13 @@ func (s *Server) currentSession(w http.ResponseWriter, r *http.Request, a *roste
 		s.error(w, r, err)
 		return
 	}
+	u, perms, err := s.svc.SessionUser(r.Context(), sess)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
 	idle, _ := s.svc.SessionLifetimes()
-	writeJSON(w, http.StatusOK, SessionInfo{User: *u, Permissions: nonNil(a.Permissions()), ExpiresAt: sess.ExpiresAt,
+	writeJSON(w, http.StatusOK, SessionInfo{User: *u, Permissions: nonNil(perms), ExpiresAt: sess.ExpiresAt,
 		IdleTimeoutSeconds: int(idle / time.Second)})
 }
 

@@ -241,7 +241,9 @@ func Run(ctx context.Context, baseURL, token string, reqs []Request, clients int
 // with external ids unique to the run.
 func (ds *Dataset) IngestRows(n, agents int, run string) []json.RawMessage {
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 3))
-	start := time.Now().UTC().Add(-24 * time.Hour)
+	// Spread over the hours before now, one per second (ingest refuses starts
+	// more than a day ahead).
+	start := time.Now().UTC().Add(-time.Duration(n)*time.Second - time.Hour)
 	firstFree := 2 * len(ds.Users) // agent IDs past the held ones are unassigned voice IDs
 	out := make([]json.RawMessage, n)
 	for i := range out {

@@ -303,3 +303,21 @@ func benchDirectory(b *testing.B, dsn string, cfg Config) {
 		})
 	}
 }
+
+// rebind turns ? placeholders into PostgreSQL's $1, $2.
+func rebind(db *store.DB, q string) string {
+	if db.Dialect() != store.Postgres {
+		return q
+	}
+	n := 0
+	var b strings.Builder
+	for _, c := range q {
+		if c == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}

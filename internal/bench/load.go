@@ -95,28 +95,11 @@ func Load(ctx context.Context, svc *roster.Service, db *store.DB, cfg Config, lo
 		return nil, err
 	}
 	ds.LoadTime = time.Since(start)
-	if _, err := sqldb.ExecContext(ctx, rebind(db, `INSERT INTO bench_dataset (tenants, users_per_tenant, load_ms) VALUES (?, ?, ?)`),
-		cfg.Tenants, cfg.UsersPerTenant, ds.LoadTime.Milliseconds()); err != nil {
+	if _, err := sqldb.ExecContext(ctx, fmt.Sprintf(`INSERT INTO bench_dataset (tenants, users_per_tenant, load_ms) VALUES (%d, %d, %d)`,
+		cfg.Tenants, cfg.UsersPerTenant, ds.LoadTime.Milliseconds())); err != nil {
 		return nil, err
 	}
 	return ds, nil
-}
-
-func rebind(db *store.DB, q string) string {
-	if db.Dialect() != store.Postgres {
-		return q
-	}
-	n := 0
-	var b strings.Builder
-	for _, c := range q {
-		if c == '?' {
-			n++
-			fmt.Fprintf(&b, "$%d", n)
-			continue
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }
 
 // loader writes the dataset over one connection, so session settings made

@@ -60,8 +60,9 @@ type LifecycleTx interface {
 	// FinishOutbox records the outcome of a delivery attempt if the caller
 	// still holds the lease; ENotFound when it does not.
 	FinishOutbox(ctx context.Context, m *OutboxMessage, claim string) error
-	// PruneLifecycle deletes expired sessions, codes and rate-limit windows.
-	PruneLifecycle(ctx context.Context, now time.Time) error
+	// PruneLifecycle deletes sessions past their end or unused since
+	// idleCutoff, expired codes and old rate-limit windows.
+	PruneLifecycle(ctx context.Context, now, idleCutoff time.Time) error
 }
 
 // RateWindow is the count of one rate-limit key in its current window.

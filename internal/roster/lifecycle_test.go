@@ -185,8 +185,13 @@ func TestInvitationAcceptAndSignIn(t *testing.T) {
 		*f.clock = f.clock.Add(time.Hour)
 		s1, err := f.signIn("ANNA@example.com", goodPassword)
 		must(t, err)
-		if s1.User.LastLoginAt == nil || !s1.User.LastLoginAt.Equal(*f.clock) || !strings.HasPrefix(s1.Token, "rss_") {
+		if s1.Session.UserID != u.ID || !strings.HasPrefix(s1.Token, "rss_") {
 			t.Fatalf("sign-in = %+v", s1)
+		}
+		me, perms, err := f.svc.SessionUser(ctx, s1.Session)
+		must(t, err)
+		if me.LastLoginAt == nil || !me.LastLoginAt.Equal(*f.clock) || !slices.Equal(me.Roles, []string{"agent"}) || !slices.Contains(perms, "self.view") {
+			t.Fatalf("session user = %+v %v", me, perms)
 		}
 		a, sess, err := f.svc.AuthenticateSession(ctx, s1.Token)
 		must(t, err)

@@ -210,5 +210,7 @@ func (s *Service) FinishOutbox(ctx context.Context, m *OutboxMessage, claim stri
 
 // PruneLifecycle deletes expired sessions, codes and old rate-limit windows.
 func (s *Service) PruneLifecycle(ctx context.Context) error {
-	return s.store.InTx(ctx, func(tx Tx) error { return tx.PruneLifecycle(ctx, s.Now()) })
+	idle, _ := s.SessionLifetimes()
+	now := s.Now()
+	return s.store.InTx(ctx, func(tx Tx) error { return tx.PruneLifecycle(ctx, now, now.Add(-idle)) })
 }

@@ -25,12 +25,11 @@ type SignInInput struct {
 	Previous string
 }
 
-// SignedIn is a new session. Token goes into the cookie and exists nowhere else.
+// SignedIn is a new session. Token goes into the cookie and exists nowhere
+// else. Session names the tenant and the user; SessionUser loads the user.
 type SignedIn struct {
-	Session     *Session
-	Token       string
-	User        *User
-	Permissions []string
+	Session *Session
+	Token   string
 }
 
 // errBadLogin is the one answer to a wrong password, an unknown login and an
@@ -182,16 +181,22 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (*SignedIn, error)
 	if err != nil {
 		return nil, err
 	}
-	// What the console needs next: the whole user and their permissions.
-	full, err := r.User(ctx, t.ID, u.ID)
+	return &SignedIn{Session: sess, Token: token}, nil
+}
+
+// SessionUser is the signed-in user of a session with their permissions
+// (the union over their roles, in catalogue order).
+func (s *Service) SessionUser(ctx context.Context, sess *Session) (*User, []string, error) {
+	r := s.store.Read()
+	u, err := r.User(ctx, sess.TenantID, sess.UserID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	roles, err := r.ListRoles(ctx, t.ID)
+	roles, err := r.ListRoles(ctx, sess.TenantID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &SignedIn{Session: sess, Token: token, User: full, Permissions: permissionsOf(roles, full.Roles)}, nil
+	return u, permissionsOf(roles, u.Roles), nil
 }
 
 // permissionsOf is the union of the permissions of the roles with keys, in

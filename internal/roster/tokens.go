@@ -75,11 +75,9 @@ func (s *Service) CreateToken(ctx context.Context, a *Actor, name, roleKey strin
 
 // AuthenticateToken turns a bearer secret into an actor with the token's role.
 func (s *Service) AuthenticateToken(ctx context.Context, secret string) (*Actor, error) {
-	unauthorized := Errorf(EUnauthorized, "the bearer token is not valid")
 	if !strings.HasPrefix(secret, tokenPrefix) {
-		return nil, unauthorized
+		return nil, Errorf(EUnauthorized, "the bearer token is not valid")
 	}
-	r := s.store.Read()
 	hash := HashSecret(secret)
 	// Tokens seen before come from the decision index's cache, which the
 	// change log keeps fresh (decisions.go).
@@ -87,6 +85,8 @@ func (s *Service) AuthenticateToken(ctx context.Context, secret string) (*Actor,
 	if cached != nil || err != nil {
 		return cached, err
 	}
+	unauthorized := Errorf(EUnauthorized, "the bearer token is not valid")
+	r := s.store.Read()
 	tok, err := r.TokenByHash(ctx, hash)
 	if ErrorCode(err) == ENotFound || (err == nil && tok.RevokedAt != nil) {
 		return nil, unauthorized

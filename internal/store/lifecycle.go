@@ -445,13 +445,14 @@ func (q *queries) FinishOutbox(ctx context.Context, m *roster.OutboxMessage, cla
 	return nil
 }
 
-func (q *queries) PruneLifecycle(ctx context.Context, now time.Time) error {
+func (q *queries) PruneLifecycle(ctx context.Context, now, idleCutoff time.Time) error {
 	day := int64(24 * time.Hour / time.Millisecond)
 	for _, stmt := range []struct {
 		sql string
 		arg int64
 	}{
 		{`DELETE FROM sessions WHERE expires_at <= ?`, ms(now)},
+		{`DELETE FROM sessions WHERE last_seen_at <= ?`, ms(idleCutoff)},
 		{`DELETE FROM one_time_codes WHERE expires_at <= ?`, ms(now)},
 		// Every limit's window is far shorter than a day.
 		{`DELETE FROM rate_limits WHERE window_start <= ?`, ms(now) - day},
