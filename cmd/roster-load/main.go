@@ -58,8 +58,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	clientList := fs.String("clients", "1,32", "concurrent clients of the HTTP runs")
 	ingestRows := fs.Int("ingest-rows", 200_000, "rows to ingest (0: skip ingest)")
 	batch := fs.Int("batch", 5000, "rows per ingest batch")
-	ingestAgents := fs.Int("ingest-agents", 2000, "agent IDs the ingested interactions are spread over")
+	ingestAgentList := fs.String("ingest-agents", "200,2000", "agent IDs each ingest run's interactions are spread over (one run each)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	conns := fs.Int("conns", 0, "diagnosis: limit the database pool to this many connections")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -89,6 +90,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer db.Close()
+	if *conns > 0 {
+		db.SQL().SetMaxOpenConns(*conns)
+	}
 	svc := roster.NewService(db, roster.Options{Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	syncCtx, stopSync := context.WithCancel(ctx)
 	defer stopSync()
@@ -193,19 +197,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "\nGET /api/v1/authz/scope for the team leader (%d agent IDs in the answer), 1 client: p50 %s, p99 %s.\n\n", leadAgents, ms(sl.P50), ms(sl.P99))
 
 	if *ingestRows > 0 {
-		run := strconv.FormatInt(time.Now().UnixNano(), 36)
-		rows := ds.IngestRows(*ingestRows, *ingestAgents, "core-"+run)
-		core, err := authzbench.Ingest(ctx, svc, ds, rows, *batch)
-		if err != nil {
-			return err
+		fmt.Fprintf(stdout, "Ingest of %d new interactions in batches of %d rows, each agent working in one team:\n\n", *ingestRows, *batch)
+		fmt.Fprintln(stdout, "| agent IDs in the run | through the core | over HTTP (JSON both ways) | bar (≥ 50,000/s, core) |")
+		fmt.Fprintln(stdout, "|---:|---:|---:|---|")
+		for _, f := range strings.Split(*ingestAgentList, ",") {
+			agents, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || agents < 1 {
+				return fmt.Errorf("--ingest-agents: %q is not a number", f)
+			}
+			run := strconv.FormatInt(time.Now().UnixNano(), 36)
+			core, err := authzbench.Ingest(ctx, svc, ds, ds.IngestRows(*ingestRows, agents, "core-"+run), *batch)
+			if err != nil {
+				return err
+			}
+			overHTTP, err := authzbench.IngestHTTP(ctx, rosterSrv.URL, token, ds.IngestRows(*ingestRows, agents, "http-"+run), *batch)
+			if err != nil {
+				return err
+			}
+			logf("ingest over %d agent IDs: core %.0f rows/s, HTTP %.0f rows/s", agents, core, overHTTP)
+			fmt.Fprintf(stdout, "| %d | %.0f rows/s | %.0f rows/s | %s |\n", agents, core, overHTTP, yes(core >= 50_000))
 		}
-		rows = ds.IngestRows(*ingestRows, *ingestAgents, "http-"+run)
-		overHTTP, err := authzbench.IngestHTTP(ctx, rosterSrv.URL, token, rows, *batch)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "Ingest of %d new interactions of %d agents, %d rows per batch: through the core %.0f rows/s (bar ≥ 50,000: %s); over HTTP (JSON both ways) %.0f rows/s.\n",
-			*ingestRows, *ingestAgents, *batch, core, yes(core >= 50_000), overHTTP)
 	}
 	return nil
 }

@@ -34,8 +34,14 @@ func TestLoad(t *testing.T) {
 		// What triggers keep for the lists: counts, and the status copy.
 		for _, q := range []string{
 			`SELECT count(*) FROM (SELECT tenant_id, status, group_id, count(*) AS n FROM users GROUP BY tenant_id, status, group_id) u
-				FULL JOIN (SELECT tenant_id, status, group_id, sum(n) AS n FROM user_counts GROUP BY tenant_id, status, group_id) c
+				FULL JOIN (SELECT tenant_id, status, group_id, sum(n) AS n FROM user_counts WHERE role_id = 0
+					GROUP BY tenant_id, status, group_id) c
 				ON c.tenant_id = u.tenant_id AND c.status = u.status AND c.group_id = u.group_id
+				WHERE coalesce(c.n, 0) <> coalesce(u.n, 0)`,
+			`SELECT count(*) FROM (SELECT tenant_id, role_id, status, count(*) AS n FROM user_roles GROUP BY tenant_id, role_id, status) u
+				FULL JOIN (SELECT tenant_id, role_id, status, sum(n) AS n FROM user_counts WHERE role_id <> 0
+					GROUP BY tenant_id, role_id, status) c
+				ON c.tenant_id = u.tenant_id AND c.role_id = u.role_id AND c.status = u.status
 				WHERE coalesce(c.n, 0) <> coalesce(u.n, 0)`,
 			`SELECT count(*) FROM user_roles ur JOIN users u ON u.id = ur.user_id WHERE ur.status <> u.status`,
 		} {

@@ -89,19 +89,15 @@ func (s *Service) IngestInteractions(ctx context.Context, a *Actor, rows []json.
 	case len(rows) > MaxIngestRows:
 		return nil, oneFieldError("interactions", "at most %d interactions per batch; split it", MaxIngestRows)
 	}
-	groups, err := s.store.Read().ListGroups(ctx, a.TenantID)
-	if err != nil {
-		return nil, err
-	}
-	groupIDs := make(map[int64]bool, len(groups))
-	for _, g := range groups {
-		groupIDs[g.ID] = true
-	}
 	res := &IngestResult{Errors: []RowError{}}
 	now := s.Now()
 	good := make([]InteractionInput, 0, len(rows))
 	seen := make(map[AgentKey]int, len(rows)) // interaction key -> row index
 	decoded, decodeErrs := decodeInteractions(rows)
+	groupIDs, err := s.existingGroups(ctx, a.TenantID, decoded)
+	if err != nil {
+		return nil, err
+	}
 	for i := range rows {
 		in, errs := decoded[i], decodeErrs[i]
 		if errs == nil {
@@ -172,6 +168,28 @@ func decodeInteractions(rows []json.RawMessage) ([]InteractionInput, [][]FieldEr
 		}
 	}
 	return all, errs
+}
+
+// existingGroups returns which of the groups the rows name exist in the
+// tenant (a batch names a few; a tenant may have thousands).
+func (s *Service) existingGroups(ctx context.Context, tenantID int64, rows []InteractionInput) (map[int64]bool, error) {
+	var ids []int64
+	seen := map[int64]bool{}
+	for _, r := range rows {
+		if r.GroupID != nil && !seen[*r.GroupID] {
+			seen[*r.GroupID] = true
+			ids = append(ids, *r.GroupID)
+		}
+	}
+	out := make(map[int64]bool, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	found, err := s.store.Read().AuthzGroups(ctx, tenantID, ids)
+	for _, g := range found {
+		out[g.ID] = true
+	}
+	return out, err
 }
 
 // checkInteraction checks and normalises one decoded row.

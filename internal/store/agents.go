@@ -293,22 +293,14 @@ func (q *queries) UpsertAgentIDs(ctx context.Context, tenantID int64, rows []ros
 	if err := q.insertAgents(ctx, tenantID, rows, fresh); err != nil {
 		return err
 	}
-	type change struct {
-		id                int64
-		n                 int64
-		first, last       any
-		name              string
-		group, groupAt    any
-		nameSet, groupSet bool
-	}
-	var counts []change
+	var counts []agentChange
 	for i := range rows {
 		r := &rows[i]
 		a, ok := stored[r.Key]
 		if !ok || r.Interactions == 0 && r.LastSeen == nil {
 			continue
 		}
-		c := change{id: a.id, n: r.Interactions, first: nullInt64(a.first), last: nullInt64(a.last), groupAt: nullInt64(a.groupAt)}
+		c := agentChange{id: a.id, n: r.Interactions, first: nullInt64(a.first), last: nullInt64(a.last), groupAt: nullInt64(a.groupAt)}
 		if r.FirstSeen != nil && (!a.first.Valid || ms(*r.FirstSeen) < a.first.Int64) {
 			c.first = ms(*r.FirstSeen)
 		}
@@ -325,22 +317,7 @@ func (q *queries) UpsertAgentIDs(ctx context.Context, tenantID int64, rows []ros
 		}
 		counts = append(counts, c)
 	}
-	// Counts and times: one statement per chunk. VALUES columns are
-	// column1..column5 in both dialects; the casts type PostgreSQL's parameters.
-	const row = `(CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT))`
-	err = chunked(counts, 500, func(part []change) error {
-		args := make([]any, 0, len(part)*5+1)
-		for _, c := range part {
-			args = append(args, c.id, c.n, c.first, c.last, c.groupAt)
-		}
-		args = append(args, tenantID)
-		_, err := q.exec(ctx, `UPDATE agent_ids SET interactions = agent_ids.interactions + v.column2, first_seen_at = v.column3,
-			last_seen_at = v.column4, last_group_at = v.column5
-			FROM (VALUES `+strings.TrimSuffix(strings.Repeat(row+", ", len(part)), ", ")+`) AS v
-			WHERE agent_ids.tenant_id = ? AND agent_ids.id = v.column1`, args...)
-		return err
-	})
-	if err != nil {
+	if err := q.bumpAgents(ctx, tenantID, counts); err != nil {
 		return err
 	}
 	// Names and groups, where they changed.
@@ -369,6 +346,58 @@ func nullInt64(v sql.NullInt64) any {
 		return nil
 	}
 	return v.Int64
+}
+
+// agentChange is what an ingest batch changes of a stored agent ID.
+type agentChange struct {
+	id                int64
+	n                 int64 // interactions to add
+	first, last       any
+	name              string
+	group, groupAt    any
+	nameSet, groupSet bool
+}
+
+// bumpAgents writes counts and times. PostgreSQL takes them all in one
+// UPDATE ... FROM (VALUES ...) per chunk (one round trip, one run of the
+// statement trigger); SQLite's planner may scan the whole table for that
+// form, so there a prepared keyed UPDATE runs per agent ID (in-process, no
+// round trips).
+func (q *queries) bumpAgents(ctx context.Context, tenantID int64, counts []agentChange) error {
+	if q.d.dialect == Postgres {
+		const row = `(CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT))`
+		return chunked(counts, 500, func(part []agentChange) error {
+			args := make([]any, 0, len(part)*5+1)
+			for _, c := range part {
+				args = append(args, c.id, c.n, c.first, c.last, c.groupAt)
+			}
+			args = append(args, tenantID)
+			_, err := q.exec(ctx, `UPDATE agent_ids SET interactions = agent_ids.interactions + v.column2, first_seen_at = v.column3,
+				last_seen_at = v.column4, last_group_at = v.column5
+				FROM (VALUES `+strings.TrimSuffix(strings.Repeat(row+", ", len(part)), ", ")+`) AS v
+				WHERE agent_ids.tenant_id = ? AND agent_ids.id = v.column1`, args...)
+			return err
+		})
+	}
+	const bump = `UPDATE agent_ids SET interactions = interactions + ?, first_seen_at = ?, last_seen_at = ?, last_group_at = ?
+		WHERE tenant_id = ? AND id = ?`
+	stmt := q.prepared(ctx, bump, len(counts) > 1)
+	if stmt != nil {
+		defer stmt.Close()
+	}
+	for _, c := range counts {
+		var err error
+		if stmt != nil {
+			_, err = stmt.ExecContext(ctx, c.n, c.first, c.last, c.groupAt, tenantID, c.id)
+			err = q.d.mapErr(err)
+		} else {
+			_, err = q.exec(ctx, bump, c.n, c.first, c.last, c.groupAt, tenantID, c.id)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // storedAgents reads the agent IDs of rows that exist already.
@@ -473,7 +502,11 @@ func (q *queries) WriteInteractions(ctx context.Context, tenantID int64, rows []
 	return chunked(fresh, interactionChunk, func(part []roster.Interaction) error {
 		args = args[:0]
 		for _, it := range part {
-			args = append(args, tenantID, it.Source, it.ExternalID, it.AgentID, it.GroupID, it.Channel, ms(it.StartedAt), it.DurationS)
+			var group any // a plain value: database/sql converts pointers by reflection
+			if it.GroupID != nil {
+				group = *it.GroupID
+			}
+			args = append(args, tenantID, it.Source, it.ExternalID, it.AgentID, group, it.Channel, ms(it.StartedAt), it.DurationS)
 		}
 		if full != nil && len(part) == interactionChunk {
 			_, err := full.ExecContext(ctx, args...)

@@ -63,7 +63,8 @@ func TestUserCounts(t *testing.T) {
 			for _, q := range []roster.UserQuery{
 				{}, {Status: "active"}, {Status: "deactivated"}, {Status: "active,deactivated"},
 				{Group: fmt.Sprint(team.ID)}, {Group: fmt.Sprint(root)}, {Group: fmt.Sprint(team.ID), Status: "deactivated"},
-				{Role: roster.RoleTeamLeader}, {Role: roster.RoleAgent, Status: "active"}, {Q: "user1"},
+				{Role: roster.RoleTeamLeader}, {Role: roster.RoleAgent, Status: "active"}, {Role: roster.RoleTeamLeader, Status: "deactivated"},
+				{Role: roster.RoleAgent, Group: fmt.Sprint(team.ID)}, {Q: "user1"},
 			} {
 				p, err := svc.ListUsers(ctx, a, q)
 				if err != nil {
@@ -93,6 +94,13 @@ func TestUserCounts(t *testing.T) {
 			t.Fatal(err)
 		}
 		check("moved")
+		if _, err := svc.UpdateUser(ctx, a, ids[5], roster.UserInput{Roles: roster.Some([]string{roster.RoleTeamLeader})}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.DeactivateUser(ctx, a, ids[5]); err != nil {
+			t.Fatal(err)
+		}
+		check("roles changed")
 		if err := svc.DeleteUser(ctx, a, ids[4]); err != nil {
 			t.Fatal(err)
 		}
@@ -105,8 +113,10 @@ func TestUserCounts(t *testing.T) {
 			if err := db.SQL().QueryRow(`SELECT count(*) FROM user_counts WHERE tenant_id = $1`, ten.ID).Scan(&rows); err != nil {
 				t.Fatal(err)
 			}
-			if rows != 3 { // active in both groups, deactivated in the team
-				t.Errorf("after the fold %d rows, want one per status and group in use (3)", rows)
+			// Users active and deactivated in both groups; team leaders and
+			// agents, active and deactivated.
+			if rows != 8 {
+				t.Errorf("after the fold %d rows, want one per key in use (8)", rows)
 			}
 			check("folded")
 		}

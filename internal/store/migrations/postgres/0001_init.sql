@@ -83,50 +83,59 @@ CREATE INDEX users_search_trgm ON users USING gin (tenant_id, search gin_trgm_op
 -- selectivities and underestimates a group's users by the number of tenants.
 CREATE STATISTICS users_tenant_group (dependencies) ON tenant_id, group_id FROM users;
 
--- Users per tenant, status and home group, kept by triggers, so that a
--- list's total under those filters is a sum of a few rows: counting 200k
--- users costs 15 to 20 ms even in an index-only scan. Triggers append signed
--- deltas, so writers never wait on each other's counter rows (nor deadlock);
--- now and then a writer folds a tenant's deltas into one row per key,
--- skipping rows another transaction is folding. Readers sum what is there.
+-- List totals kept by triggers, so that a total under status, group and role
+-- filters is a sum of a few rows: counting 200k users costs 15 to 20 ms even
+-- in an index-only scan. role_id 0: the users, per status and home group;
+-- otherwise the holders of that role, per status (group_id 0). Triggers
+-- append signed deltas, so writers never wait on each other's counter rows
+-- (nor deadlock); about one statement in 64 folds its tenant's deltas into
+-- one row per key, skipping rows another transaction is folding. Readers sum
+-- what is there.
 CREATE TABLE user_counts (
     tenant_id  BIGINT NOT NULL,
+    role_id    BIGINT NOT NULL,
     status     TEXT NOT NULL,
     group_id   BIGINT NOT NULL,
     n          BIGINT NOT NULL
 );
-CREATE INDEX user_counts_key ON user_counts (tenant_id, status, group_id);
+CREATE INDEX user_counts_key ON user_counts (tenant_id, role_id, status, group_id);
 
 CREATE FUNCTION user_counts_fold(t BIGINT) RETURNS void LANGUAGE sql AS $$
     WITH gone AS (
         DELETE FROM user_counts WHERE ctid IN (SELECT ctid FROM user_counts WHERE tenant_id = t FOR UPDATE SKIP LOCKED)
-        RETURNING status, group_id, n)
-    INSERT INTO user_counts (tenant_id, status, group_id, n)
-    SELECT t, status, group_id, sum(n) FROM gone GROUP BY status, group_id HAVING sum(n) <> 0;
+        RETURNING role_id, status, group_id, n)
+    INSERT INTO user_counts (tenant_id, role_id, status, group_id, n)
+    SELECT t, role_id, status, group_id, sum(n) FROM gone GROUP BY role_id, status, group_id HAVING sum(n) <> 0;
 $$;
 
--- Keeps user_counts, and the copy of the status in user_roles (defined below).
+-- Keeps the users' rows of user_counts, and the copy of the status in
+-- user_roles (defined below), whose triggers then move the role counts.
 CREATE FUNCTION users_track() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO user_counts (tenant_id, status, group_id, n)
-        SELECT tenant_id, status, group_id, count(*) FROM new_rows GROUP BY 1, 2, 3;
-        PERFORM user_counts_fold(tenant_id) FROM (SELECT DISTINCT tenant_id FROM new_rows) t WHERE random() < 1.0 / 64;
+        INSERT INTO user_counts (tenant_id, role_id, status, group_id, n)
+        SELECT tenant_id, 0, status, group_id, count(*) FROM new_rows GROUP BY 1, 3, 4;
     ELSIF TG_OP = 'DELETE' THEN
-        INSERT INTO user_counts (tenant_id, status, group_id, n)
-        SELECT tenant_id, status, group_id, -count(*) FROM old_rows GROUP BY 1, 2, 3;
-        PERFORM user_counts_fold(tenant_id) FROM (SELECT DISTINCT tenant_id FROM old_rows) t WHERE random() < 1.0 / 64;
+        INSERT INTO user_counts (tenant_id, role_id, status, group_id, n)
+        SELECT tenant_id, 0, status, group_id, -count(*) FROM old_rows GROUP BY 1, 3, 4;
     ELSE
-        INSERT INTO user_counts (tenant_id, status, group_id, n)
-        SELECT tenant_id, status, group_id, sum(d) FROM (
+        INSERT INTO user_counts (tenant_id, role_id, status, group_id, n)
+        SELECT tenant_id, 0, status, group_id, sum(d) FROM (
             SELECT o.tenant_id, o.status, o.group_id, -1 AS d FROM old_rows o JOIN new_rows n ON n.id = o.id
             WHERE o.status <> n.status OR o.group_id <> n.group_id
             UNION ALL
             SELECT n.tenant_id, n.status, n.group_id, 1 FROM old_rows o JOIN new_rows n ON n.id = o.id
             WHERE o.status <> n.status OR o.group_id <> n.group_id) c
-        GROUP BY 1, 2, 3 HAVING sum(d) <> 0;
+        GROUP BY 1, 3, 4 HAVING sum(d) <> 0;
         UPDATE user_roles ur SET status = n.status FROM new_rows n JOIN old_rows o ON o.id = n.id
         WHERE o.status <> n.status AND ur.tenant_id = n.tenant_id AND ur.user_id = n.id;
+    END IF;
+    IF random() < 1.0 / 64 THEN
+        IF TG_OP = 'DELETE' THEN
+            PERFORM user_counts_fold(tenant_id) FROM (SELECT DISTINCT tenant_id FROM old_rows) t;
+        ELSE
+            PERFORM user_counts_fold(tenant_id) FROM (SELECT DISTINCT tenant_id FROM new_rows) t;
+        END IF;
     END IF;
     RETURN NULL;
 END $$;
@@ -156,6 +165,40 @@ BEGIN
 END $$;
 CREATE TRIGGER user_roles_status BEFORE INSERT ON user_roles
     FOR EACH ROW WHEN (NEW.status = '') EXECUTE FUNCTION user_roles_status();
+-- The role holders' rows of user_counts. The status copy is filled before
+-- the insert, so it is right in every transition table, deletes by cascade
+-- included.
+CREATE FUNCTION user_roles_track() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO user_counts (tenant_id, role_id, status, group_id, n)
+        SELECT tenant_id, role_id, status, 0, count(*) FROM new_rows GROUP BY 1, 2, 3;
+    ELSIF TG_OP = 'DELETE' THEN
+        INSERT INTO user_counts (tenant_id, role_id, status, group_id, n)
+        SELECT tenant_id, role_id, status, 0, -count(*) FROM old_rows GROUP BY 1, 2, 3;
+    ELSE
+        INSERT INTO user_counts (tenant_id, role_id, status, group_id, n)
+        SELECT tenant_id, role_id, status, 0, sum(d) FROM (
+            SELECT tenant_id, role_id, status, -1 AS d FROM old_rows
+            UNION ALL
+            SELECT tenant_id, role_id, status, 1 FROM new_rows) c
+        GROUP BY 1, 2, 3 HAVING sum(d) <> 0;
+    END IF;
+    IF random() < 1.0 / 64 THEN
+        IF TG_OP = 'DELETE' THEN
+            PERFORM user_counts_fold(tenant_id) FROM (SELECT DISTINCT tenant_id FROM old_rows) t;
+        ELSE
+            PERFORM user_counts_fold(tenant_id) FROM (SELECT DISTINCT tenant_id FROM new_rows) t;
+        END IF;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER user_roles_track_insert AFTER INSERT ON user_roles
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION user_roles_track();
+CREATE TRIGGER user_roles_track_update AFTER UPDATE ON user_roles
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION user_roles_track();
+CREATE TRIGGER user_roles_track_delete AFTER DELETE ON user_roles
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION user_roles_track();
 CREATE STATISTICS user_roles_tenant_role (dependencies) ON tenant_id, role_id FROM user_roles;
 
 CREATE TABLE user_group_access (
