@@ -548,3 +548,45 @@ func TestSkillsAndProfiles(t *testing.T) {
 		}
 	})
 }
+
+// A manager whose role is scoped to groups reaches only the groups and users
+// of their group access; the tenant-wide catalogues need the tenant scope.
+func TestContactCentreScopedManager(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		tm := newTeam(t, db)
+		ctx, svc := tm.ctx, tm.svc
+		_, err := svc.CreateRole(ctx, tm.admin, roster.RoleInput{Key: roster.Some("site_admin"), Name: roster.Some("Site admin"),
+			Scope: roster.Some(roster.ScopeGroups), Permissions: roster.Some([]string{"users.view", "users.manage", "groups.manage"})})
+		must(t, err)
+		in := tm.userInput("sam")
+		in.GroupID = roster.Some(tm.teamB.ID)
+		in.Roles = roster.Some([]string{"site_admin"})
+		in.GroupAccess = roster.Some([]int64{tm.teamB.ID})
+		sam, err := svc.CreateUser(ctx, tm.admin, in)
+		must(t, err)
+		as, err := svc.ActorForUser(ctx, tm.tenant.ID, sam.ID)
+		must(t, err)
+
+		_, err = svc.SetGroupProperty(ctx, as, tm.teamB.ID, "wrapup_timeout_phone", raw(`40`))
+		must(t, err)
+		_, err = svc.SetGroupProperty(ctx, as, tm.team.ID, "wrapup_timeout_phone", raw(`40`))
+		wantCode(t, err, roster.ENotFound)
+		_, err = svc.SetUserProperty(ctx, as, tm.agentB.ID, "wrapup_timeout_phone", raw(`41`))
+		must(t, err)
+		_, err = svc.SetUserProperty(ctx, as, tm.agentA.ID, "wrapup_timeout_phone", raw(`41`))
+		wantCode(t, err, roster.ENotFound)
+		_, err = svc.CreateUserProfile(ctx, as, tm.agentA.ID, roster.ProfileInput{Name: roster.Some("X")})
+		wantCode(t, err, roster.ENotFound)
+		theirs, err := svc.CreateGroupProfile(ctx, tm.admin, tm.team.ID, roster.ProfileInput{Name: roster.Some("Team A only")})
+		must(t, err)
+		_, err = svc.Profile(ctx, as, theirs.ID)
+		wantCode(t, err, roster.ENotFound)
+		wantCode(t, svc.DeleteProfile(ctx, as, theirs.ID), roster.ENotFound)
+		_, err = svc.CreateGroupProfile(ctx, as, tm.teamB.ID, roster.ProfileInput{Name: roster.Some("Team B own")})
+		must(t, err)
+		_, err = svc.CreateProperty(ctx, as, roster.PropertyInput{Key: roster.Some("site_only"), Type: roster.Some("text")})
+		wantCode(t, err, roster.EForbidden)
+		_, err = svc.CreateSkill(ctx, as, roster.SkillInput{Name: roster.Some("Local")})
+		wantCode(t, err, roster.EForbidden)
+	})
+}

@@ -101,7 +101,7 @@ func (s *Service) ListSkills(ctx context.Context, a *Actor) ([]Skill, error) {
 // CreateSkill adds a skill to the catalogue; names are unique
 // case-insensitively.
 func (s *Service) CreateSkill(ctx context.Context, a *Actor, in SkillInput) (*Skill, error) {
-	if err := a.requireWrite(PermGroupsManage); err != nil {
+	if err := s.requireCatalogueWrite(ctx, a, "adding skills"); err != nil {
 		return nil, err
 	}
 	now := s.Now()
@@ -128,7 +128,7 @@ func (s *Service) CreateSkill(ctx context.Context, a *Actor, in SkillInput) (*Sk
 
 // UpdateSkill renames a skill; the profiles that use it follow.
 func (s *Service) UpdateSkill(ctx context.Context, a *Actor, id int64, in SkillInput) (*Skill, error) {
-	if err := a.requireWrite(PermGroupsManage); err != nil {
+	if err := s.requireCatalogueWrite(ctx, a, "renaming skills"); err != nil {
 		return nil, err
 	}
 	var sk *Skill
@@ -163,7 +163,7 @@ func (s *Service) UpdateSkill(ctx context.Context, a *Actor, id int64, in SkillI
 
 // DeleteSkill removes a skill no profile uses.
 func (s *Service) DeleteSkill(ctx context.Context, a *Actor, id int64) error {
-	if err := a.requireWrite(PermGroupsManage); err != nil {
+	if err := s.requireCatalogueWrite(ctx, a, "deleting skills"); err != nil {
 		return err
 	}
 	return s.store.InTx(ctx, func(tx Tx) error {
@@ -211,7 +211,36 @@ func (s *Service) Profile(ctx context.Context, a *Actor, id int64) (*Profile, er
 	if err := a.require(PermUsersView, PermUsersManage, PermGroupsManage, PermTeamView); err != nil {
 		return nil, err
 	}
-	return s.store.Read().Profile(ctx, a.TenantID, id)
+	r := s.store.Read()
+	p, err := r.Profile(ctx, a.TenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.profileInScope(ctx, r, a, p, profileReadPerms...); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// profileReadPerms show profiles.
+var profileReadPerms = []string{PermUsersView, PermUsersManage, PermGroupsManage, PermTeamView}
+
+// profileInScope answers ENotFound for a profile whose group, or whose user,
+// lies outside what the actor reaches through the roles granting perms.
+func (s *Service) profileInScope(ctx context.Context, tx Tx, a *Actor, p *Profile, perms ...string) error {
+	var err error
+	if p.GroupID != nil {
+		err = s.groupInScope(ctx, a, *p.GroupID, perms...)
+	} else {
+		var u *User
+		if u, err = tx.User(ctx, a.TenantID, *p.UserID); err == nil {
+			err = s.userInScope(ctx, a, u, perms...)
+		}
+	}
+	if ErrorCode(err) == ENotFound {
+		return Errorf(ENotFound, "no profile with id %d", p.ID)
+	}
+	return err
 }
 
 // GroupProfiles lists the profiles defined on a group itself (not those it
@@ -222,6 +251,9 @@ func (s *Service) GroupProfiles(ctx context.Context, a *Actor, groupID int64) ([
 	}
 	r := s.store.Read()
 	if _, err := r.Group(ctx, a.TenantID, groupID); err != nil {
+		return nil, err
+	}
+	if err := s.groupInScope(ctx, a, groupID, profileReadPerms...); err != nil {
 		return nil, err
 	}
 	return r.ListProfiles(ctx, a.TenantID, ProfileFilter{GroupIDs: []int64{groupID}})
@@ -237,6 +269,9 @@ func (s *Service) CreateGroupProfile(ctx context.Context, a *Actor, groupID int6
 		if _, err := tx.Group(ctx, a.TenantID, groupID); err != nil {
 			return err
 		}
+		if err := s.groupInScope(ctx, a, groupID, PermGroupsManage); err != nil {
+			return err
+		}
 		p.Kind, p.GroupID = ProfileGroup, &groupID
 		return nil
 	})
@@ -248,7 +283,11 @@ func (s *Service) CreateUserProfile(ctx context.Context, a *Actor, userID int64,
 		return nil, err
 	}
 	return s.createProfile(ctx, a, in, func(tx Tx, p *Profile) error {
-		if _, err := tx.User(ctx, a.TenantID, userID); err != nil {
+		u, err := tx.User(ctx, a.TenantID, userID)
+		if err != nil {
+			return err
+		}
+		if err := s.userInScope(ctx, a, u, PermUsersManage); err != nil {
 			return err
 		}
 		p.Kind, p.UserID = ProfilePersonal, &userID
@@ -292,7 +331,7 @@ func (s *Service) UpdateProfile(ctx context.Context, a *Actor, id int64, in Prof
 		if err != nil {
 			return err
 		}
-		if err := requireProfileOwner(a, before); err != nil {
+		if err := s.requireProfileOwner(ctx, tx, a, before); err != nil {
 			return err
 		}
 		p = new(Profile)
@@ -323,7 +362,7 @@ func (s *Service) DeleteProfile(ctx context.Context, a *Actor, id int64) error {
 		if err != nil {
 			return err
 		}
-		if err := requireProfileOwner(a, p); err != nil {
+		if err := s.requireProfileOwner(ctx, tx, a, p); err != nil {
 			return err
 		}
 		if err := tx.DeleteProfile(ctx, a.TenantID, id); err != nil {
@@ -333,11 +372,17 @@ func (s *Service) DeleteProfile(ctx context.Context, a *Actor, id int64) error {
 	})
 }
 
-func requireProfileOwner(a *Actor, p *Profile) error {
+// requireProfileOwner: group profiles are changed by group managers,
+// personal ones by user managers, each within their scope.
+func (s *Service) requireProfileOwner(ctx context.Context, tx Tx, a *Actor, p *Profile) error {
+	perm := PermUsersManage
 	if p.Kind == ProfileGroup {
-		return a.require(PermGroupsManage)
+		perm = PermGroupsManage
 	}
-	return a.require(PermUsersManage)
+	if err := a.require(perm); err != nil {
+		return err
+	}
+	return s.profileInScope(ctx, tx, a, p, perm)
 }
 
 // applyProfileInput validates in and writes it into p. Every skill must be
@@ -452,6 +497,9 @@ func (s *Service) SetUserGroupProfiles(ctx context.Context, a *Actor, userID int
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		var err error
 		if u, err = tx.User(ctx, a.TenantID, userID); err != nil {
+			return err
+		}
+		if err := s.userInScope(ctx, a, u, PermUsersManage); err != nil {
 			return err
 		}
 		chain, err := tx.GroupChain(ctx, a.TenantID, u.GroupID)

@@ -252,7 +252,7 @@ func propertyForValue(ctx context.Context, tx Tx, tenantID int64, key string) (*
 
 // CreateProperty defines a new property of the tenant.
 func (s *Service) CreateProperty(ctx context.Context, a *Actor, in PropertyInput) (*Property, error) {
-	if err := a.requireWrite(PermGroupsManage); err != nil {
+	if err := s.requireCatalogueWrite(ctx, a, "defining properties"); err != nil {
 		return nil, err
 	}
 	now := s.Now()
@@ -346,7 +346,7 @@ func checkDefault(v *Validation, p *Property, in Opt[json.RawMessage]) json.RawM
 // UpdateProperty changes the label, default or choices of a property. Choices
 // still used by a group or user value cannot be taken away.
 func (s *Service) UpdateProperty(ctx context.Context, a *Actor, key string, in PropertyInput) (*Property, error) {
-	if err := a.requireWrite(PermGroupsManage); err != nil {
+	if err := s.requireCatalogueWrite(ctx, a, "changing properties"); err != nil {
 		return nil, err
 	}
 	var p *Property
@@ -408,7 +408,7 @@ func (s *Service) UpdateProperty(ctx context.Context, a *Actor, key string, in P
 // DeleteProperty removes a tenant-defined property and every value set for
 // it. The built-in ones stay (their label and default can be changed).
 func (s *Service) DeleteProperty(ctx context.Context, a *Actor, key string) error {
-	if err := a.requireWrite(PermGroupsManage); err != nil {
+	if err := s.requireCatalogueWrite(ctx, a, "deleting properties"); err != nil {
 		return err
 	}
 	return s.store.InTx(ctx, func(tx Tx) error {
@@ -487,6 +487,9 @@ func (s *Service) GroupProperties(ctx context.Context, a *Actor, groupID int64) 
 	if err != nil {
 		return nil, err
 	}
+	if err := s.groupInScope(ctx, a, groupID, PermUsersView, PermGroupsManage, PermTeamView); err != nil {
+		return nil, err
+	}
 	return groupProperties(ctx, r, g)
 }
 
@@ -510,6 +513,9 @@ func (s *Service) changeGroupProperty(ctx context.Context, a *Actor, groupID int
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		g, err := tx.Group(ctx, a.TenantID, groupID)
 		if err != nil {
+			return err
+		}
+		if err := s.groupInScope(ctx, a, groupID, PermGroupsManage); err != nil {
 			return err
 		}
 		p, err := propertyForValue(ctx, tx, a.TenantID, key)
@@ -588,6 +594,9 @@ func (s *Service) changeUserProperty(ctx context.Context, a *Actor, userID int64
 		if u, err = tx.User(ctx, a.TenantID, userID); err != nil {
 			return err
 		}
+		if err := s.userInScope(ctx, a, u, PermUsersManage); err != nil {
+			return err
+		}
 		p, err := propertyForValue(ctx, tx, a.TenantID, key)
 		if err != nil {
 			return err
@@ -655,4 +664,14 @@ func (s *Service) fillUserDetails(ctx context.Context, tx Tx, u *User) error {
 	u.Properties = effectiveValues(props, chain, groupVals, userVals)
 	u.Profiles, err = userProfiles(ctx, tx, u.TenantID, u.ID, chain)
 	return err
+}
+
+// requireCatalogueWrite guards the tenant-wide catalogues (properties,
+// skills): groups.manage through a role with the tenant scope, since a
+// definition reaches every group.
+func (s *Service) requireCatalogueWrite(ctx context.Context, a *Actor, what string) error {
+	if err := a.requireWrite(PermGroupsManage); err != nil {
+		return err
+	}
+	return s.requireTenantWide(ctx, a, what, PermGroupsManage)
 }

@@ -95,7 +95,10 @@ func (s *Service) User(ctx context.Context, a *Actor, id int64) (*User, error) {
 	if err := s.userInScope(ctx, a, u, PermUsersView); err != nil { // scope.go
 		return nil, err
 	}
-	return u, s.fillUserDetails(ctx, r, u) // properties and profiles (properties.go)
+	if err := s.fillUserDetails(ctx, r, u); err != nil { // properties and profiles (properties.go)
+		return nil, err
+	}
+	return u, nil
 }
 
 // UpdateUser applies a partial change.
