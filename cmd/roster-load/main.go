@@ -205,12 +205,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			if err != nil || agents < 1 {
 				return fmt.Errorf("--ingest-agents: %q is not a number", f)
 			}
+			if err := authzbench.Analyze(ctx, db); err != nil {
+				return err
+			}
 			run := strconv.FormatInt(time.Now().UnixNano(), 36)
-			core, err := authzbench.Ingest(ctx, svc, ds, ds.IngestRows(*ingestRows, agents, "core-"+run), *batch)
+			rows := ds.IngestRows(*ingestRows, agents, "core-"+run)
+			runtime.GC()
+			core, err := authzbench.Ingest(ctx, svc, ds, rows, *batch)
 			if err != nil {
 				return err
 			}
-			overHTTP, err := authzbench.IngestHTTP(ctx, rosterSrv.URL, token, ds.IngestRows(*ingestRows, agents, "http-"+run), *batch)
+			rows = ds.IngestRows(*ingestRows, agents, "http-"+run)
+			runtime.GC()
+			overHTTP, err := authzbench.IngestHTTP(ctx, rosterSrv.URL, token, rows, *batch)
 			if err != nil {
 				return err
 			}

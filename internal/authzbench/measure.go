@@ -17,6 +17,7 @@ import (
 
 	"github.com/roster-dev/roster/internal/api"
 	"github.com/roster-dev/roster/internal/roster"
+	"github.com/roster-dev/roster/internal/store"
 )
 
 // Latency summarises timed operations.
@@ -256,6 +257,17 @@ func (ds *Dataset) IngestRows(n, agents int, run string) []json.RawMessage {
 		out[i] = b
 	}
 	return out
+}
+
+// Analyze refreshes the planner's statistics of the tables ingest reads and
+// writes. PostgreSQL's autovacuum does this by itself; the test server runs
+// without it, and a table that was never analyzed gets poor plans.
+func Analyze(ctx context.Context, db *store.DB) error {
+	if db.Dialect() != store.Postgres {
+		return nil
+	}
+	_, err := db.SQL().ExecContext(ctx, `ANALYZE interactions, agent_ids`)
+	return err
 }
 
 // Ingest stores rows through the core in batches and returns rows per second.

@@ -199,7 +199,7 @@ func TestMailServerDown(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w := delivery.New(e.svc, delivery.Options{Email: smtp, Log: quietLog(), BackoffBase: 100 * time.Millisecond, BackoffMax: 200 * time.Millisecond})
+		w := delivery.New(e.svc, delivery.Options{Email: smtp, Log: quietLog(), BackoffBase: 600 * time.Millisecond, BackoffMax: 700 * time.Millisecond})
 		e.invite(t, 3)
 		for i := 0; i < 2; i++ {
 			if n, err := w.RunOnce(e.ctx); err != nil || n != 3 {
@@ -213,7 +213,9 @@ func TestMailServerDown(t *testing.T) {
 			if n, _ := w.RunOnce(e.ctx); n != 0 {
 				t.Fatalf("retried before the backoff: %d", n)
 			}
-			time.Sleep(250 * time.Millisecond)
+			// Backoffs long enough that a slow machine still tests before
+			// they run out (at least 540 ms with the jitter), then waited out.
+			time.Sleep(800 * time.Millisecond)
 		}
 		mail := startMail(t, addr)
 		if n, err := w.RunOnce(e.ctx); err != nil || n != 3 {

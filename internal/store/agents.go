@@ -221,7 +221,8 @@ func (q *queries) LockIngest(ctx context.Context, tenantID int64) error {
 	if q.d.dialect != Postgres {
 		return nil // SQLite: the write transaction holds the database lock
 	}
-	_, err := q.exec(ctx, `SELECT pg_advisory_xact_lock(?)`, int64(0x7327)<<40|tenantID)
+	// Advisory locks are per database, not per schema: the key names both.
+	_, err := q.exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':ingest:' || CAST(CAST(? AS BIGINT) AS TEXT), 7327))`, tenantID)
 	return err
 }
 
