@@ -486,6 +486,13 @@ func TestListUsers(t *testing.T) {
 			}
 			all = append(all, u)
 		}
+		// Renames reach every copy of the name (user_roles keeps one for
+		// the role filter's name order).
+		for i := 0; i < len(all); i += 5 {
+			u, err := f.svc.UpdateUser(ctx, f.admin, all[i].ID, roster.UserInput{Name: roster.Some(fmt.Sprintf("Zed %02d", 40-i))})
+			must(t, err)
+			all[i] = u
+		}
 		groupName := map[int64]string{f.team.ID: f.team.Name, f.subteam.ID: f.subteam.Name, b.ID: b.Name}
 		keyOf := map[string]func(u *roster.User) []string{
 			"name":     func(u *roster.User) []string { return []string{strings.ToLower(u.Name)} },
@@ -527,6 +534,9 @@ func TestListUsers(t *testing.T) {
 			{roster.UserQuery{Status: "active"}, func(u *roster.User) bool { return u.Status == "active" }},
 			{roster.UserQuery{Status: "deactivated,invited"}, func(u *roster.User) bool { return u.Status != "active" }},
 			{roster.UserQuery{Role: "team_leader"}, func(u *roster.User) bool { return slices.Contains(u.Roles, "team_leader") }},
+			{roster.UserQuery{Role: "team_leader", Status: "active"}, func(u *roster.User) bool {
+				return slices.Contains(u.Roles, "team_leader") && u.Status == "active"
+			}},
 			{roster.UserQuery{Group: fmt.Sprint(f.team.ID)}, func(u *roster.User) bool { return u.GroupID == f.team.ID || u.GroupID == f.subteam.ID }},
 			{roster.UserQuery{Q: "ANNA"}, func(u *roster.User) bool { return strings.Contains(strings.ToLower(u.Name+u.Username), "anna") }},
 			{roster.UserQuery{Q: "55500"}, func(u *roster.User) bool { return strings.Contains(u.Mobile, "55500") }},

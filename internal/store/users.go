@@ -92,8 +92,9 @@ func (q *queries) writeUserLinks(ctx context.Context, u *roster.User, replace bo
 		}
 	}
 	for _, key := range u.Roles {
-		res, err := q.exec(ctx, `INSERT INTO user_roles (tenant_id, user_id, role_id)
-			SELECT ?, ?, id FROM roles WHERE tenant_id = ? AND key = ?`, u.TenantID, u.ID, u.TenantID, key)
+		res, err := q.exec(ctx, `INSERT INTO user_roles (tenant_id, user_id, role_id, name_key)
+			SELECT ?, ?, id, (SELECT lower(name) FROM users WHERE tenant_id = ? AND id = ?) FROM roles WHERE tenant_id = ? AND key = ?`,
+			u.TenantID, u.ID, u.TenantID, u.ID, u.TenantID, key)
 		if err != nil {
 			return err
 		}
@@ -329,6 +330,8 @@ func (q *queries) ListUsers(ctx context.Context, tenantID int64, f roster.UserFi
 		where, args = append(where, c), append(args, a...)
 	}
 	var sets []userSet
+	var roleCond string // the role filter on user_roles, for the name-order index
+	var roleCondArgs []any
 	if f.RoleID != 0 {
 		// user_roles keeps a copy of the user's status: role and status
 		// together are one range of user_roles_role, and user_counts keeps
@@ -346,6 +349,7 @@ func (q *queries) ListUsers(ctx context.Context, tenantID int64, f roster.UserFi
 		}
 		if len(where) == statusOnly && f.Query == "" {
 			s.count, s.countArgs = `SELECT coalesce(sum(n), 0) FROM user_counts WHERE group_id = 0 AND `+role, roleArgs
+			roleCond, roleCondArgs = role, roleArgs
 		}
 		sets = append(sets, s)
 	}
@@ -400,16 +404,26 @@ func (q *queries) ListUsers(ctx context.Context, tenantID int64, f roster.UserFi
 		limit = end - offset
 		offset = total - end
 	}
-	probe, err := q.probeSets(ctx, tenantID, sets, total, offset+limit)
-	if err != nil {
-		return nil, 0, err
-	}
-	cond, condArgs := userConditions(where, args, sets, probe)
 	// Deferred join: the page's ids come from an index alone, however deep
 	// the offset; only the page's own rows are read from the table.
 	order := q.d.orderBy(q.d.sortColumns(f.Sort), desc)
-	rows, err := q.query(ctx, `SELECT `+userColumns+` FROM users u JOIN (SELECT u.id FROM users u WHERE `+cond+
-		` ORDER BY `+order+` LIMIT ? OFFSET ?) p ON p.id = u.id ORDER BY `+order, append(condArgs, limit, offset)...)
+	var ids string
+	var idsArgs []any
+	if roleCond != "" && (f.Sort == "" || f.Sort == "name") {
+		// A role's holders (by status) in name order: user_roles_role_name
+		// holds them in that order with the user's name copied in.
+		ids = `SELECT user_id AS id FROM user_roles WHERE ` + roleCond + ` ORDER BY ` + q.d.orderBy([]string{"name_key", "user_id"}, desc)
+		idsArgs = roleCondArgs
+	} else {
+		probe, err := q.probeSets(ctx, tenantID, sets, total, offset+limit)
+		if err != nil {
+			return nil, 0, err
+		}
+		cond, condArgs := userConditions(where, args, sets, probe)
+		ids, idsArgs = `SELECT u.id FROM users u WHERE `+cond+` ORDER BY `+order, condArgs
+	}
+	rows, err := q.query(ctx, `SELECT `+userColumns+` FROM users u JOIN (`+ids+` LIMIT ? OFFSET ?) p ON p.id = u.id ORDER BY `+order,
+		append(slices.Clone(idsArgs), limit, offset)...)
 	if err != nil {
 		return nil, 0, err
 	}
