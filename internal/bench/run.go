@@ -92,7 +92,7 @@ func Scenarios(ctx context.Context, svc *roster.Service, ds *Dataset, perPage in
 		{"q_surname", "q=" + surnameFragment + " (surname fragment)", roster.UserQuery{Q: surnameFragment}},
 		{"q_short", "q=" + shortFragment + " (3 characters)", roster.UserQuery{Q: shortFragment}},
 		{"q_email", "q=" + emailFragment + " (email fragment)", roster.UserQuery{Q: emailFragment}},
-		{"q_two", "q=" + twoFragment + " (2 characters: no trigram)", roster.UserQuery{Q: twoFragment}},
+		{"q_two", "q=" + twoFragment + " (2 characters: start of the name)", roster.UserQuery{Q: twoFragment}},
 		{"combined", "status=active, role=team_leader, sort=last_login_at desc", roster.UserQuery{
 			Status: roster.StatusActive, Role: roster.RoleTeamLeader, Sort: "last_login_at", Order: "desc"}},
 	}

@@ -450,6 +450,11 @@ func TestRoles(t *testing.T) {
 	})
 }
 
+// startsWith is the rule for search terms of one or two characters.
+func startsWith(p string) func(*roster.User) bool {
+	return func(u *roster.User) bool { return strings.HasPrefix(strings.ToLower(u.Name), p) }
+}
+
 // TestListUsers checks filters, every sort in both directions and every page
 // against a list sorted in Go, so the reversed reading of late pages and the
 // SQL of both dialects agree with one definition of the order.
@@ -541,9 +546,13 @@ func TestListUsers(t *testing.T) {
 			{roster.UserQuery{Q: "ANNA"}, func(u *roster.User) bool { return strings.Contains(strings.ToLower(u.Name+u.Username), "anna") }},
 			{roster.UserQuery{Q: "55500"}, func(u *roster.User) bool { return strings.Contains(u.Mobile, "55500") }},
 			{roster.UserQuery{Q: "a_"}, func(u *roster.User) bool { return false }}, // LIKE wildcards are literal
-			{roster.UserQuery{Q: "er"}, func(u *roster.User) bool {
-				return strings.Contains(strings.ToLower(u.Name+" "+u.Username+" "+u.Email+" "+u.Mobile), "er")
+			{roster.UserQuery{Q: "nna"}, func(u *roster.User) bool {
+				return strings.Contains(strings.ToLower(u.Name+" "+u.Username+" "+u.Email+" "+u.Mobile), "nna")
 			}},
+			// One or two characters match the start of the name.
+			{roster.UserQuery{Q: "Mi"}, startsWith("mi")},
+			{roster.UserQuery{Q: "z"}, startsWith("z")},
+			{roster.UserQuery{Q: "ka"}, startsWith("ka")},
 		}
 		for _, fl := range filters {
 			for sortKey := range keyOf {

@@ -288,6 +288,18 @@ func (d *DB) orderBy(cols []string, desc bool) string {
 	return strings.Join(parts, ", ")
 }
 
+// prefixCond matches users whose name starts with term (lower case): one
+// range of the name index, [term, term + the highest code point), which
+// both dialects compare bytewise (PostgreSQL's index in "C").
+func (d *DB) prefixCond(term string) (string, []any) {
+	lo := strings.ToLower(term)
+	col := "lower(name)"
+	if d.dialect == Postgres {
+		col += ` COLLATE "C"`
+	}
+	return "(" + col + " >= ? AND " + col + " < ?)", []any{lo, lo + "\U0010FFFF"}
+}
+
 // likePattern escapes s for LIKE ... ESCAPE '\'.
 func likePattern(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
@@ -369,6 +381,12 @@ func (q *queries) ListUsers(ctx context.Context, tenantID int64, f roster.UserFi
 				s.count, s.countArgs = `SELECT count(*) FROM users_fts WHERE users_fts MATCH ? AND rowid BETWEEN ? AND ?`, match
 			}
 			sets = append(sets, s)
+		} else if len([]rune(f.Query)) < 3 {
+			// One or two characters hold no trigram, and occur in a large
+			// part of any directory: they match the start of the name, one
+			// range of its index (docs/rules.md).
+			c, a := q.d.prefixCond(f.Query)
+			where, args = append(where, c), append(args, a...)
 		} else {
 			// On PostgreSQL users_search_trgm holds (tenant_id, trigrams).
 			where = append(where, `search LIKE ? ESCAPE '\'`)
