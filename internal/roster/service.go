@@ -21,6 +21,11 @@ type Service struct {
 	authz  *authz.Index // the decision index (decisions.go)
 	lc     *lifecycle   // invitations, passwords, sessions, codes (lifecycle.go)
 	lcOnce sync.Once
+
+	// tenantIDs caches slug -> tenant id for sign-ins and codes: tenants
+	// are never renamed nor deleted, so an entry never goes stale, and a
+	// sign-in saves a round trip. Unknown slugs are not cached.
+	tenantIDs sync.Map
 }
 
 // Options configure a Service.

@@ -89,14 +89,14 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (*SignedIn, error)
 	r := s.store.Read()
 	// Tenant slugs are public (they are in every sign-in URL); an unknown one
 	// is answered at once, costing no hash.
-	t, err := s.TenantBySlug(ctx, in.Tenant)
+	tenantID, err := s.tenantIDBySlug(ctx, in.Tenant)
 	if ErrorCode(err) == ENotFound {
 		return nil, errBadLogin()
 	}
 	if err != nil {
 		return nil, err
 	}
-	u, hash, err := findLogin(ctx, r, t.ID, in.Login)
+	u, hash, err := findLogin(ctx, r, tenantID, in.Login)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +104,7 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (*SignedIn, error)
 	ipKey := limitKey("signin", "ip", in.IP)
 	now := s.Now()
 	limits := []keyedLimit{{lc.opts.SignInPerIP, ipKey}, {lc.opts.SignInPerAccount, acctKey}}
-	wait, windows, err := blockedAny(ctx, r, t.ID, now, limits)
+	wait, windows, err := blockedAny(ctx, r, tenantID, now, limits)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +115,7 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (*SignedIn, error)
 	if hash != "" {
 		ok, rehash, err = lc.hasher.Verify(in.Password, hash)
 		if err != nil {
-			s.log.Error("stored password hash unreadable", "tenant", t.ID, "user", u.ID, "err", err)
+			s.log.Error("stored password hash unreadable", "tenant", tenantID, "user", u.ID, "err", err)
 			ok = false
 		}
 	} else {
@@ -128,7 +128,7 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (*SignedIn, error)
 	}
 	if !ok {
 		err := s.store.InTx(ctx, func(tx Tx) error {
-			_, err := hitAll(ctx, tx, t.ID, now, limits)
+			_, err := hitAll(ctx, tx, tenantID, now, limits)
 			return err
 		})
 		if err != nil {
@@ -147,7 +147,7 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (*SignedIn, error)
 		}
 	}
 	token := NewSecret(sessionTokenPrefix)
-	sess := &Session{TenantID: t.ID, UserID: u.ID, TokenHash: HashSecret(token), CreatedAt: now, LastSeenAt: now,
+	sess := &Session{TenantID: tenantID, UserID: u.ID, TokenHash: HashSecret(token), CreatedAt: now, LastSeenAt: now,
 		ExpiresAt: now.Add(lc.opts.SessionMax), IP: in.IP, UserAgent: truncate(in.UserAgent, 400)}
 	err = s.store.InTx(ctx, func(tx Tx) error {
 		if in.Previous != "" {
@@ -160,18 +160,18 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (*SignedIn, error)
 			}
 		}
 		if newHash != "" {
-			if err := tx.SetPasswordHash(ctx, t.ID, u.ID, newHash); err != nil {
+			if err := tx.SetPasswordHash(ctx, tenantID, u.ID, newHash); err != nil {
 				return err
 			}
 		}
 		if err := tx.CreateSession(ctx, sess); err != nil {
 			return err
 		}
-		if err := tx.SetLastLogin(ctx, t.ID, u.ID, now); err != nil {
+		if err := tx.SetLastLogin(ctx, tenantID, u.ID, now); err != nil {
 			return err
 		}
 		if _, failed := windows[acctKey]; failed {
-			if err := tx.ResetRateLimit(ctx, t.ID, acctKey); err != nil {
+			if err := tx.ResetRateLimit(ctx, tenantID, acctKey); err != nil {
 				return err
 			}
 		}

@@ -66,6 +66,20 @@ func (s *Service) TenantBySlug(ctx context.Context, slug string) (*Tenant, error
 	return s.store.Read().TenantBySlug(ctx, strings.ToLower(strings.TrimSpace(slug)))
 }
 
+// tenantIDBySlug is TenantBySlug's id, from the cache when it can.
+func (s *Service) tenantIDBySlug(ctx context.Context, slug string) (int64, error) {
+	slug = strings.ToLower(strings.TrimSpace(slug))
+	if id, ok := s.tenantIDs.Load(slug); ok {
+		return id.(int64), nil
+	}
+	t, err := s.store.Read().TenantBySlug(ctx, slug)
+	if err != nil {
+		return 0, err
+	}
+	s.tenantIDs.Store(slug, t.ID)
+	return t.ID, nil
+}
+
 // Tenant returns the actor's tenant.
 func (s *Service) Tenant(ctx context.Context, a *Actor) (*Tenant, error) {
 	return s.store.Read().TenantByID(ctx, a.TenantID)
