@@ -288,6 +288,13 @@ func (b *browserTab) click(css string) {
 	b.settle()
 }
 
+// follow clicks a link and waits until the page it leads to has loaded: a
+// plain click's wait can see the old page still "complete".
+func (b *browserTab) follow(css string) {
+	b.t.Helper()
+	b.submit(css)
+}
+
 // submit clicks a submit button and waits for the next page to load.
 func (b *browserTab) submit(css string) {
 	b.t.Helper()

@@ -100,12 +100,12 @@ func TestConsoleInviteAndAccept(t *testing.T) {
 
 	// The admin sees the two agent IDs on the agent's page.
 	admin.open("/users?q=anna")
-	admin.click(`#users-table a.cell-main`)
+	admin.follow(`#users-table a.cell-main`)
 	if got := admin.texts("#user-agents td code"); strings.Join(got, ",") != "chat:anna.k,voice:4711" {
 		t.Errorf("the agent holds %v", got)
 	}
 	admin.look("user")
-	admin.click("#edit-user")
+	admin.follow("#edit-user")
 	admin.look("user-edit")
 
 	// The team leader's invitation is still open: the admin sees it under Invited.
@@ -175,8 +175,8 @@ func TestConsoleUserList(t *testing.T) {
 	if got := admin.text("#results .pager-info"); got != "1–13 of 13" {
 		t.Errorf("agents: %q", got)
 	}
-	admin.click(`#users-table th:nth-child(2) a`)
-	admin.click(`#users-table th:nth-child(2) a`)
+	admin.follow(`#users-table th:nth-child(2) a`)
+	admin.follow(`#users-table th:nth-child(2) a`)
 	if got := admin.text("#users-table tbody tr:first-child td:nth-child(2)"); got != "agent.99" {
 		t.Errorf("sorted by username descending, the first is %q", got)
 	}
@@ -188,11 +188,11 @@ func TestConsoleUserList(t *testing.T) {
 	if got := admin.text("#results .pager-info"); got != "1–10 of 13" {
 		t.Errorf("10 per page: %q", got)
 	}
-	admin.click(`a[aria-label="Next page"]`)
+	admin.follow(`a[aria-label="Next page"]`)
 	if got := admin.texts("#users-table tbody td:nth-child(2)"); strings.Join(got, ",") != "agent.03,agent.02,agent.01" {
 		t.Errorf("page 2: %v", got)
 	}
-	admin.click(`a[aria-label="First page"]`)
+	admin.follow(`a[aria-label="First page"]`)
 	page1 := admin.texts("#users-table tbody td:nth-child(2)")
 	admin.look("users")
 	admin.phone(func() { admin.look("users-phone") })
@@ -230,7 +230,7 @@ func TestConsoleUserList(t *testing.T) {
 	// A user created without a password sets one with a one-time code (seed 003).
 	staff := env.browser()
 	staff.open("/signin")
-	staff.click(`a[href^="/forgot"]`)
+	staff.follow(`a[href^="/forgot"]`)
 	staff.fill("#f-tenant", "acme")
 	staff.fill("#f-login", "staff.01")
 	staff.submit("main button[type=submit]")
@@ -311,7 +311,7 @@ func TestConsoleViewAsAndDeactivate(t *testing.T) {
 		}
 	}
 	admin.open("/my-team")
-	admin.click(`#team-table a[href^="/coaching/"]`)
+	admin.follow(`#team-table a[href^="/coaching/"]`)
 	if on := run(admin, chromedp.Evaluate[[]string](enabled)); len(on) != 0 {
 		t.Errorf("viewing as: controls enabled on %s: %v", admin.path(), on)
 	}
@@ -358,7 +358,7 @@ func TestConsoleViewAsAndDeactivate(t *testing.T) {
 
 	// Deactivate: the confirmation says what happens, the agent's session ends.
 	admin.open("/users?q=anna")
-	admin.click(`#users-table a[href$="/deactivate"]`)
+	admin.follow(`#users-table a[href$="/deactivate"]`)
 	if got := admin.text(".what-happens"); !strings.Contains(got, "can no longer sign in") {
 		t.Errorf("the confirmation says %q", got)
 	}
