@@ -59,6 +59,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	ingestRows := fs.Int("ingest-rows", 200_000, "rows to ingest (0: skip ingest)")
 	batch := fs.Int("batch", 5000, "rows per ingest batch")
 	ingestAgentList := fs.String("ingest-agents", "200,2000", "agent IDs each ingest run's interactions are spread over (one run each)")
+	ingestClientList := fs.String("ingest-clients", "1", "concurrent clients sending batches (one run each)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	conns := fs.Int("conns", 0, "diagnosis: limit the database pool to this many connections")
 	if err := fs.Parse(args); err != nil {
@@ -198,31 +199,41 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	if *ingestRows > 0 {
 		fmt.Fprintf(stdout, "Ingest of %d new interactions in batches of %d rows, each agent working in one team:\n\n", *ingestRows, *batch)
-		fmt.Fprintln(stdout, "| agent IDs in the run | through the core | over HTTP (JSON both ways) | bar (≥ 50,000/s, core) |")
-		fmt.Fprintln(stdout, "|---:|---:|---:|---|")
+		fmt.Fprintln(stdout, "| agent IDs in the run | clients | through the core | over HTTP (JSON both ways) | bar (≥ 50,000/s, core) |")
+		fmt.Fprintln(stdout, "|---:|---:|---:|---:|---|")
+		var ingestClients []int
+		for _, c := range strings.Split(*ingestClientList, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(c))
+			if err != nil || n < 1 {
+				return fmt.Errorf("--ingest-clients: %q is not a number of clients", c)
+			}
+			ingestClients = append(ingestClients, n)
+		}
 		for _, f := range strings.Split(*ingestAgentList, ",") {
 			agents, err := strconv.Atoi(strings.TrimSpace(f))
 			if err != nil || agents < 1 {
 				return fmt.Errorf("--ingest-agents: %q is not a number", f)
 			}
-			if err := authzbench.Analyze(ctx, db); err != nil {
-				return err
+			for _, clients := range ingestClients {
+				if err := authzbench.Analyze(ctx, db); err != nil {
+					return err
+				}
+				run := strconv.FormatInt(time.Now().UnixNano(), 36)
+				rows := ds.IngestRows(*ingestRows, agents, "core-"+run)
+				runtime.GC()
+				core, err := authzbench.Ingest(ctx, svc, ds, rows, *batch, clients)
+				if err != nil {
+					return err
+				}
+				rows = ds.IngestRows(*ingestRows, agents, "http-"+run)
+				runtime.GC()
+				overHTTP, err := authzbench.IngestHTTP(ctx, rosterSrv.URL, token, rows, *batch, clients)
+				if err != nil {
+					return err
+				}
+				logf("ingest over %d agent IDs, %d clients: core %.0f rows/s, HTTP %.0f rows/s", agents, clients, core, overHTTP)
+				fmt.Fprintf(stdout, "| %d | %d | %.0f rows/s | %.0f rows/s | %s |\n", agents, clients, core, overHTTP, yes(core >= 50_000))
 			}
-			run := strconv.FormatInt(time.Now().UnixNano(), 36)
-			rows := ds.IngestRows(*ingestRows, agents, "core-"+run)
-			runtime.GC()
-			core, err := authzbench.Ingest(ctx, svc, ds, rows, *batch)
-			if err != nil {
-				return err
-			}
-			rows = ds.IngestRows(*ingestRows, agents, "http-"+run)
-			runtime.GC()
-			overHTTP, err := authzbench.IngestHTTP(ctx, rosterSrv.URL, token, rows, *batch)
-			if err != nil {
-				return err
-			}
-			logf("ingest over %d agent IDs: core %.0f rows/s, HTTP %.0f rows/s", agents, core, overHTTP)
-			fmt.Fprintf(stdout, "| %d | %.0f rows/s | %.0f rows/s | %s |\n", agents, core, overHTTP, yes(core >= 50_000))
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package authzbench
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -270,29 +271,27 @@ func Analyze(ctx context.Context, db *store.DB) error {
 	return err
 }
 
-// Ingest stores rows through the core in batches and returns rows per second.
-func Ingest(ctx context.Context, svc *roster.Service, ds *Dataset, rows []json.RawMessage, batch int) (float64, error) {
+// Ingest stores rows through the core in batches, from clients goroutines
+// at once (each takes the next batch), and returns rows per second.
+func Ingest(ctx context.Context, svc *roster.Service, ds *Dataset, rows []json.RawMessage, batch, clients int) (float64, error) {
 	a := roster.SystemActor(ds.TenantID)
-	total := len(rows)
-	t0 := time.Now()
-	for len(rows) > 0 {
-		part := rows[:min(batch, len(rows))]
-		rows = rows[len(part):]
+	return inBatches(rows, batch, clients, func(part []json.RawMessage) error {
 		res, err := svc.IngestInteractions(ctx, a, part)
 		if err != nil {
-			return 0, err
+			return err
 		}
 		if res.Rejected > 0 {
-			return 0, fmt.Errorf("ingest rejected %d rows: %+v", res.Rejected, res.Errors[0])
+			return fmt.Errorf("ingest rejected %d rows: %+v", res.Rejected, res.Errors[0])
 		}
-	}
-	return float64(total) / time.Since(t0).Seconds(), nil
+		return nil
+	})
 }
 
-// IngestHTTP posts rows to POST /api/v1/interactions/batch in batches, one
-// request at a time, and returns rows per second (JSON on both sides included).
-func IngestHTTP(ctx context.Context, baseURL, token string, rows []json.RawMessage, batch int) (float64, error) {
-	var bodies [][]byte
+// IngestHTTP posts rows to POST /api/v1/interactions/batch in batches from
+// clients goroutines at once and returns rows per second (JSON on both sides
+// included; the request bodies are made before the clock starts).
+func IngestHTTP(ctx context.Context, baseURL, token string, rows []json.RawMessage, batch, clients int) (float64, error) {
+	bodies := map[*json.RawMessage][]byte{}
 	for r := rows; len(r) > 0; {
 		part := r[:min(batch, len(r))]
 		r = r[len(part):]
@@ -300,26 +299,60 @@ func IngestHTTP(ctx context.Context, baseURL, token string, rows []json.RawMessa
 		if err != nil {
 			return 0, err
 		}
-		bodies = append(bodies, b)
+		bodies[&part[0]] = b
 	}
-	t0 := time.Now()
-	for _, b := range bodies {
-		req, err := http.NewRequestWithContext(ctx, "POST", baseURL+"/api/v1/interactions/batch", bytes.NewReader(b))
+	return inBatches(rows, batch, clients, func(part []json.RawMessage) error {
+		req, err := http.NewRequestWithContext(ctx, "POST", baseURL+"/api/v1/interactions/batch", bytes.NewReader(bodies[&part[0]]))
 		if err != nil {
-			return 0, err
+			return err
 		}
 		req.Header.Set("Authorization", "Bearer "+token)
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
-			return 0, err
+			return err
 		}
 		var res roster.IngestResult
 		err = json.NewDecoder(resp.Body).Decode(&res)
 		resp.Body.Close()
 		if err != nil || resp.StatusCode != http.StatusOK || res.Rejected > 0 {
-			return 0, fmt.Errorf("ingest over HTTP: status %d, %+v, %v", resp.StatusCode, res, err)
+			return fmt.Errorf("ingest over HTTP: status %d, %+v, %v", resp.StatusCode, res, err)
 		}
+		return nil
+	})
+}
+
+// inBatches hands rows, batch by batch, to clients goroutines calling send
+// and returns rows per second over the whole run.
+func inBatches(rows []json.RawMessage, batch, clients int, send func([]json.RawMessage) error) (float64, error) {
+	parts := make(chan []json.RawMessage, len(rows)/max(batch, 1)+1)
+	for r := rows; len(r) > 0; {
+		part := r[:min(batch, len(r))]
+		r = r[len(part):]
+		parts <- part
+	}
+	close(parts)
+	var mu sync.Mutex
+	var firstErr error
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	for range max(clients, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for part := range parts {
+				if err := send(part); err != nil {
+					mu.Lock()
+					firstErr = cmp.Or(firstErr, err)
+					mu.Unlock()
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return 0, firstErr
 	}
 	return float64(len(rows)) / time.Since(t0).Seconds(), nil
 }
