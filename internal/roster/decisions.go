@@ -45,6 +45,18 @@ func (st *syncingStore) InTx(ctx context.Context, fn func(tx Tx) error) error {
 	return nil
 }
 
+// inTxOutsideDecisions runs fn in a write transaction that changes nothing
+// the decision index holds — sessions, last-login times, password hashes,
+// rate limits, audit events — so no sync of the index follows its commit:
+// on PostgreSQL that is one query less on every sign-in. Writes of other
+// processes still reach the index through its poll.
+func (s *Service) inTxOutsideDecisions(ctx context.Context, fn func(tx Tx) error) error {
+	if st, ok := s.store.(*syncingStore); ok {
+		return st.Store.InTx(ctx, fn)
+	}
+	return s.store.InTx(ctx, fn)
+}
+
 // authzSource reads the decision index's data through the store.
 type authzSource struct{ store Store }
 

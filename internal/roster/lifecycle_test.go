@@ -1,6 +1,7 @@
 package roster_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
@@ -709,5 +710,64 @@ func TestOutboxClaims(t *testing.T) {
 		wantField(t, err, "status")
 		wantField(t, err, "channel")
 		must(t, f.svc.PruneLifecycle(ctx))
+	})
+}
+
+// A sign-in writes the session, the last-login time and its audit event
+// together; the common case takes one write (one statement on PostgreSQL),
+// a sign-in that also ends a previous session a transaction. Both leave
+// the same records.
+func TestSignInRecords(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		f := lifecycleFixture(t, db, "acme", nil)
+		anna := f.activeUser(t, "anna")
+		*f.clock = f.clock.Add(time.Minute)
+		first, err := f.signIn("anna", goodPassword) // the one-write path
+		must(t, err)
+		firstAt := *f.clock
+		u, err := f.svc.User(f.ctx, f.admin, anna.ID)
+		must(t, err)
+		if u.LastLoginAt == nil || !u.LastLoginAt.Equal(firstAt) {
+			t.Fatalf("last login %v, want %v", u.LastLoginAt, firstAt)
+		}
+		*f.clock = f.clock.Add(time.Minute)
+		second, err := f.svc.SignIn(f.ctx, roster.SignInInput{Tenant: "acme", Login: "anna", Password: goodPassword, Previous: first.Token})
+		must(t, err)
+		u, err = f.svc.User(f.ctx, f.admin, anna.ID)
+		must(t, err)
+		if u.LastLoginAt == nil || !u.LastLoginAt.Equal(*f.clock) {
+			t.Fatalf("last login %v, want %v", u.LastLoginAt, *f.clock)
+		}
+		_, _, err = f.svc.AuthenticateSession(f.ctx, first.Token)
+		wantCode(t, err, roster.EUnauthorized)
+		_, _, err = f.svc.AuthenticateSession(f.ctx, second.Token)
+		must(t, err)
+
+		page, err := f.svc.ListAudit(f.ctx, f.admin, roster.AuditFilter{Action: "session.create", Target: fmt.Sprintf("user:%d", anna.ID)})
+		must(t, err)
+		if len(page.Items) != 2 {
+			t.Fatalf("%d session.create events, want 2", len(page.Items))
+		}
+		for _, s := range []*roster.SignedIn{first, second} {
+			want, err := json.Marshal(map[string]any{"session_id": s.Session.ID, "expires_at": s.Session.ExpiresAt})
+			must(t, err)
+			found := false
+			for _, e := range page.Items {
+				if string(e.After) == string(want) {
+					found = true
+					if e.ID == 0 || e.ActorID != anna.ID || e.TargetID != anna.ID || e.IP != "192.0.2.1" && s == first {
+						t.Fatalf("event %+v", e)
+					}
+				}
+			}
+			if !found {
+				t.Fatalf("no session.create event with after %s in %+v", want, page.Items)
+			}
+		}
+		stats, err := f.svc.Stats(f.ctx, f.admin)
+		must(t, err)
+		if stats.Active < 1 {
+			t.Fatalf("stats %+v: anna has signed in", stats)
+		}
 	})
 }

@@ -111,7 +111,12 @@ func (a *Actor) requireWrite(perms ...string) error {
 
 // audit writes one event in tx, the transaction of the change it records.
 func (s *Service) audit(ctx context.Context, tx Tx, a *Actor, action, targetKind string, targetID int64, before, after any) error {
-	e := &AuditEvent{
+	return tx.AddAudit(ctx, s.auditEvent(a, action, targetKind, targetID, before, after))
+}
+
+// auditEvent is the event audit writes.
+func (s *Service) auditEvent(a *Actor, action, targetKind string, targetID int64, before, after any) *AuditEvent {
+	return &AuditEvent{
 		TenantID:       a.TenantID,
 		ActorKind:      a.Kind,
 		ActorID:        a.ID,
@@ -126,7 +131,6 @@ func (s *Service) audit(ctx context.Context, tx Tx, a *Actor, action, targetKind
 		UserAgent:      a.UserAgent,
 		At:             s.Now(),
 	}
-	return tx.AddAudit(ctx, e)
 }
 
 func mustJSON(v any) json.RawMessage {

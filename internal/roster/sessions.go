@@ -127,7 +127,7 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (*SignedIn, error)
 		_, _, _ = lc.hasher.Verify(in.Password, dummy)
 	}
 	if !ok {
-		err := s.store.InTx(ctx, func(tx Tx) error {
+		err := s.inTxOutsideDecisions(ctx, func(tx Tx) error {
 			_, err := hitAll(ctx, tx, tenantID, now, limits)
 			return err
 		})
@@ -149,7 +149,17 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (*SignedIn, error)
 	token := NewSecret(sessionTokenPrefix)
 	sess := &Session{TenantID: tenantID, UserID: u.ID, TokenHash: HashSecret(token), CreatedAt: now, LastSeenAt: now,
 		ExpiresAt: now.Add(lc.opts.SessionMax), IP: in.IP, UserAgent: truncate(in.UserAgent, 400)}
-	err = s.store.InTx(ctx, func(tx Tx) error {
+	_, failed := windows[acctKey]
+	actor := userActor(u, in.IP, in.UserAgent)
+	if in.Previous == "" && newHash == "" && !failed {
+		// The common case, in one write (one statement on PostgreSQL).
+		e := s.auditEvent(actor, "session.create", "user", u.ID, nil, map[string]any{"expires_at": sess.ExpiresAt})
+		if err := s.store.RecordSignIn(ctx, sess, e); err != nil {
+			return nil, err
+		}
+		return &SignedIn{Session: sess, Token: token}, nil
+	}
+	err = s.inTxOutsideDecisions(ctx, func(tx Tx) error {
 		if in.Previous != "" {
 			if old, err := tx.SessionByHash(ctx, HashSecret(in.Previous)); err == nil {
 				if err := tx.DeleteSession(ctx, old.TenantID, old.ID); err != nil {
@@ -170,12 +180,12 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (*SignedIn, error)
 		if err := tx.SetLastLogin(ctx, tenantID, u.ID, now); err != nil {
 			return err
 		}
-		if _, failed := windows[acctKey]; failed {
+		if failed {
 			if err := tx.ResetRateLimit(ctx, tenantID, acctKey); err != nil {
 				return err
 			}
 		}
-		return s.audit(ctx, tx, userActor(u, in.IP, in.UserAgent), "session.create", "user", u.ID, nil,
+		return s.audit(ctx, tx, actor, "session.create", "user", u.ID, nil,
 			map[string]any{"session_id": sess.ID, "expires_at": sess.ExpiresAt})
 	})
 	if err != nil {
@@ -284,7 +294,7 @@ func (s *Service) AuthenticateSession(ctx context.Context, token string) (*Actor
 	now := s.Now()
 	idle, _ := s.SessionLifetimes()
 	if !now.Before(sess.ExpiresAt) || !now.Before(sess.LastSeenAt.Add(idle)) {
-		if err := s.store.InTx(ctx, func(tx Tx) error { return tx.DeleteSession(ctx, sess.TenantID, sess.ID) }); err != nil {
+		if err := s.inTxOutsideDecisions(ctx, func(tx Tx) error { return tx.DeleteSession(ctx, sess.TenantID, sess.ID) }); err != nil {
 			return nil, nil, err
 		}
 		return nil, nil, invalid
@@ -298,7 +308,7 @@ func (s *Service) AuthenticateSession(ctx context.Context, token string) (*Actor
 	}
 	if now.Sub(sess.LastSeenAt) >= sessionTouchEvery {
 		sess.LastSeenAt = now
-		if err := s.store.InTx(ctx, func(tx Tx) error { return tx.TouchSession(ctx, sess.TenantID, sess.ID, now) }); err != nil {
+		if err := s.inTxOutsideDecisions(ctx, func(tx Tx) error { return tx.TouchSession(ctx, sess.TenantID, sess.ID, now) }); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -311,7 +321,7 @@ func (s *Service) SignOut(ctx context.Context, token, ip, userAgent string) erro
 	if token == "" {
 		return nil
 	}
-	return s.store.InTx(ctx, func(tx Tx) error {
+	return s.inTxOutsideDecisions(ctx, func(tx Tx) error {
 		sess, err := tx.SessionByHash(ctx, HashSecret(token))
 		if ErrorCode(err) == ENotFound {
 			return nil

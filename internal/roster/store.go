@@ -11,6 +11,11 @@ type Store interface {
 	// Read returns the same queries outside a transaction, for reads.
 	Read() Tx
 	Ping(ctx context.Context) error
+	// RecordSignIn writes a sign-in atomically: it creates sess, sets the
+	// user's last login to sess.CreatedAt and adds e, whose After (a JSON
+	// object) gains the new session's id as its last member, "session_id".
+	// It changes nothing the decision index holds.
+	RecordSignIn(ctx context.Context, sess *Session, e *AuditEvent) error
 }
 
 // Tx holds every query. Lookups by id always include the tenant, so another
