@@ -504,6 +504,11 @@ func TestSkillsAndProfiles(t *testing.T) {
 		// Deleting a profile takes it away; a skill in use cannot be deleted.
 		must(t, f.svc.DeleteProfile(ctx, f.admin, basics.ID))
 		wantCode(t, f.svc.DeleteSkill(ctx, f.admin, sales.ID), roster.EConflict)
+		if n, err := f.svc.SkillUsage(ctx, f.admin, sales.ID); err != nil || n == 0 {
+			t.Fatalf("usage of a skill in use = %d, %v", n, err)
+		}
+		_, err = f.svc.SkillUsage(ctx, f.admin, -1)
+		wantCode(t, err, roster.ENotFound)
 		renamed, err := f.svc.UpdateSkill(ctx, f.admin, sales.ID, roster.SkillInput{Name: roster.Some("Sales (B2B)")})
 		must(t, err)
 		if renamed.Name != "Sales (B2B)" {

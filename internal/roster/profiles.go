@@ -185,6 +185,20 @@ func (s *Service) DeleteSkill(ctx context.Context, a *Actor, id int64) error {
 	})
 }
 
+// SkillUsage counts the profiles (group and personal, in the whole tenant)
+// that use a skill, so a front door can say before a delete that it will be
+// refused.
+func (s *Service) SkillUsage(ctx context.Context, a *Actor, id int64) (int, error) {
+	if err := a.require(PermUsersView, PermUsersManage, PermGroupsManage, PermTeamView); err != nil {
+		return 0, err
+	}
+	r := s.store.Read()
+	if _, err := r.Skill(ctx, a.TenantID, id); err != nil {
+		return 0, err
+	}
+	return r.SkillUsage(ctx, a.TenantID, id)
+}
+
 func checkSkillName(v *Validation, name string) string {
 	name = strings.TrimSpace(name)
 	if name == "" || utf8.RuneCountInString(name) > 100 {
