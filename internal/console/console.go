@@ -73,6 +73,7 @@ func (s *Server) routes() []route {
 	all = append(all, s.inviteRoutes()...)
 	all = append(all, s.agentRoutes()...)
 	all = append(all, s.contactCentreRoutes()...)
+	all = append(all, s.skillProfileRoutes()...)
 	all = append(all, s.adminRoutes()...)
 	all = append(all, s.logRoutes()...)
 	return all

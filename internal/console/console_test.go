@@ -173,6 +173,19 @@ func TestConsoleEveryPageRenders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	skill, err := a.svc.CreateSkill(ctx, a.sys, roster.SkillInput{Name: roster.Some("Chat")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	levels := roster.Some([]roster.ProfileSkillInput{{SkillID: skill.ID, Level: 50}})
+	gprof, err := a.svc.CreateGroupProfile(ctx, a.sys, a.group, roster.ProfileInput{Name: roster.Some("Frontline"), Skills: levels})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pprof, err := a.svc.CreateUserProfile(ctx, a.sys, anna.ID, roster.ProfileInput{Name: roster.Some("Evenings"), Skills: levels})
+	if err != nil {
+		t.Fatal(err)
+	}
 	c := a.client()
 	c.signIn("admin")
 	pages := []string{"/", "/users", "/users?tab=invited", "/users?tab=inactive", "/users?sort=bad", "/users.csv",
@@ -183,6 +196,9 @@ func TestConsoleEveryPageRenders(t *testing.T) {
 		fmt.Sprintf("/users/%d/invitation/cancel", invited.Items[0].ID), fmt.Sprintf("/groups/%d", a.group),
 		fmt.Sprintf("/groups/%d/move", a.group), fmt.Sprintf("/groups/%d/delete", a.group), "/roles/1", "/roles/1/delete",
 		fmt.Sprintf("/coaching/%d", plan.ID), fmt.Sprintf("/coaching?agent=%d", anna.ID), "/properties/resource_filter/delete",
+		"/properties/resource_filter/edit", fmt.Sprintf("/skills/%d/edit", skill.ID), fmt.Sprintf("/skills/%d/delete", skill.ID),
+		fmt.Sprintf("/profiles/%d/edit", gprof.ID), fmt.Sprintf("/profiles/%d/delete", gprof.ID),
+		fmt.Sprintf("/profiles/%d/edit", pprof.ID), fmt.Sprintf("/profiles/%d/delete", pprof.ID),
 	}
 	for _, p := range pages {
 		resp, body := c.get(p)
@@ -307,6 +323,31 @@ func TestConsoleCSRF(t *testing.T) {
 	}
 	if resp, _ := c.post("/groups", form(tok)); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("with the token: %d", resp.StatusCode)
+	}
+	// The skill, profile and property forms need the token too.
+	ctx := context.Background()
+	skill, err := a.svc.CreateSkill(ctx, a.sys, roster.SkillInput{Name: roster.Some("Chat")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prof, err := a.svc.CreateGroupProfile(ctx, a.sys, a.group, roster.ProfileInput{Name: roster.Some("Frontline")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{fmt.Sprintf("/skills/%d/edit", skill.ID), fmt.Sprintf("/skills/%d/delete", skill.ID),
+		fmt.Sprintf("/profiles/%d/edit", prof.ID), fmt.Sprintf("/profiles/%d/delete", prof.ID), "/properties/resource_filter/edit"} {
+		if resp, _ := c.post(path, url.Values{"name": {"Changed"}, "label": {"Changed"}}); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s without a token: %d", path, resp.StatusCode)
+		}
+	}
+	if skills, _ := a.svc.ListSkills(ctx, a.sys); len(skills) != 1 || skills[0].Name != "Chat" {
+		t.Errorf("a post without a token changed the skills: %v", skills)
+	}
+	if p, err := a.svc.Profile(ctx, a.sys, prof.ID); err != nil || p.Name != "Frontline" {
+		t.Errorf("a post without a token changed the profile: %v %v", p, err)
+	}
+	if p, _ := a.svc.Property(ctx, a.sys, "resource_filter"); p.Label != "Resource filter" {
+		t.Errorf("a post without a token changed the property: %s", p.Label)
 	}
 	// Another session's token does not work in this one.
 	other := a.client()
