@@ -372,3 +372,66 @@ func TestConsoleViewAsAndDeactivate(t *testing.T) {
 		t.Errorf("the deactivated agent is still in, at %s", got)
 	}
 }
+
+// TestConsoleSkillProfiles: an admin changes a skill level of a group
+// profile on the profile editor, deletes a personal profile through its
+// confirmation page, and the user's page shows the result.
+func TestConsoleSkillProfiles(t *testing.T) {
+	env := newConsoleEnv(t)
+	ctx := context.Background()
+	env.user("alice.admin", "Acme Ltd", []string{roster.RoleAdmin})
+	anna := env.user("anna.agent", "Sales North", []string{roster.RoleAgent})
+	chat, err := env.svc.CreateSkill(ctx, env.sys, roster.SkillInput{Name: roster.Some("Chat")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	frontline, err := env.svc.CreateGroupProfile(ctx, env.sys, env.groups["Sales"], roster.ProfileInput{Name: roster.Some("Frontline"),
+		Skills: roster.Some([]roster.ProfileSkillInput{{SkillID: chat.ID, Level: 40}})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evenings, err := env.svc.CreateUserProfile(ctx, env.sys, anna.ID, roster.ProfileInput{Name: roster.Some("Evenings"),
+		Skills: roster.Some([]roster.ProfileSkillInput{{SkillID: chat.ID, Level: 90}})})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	admin := env.browser()
+	admin.signIn("alice.admin", consolePassword)
+
+	// The group profile: a level out of range is refused next to its field,
+	// then a good one is saved.
+	admin.open(fmt.Sprintf("/groups/%d", env.groups["Sales"]))
+	admin.follow(fmt.Sprintf(`a[href="/profiles/%d/edit"]`, frontline.ID))
+	admin.look("profile-edit")
+	admin.fill("#f-level-0", "101")
+	admin.submit("#save-profile")
+	if got := admin.text("#f-level-0-error"); !strings.Contains(got, "1 to 100") {
+		t.Errorf("level 101: %q", got)
+	}
+	admin.fill("#f-level-0", "75")
+	admin.submit("#save-profile")
+	if got := admin.path(); got != fmt.Sprintf("/groups/%d#profiles-h", env.groups["Sales"]) {
+		t.Errorf("after saving the profile: at %s", got)
+	}
+	if got := admin.texts(".profile-list li .chips"); strings.Join(got, "|") != "Chat · 75" {
+		t.Errorf("the group page shows the profile's skills as %q", got)
+	}
+
+	// The personal profile: the confirmation names the user, then it is gone.
+	admin.open(fmt.Sprintf("/users/%d/edit", anna.ID))
+	admin.follow(fmt.Sprintf(`a[href="/profiles/%d/delete"]`, evenings.ID))
+	if got := admin.text(".what-happens"); !strings.Contains(got, "Anna Agent (anna.agent) loses it") {
+		t.Errorf("the confirmation says %q", got)
+	}
+	admin.look("profile-delete")
+	admin.submit("#confirm")
+	if got := admin.text(".flash"); !strings.Contains(got, "Evenings deleted") {
+		t.Errorf("after the delete: %q", got)
+	}
+	admin.open(fmt.Sprintf("/users/%d", anna.ID))
+	got := admin.text("#user-profiles")
+	if strings.Contains(got, "Evenings") || !strings.Contains(got, "Frontline") || !strings.Contains(got, "Chat · 75") {
+		t.Errorf("the user page lists the profiles as %q", got)
+	}
+}
