@@ -386,6 +386,17 @@ func propertyEditForm(prop *roster.Property) map[string]string {
 	return map[string]string{"label": prop.Label, "default": formValue(prop.Default), "choices": strings.Join(prop.Choices, "\n")}
 }
 
+// choiceLines reads one choice per line; a choice may hold commas.
+func choiceLines(text string) []string {
+	out := []string{}
+	for _, line := range strings.Split(text, "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
 func (s *Server) editPropertyPage(w http.ResponseWriter, r *http.Request, p *page) error {
 	prop, err := s.findProperty(r, p)
 	if err != nil {
@@ -404,10 +415,16 @@ func (s *Server) editProperty(w http.ResponseWriter, r *http.Request, p *page) e
 	for _, k := range []string{"label", "default", "choices"} {
 		form[k] = r.PostFormValue(k)
 	}
-	// Key and type stay as they are: the form does not offer them.
-	in := roster.PropertyInput{Label: roster.Some(form["label"]), Default: roster.Some(jsonValue(prop, form["default"]))}
-	if prop.Type == roster.PropChoice {
-		in.Choices = roster.Some(splitLines(form["choices"]))
+	// Key and type stay as they are: the form does not offer them. The
+	// default and the choices are sent only when they were edited, so a
+	// label change never rewrites them through the form's text.
+	in := roster.PropertyInput{Label: roster.Some(form["label"])}
+	shown := propertyEditForm(prop)
+	if form["default"] != shown["default"] {
+		in.Default = roster.Some(jsonValue(prop, form["default"]))
+	}
+	if prop.Type == roster.PropChoice && form["choices"] != shown["choices"] {
+		in.Choices = roster.Some(choiceLines(form["choices"]))
 	}
 	updated, err := s.svc.UpdateProperty(r.Context(), p.Actor, prop.Key, in)
 	if err != nil {

@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -335,6 +336,36 @@ func TestConsolePropertyEdit(t *testing.T) {
 	}
 	if got := prop("queue_tier"); got != `queue_tier|choice|Queue tier|"bronze"` {
 		t.Errorf("the choice property: %s", got)
+	}
+	// Choices may hold commas (the API takes them); a label-only edit sends
+	// the form back as shown and must leave choices and default alone.
+	if _, err := a.svc.CreateProperty(ctx, a.sys, roster.PropertyInput{Key: roster.Some("region"), Label: roster.Some("Region"),
+		Type: roster.Some(roster.PropChoice), Choices: roster.Some([]string{"Sales, EMEA", "Sales, APAC"}),
+		Default: roster.Some(json.RawMessage(`"Sales, EMEA"`))}); err != nil {
+		t.Fatal(err)
+	}
+	_, body = c.get("/properties/region/edit")
+	if !strings.Contains(body, "Sales, EMEA\nSales, APAC") {
+		t.Fatalf("the editor does not show the choices one per line")
+	}
+	resp, _ = c.post("/properties/region/edit", url.Values{"csrf": {tok}, "label": {"Sales region"}, "default": {"Sales, EMEA"}, "choices": {"Sales, EMEA\r\nSales, APAC"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("label-only edit: %d", resp.StatusCode)
+	}
+	p, err := a.svc.Property(ctx, a.sys, "region")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Label != "Sales region" || strings.Join(p.Choices, "|") != "Sales, EMEA|Sales, APAC" || string(p.Default) != `"Sales, EMEA"` {
+		t.Errorf("after a label-only edit: %+v", p)
+	}
+	// An edited list keeps the commas inside each line.
+	resp, _ = c.post("/properties/region/edit", url.Values{"csrf": {tok}, "label": {"Sales region"}, "default": {"Sales, EMEA"}, "choices": {"Sales, EMEA\nSales, APAC\nSales, Americas"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("choices edit: %d", resp.StatusCode)
+	}
+	if p, _ = a.svc.Property(ctx, a.sys, "region"); strings.Join(p.Choices, "|") != "Sales, EMEA|Sales, APAC|Sales, Americas" {
+		t.Errorf("after editing the choices: %q", p.Choices)
 	}
 }
 

@@ -771,3 +771,79 @@ func TestSignInRecords(t *testing.T) {
 		}
 	})
 }
+
+// Sign-in, sign-out, session use and failed attempts skip the decision
+// index's sync after commit (inTxOutsideDecisions, RecordSignIn): that is
+// only right while none of them writes anything the index follows. The
+// change log must stay empty through each of those paths.
+func TestSessionWritesChangeNoDecisions(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		f := lifecycleFixture(t, db, "acme", nil)
+		ctx := f.ctx
+		anna := f.activeUser(t, "anna")
+		head, err := db.Read().AuthzHead(ctx)
+		must(t, err)
+
+		_, err = f.signIn("anna", "wrong") // a failed attempt is counted
+		wantCode(t, err, roster.EUnauthorized)
+		first, err := f.signIn("anna", goodPassword) // resets the count: the transaction path
+		must(t, err)
+		second, err := f.signIn("anna", goodPassword) // the one-write path
+		must(t, err)
+		third, err := f.svc.SignIn(ctx, roster.SignInInput{Tenant: "acme", Login: "anna", Password: goodPassword, Previous: first.Token})
+		must(t, err)
+		// A hasher with other parameters stores a fresh hash at sign-in.
+		rehashing := roster.NewService(db, roster.Options{Clock: func() time.Time { return *f.clock },
+			Lifecycle: roster.LifecycleOptions{Argon2: auth.Params{Memory: 2048, Time: 1, Threads: 1}, ForgotMinDuration: time.Nanosecond}})
+		_, err = rehashing.SignIn(ctx, roster.SignInInput{Tenant: "acme", Login: "anna", Password: goodPassword})
+		must(t, err)
+		*f.clock = f.clock.Add(2 * time.Minute) // past the touch interval
+		_, _, err = f.svc.AuthenticateSession(ctx, second.Token)
+		must(t, err)
+		must(t, f.svc.SignOut(ctx, second.Token, "192.0.2.1", "test"))
+		*f.clock = f.clock.Add(9 * time.Hour) // idle: the session is deleted on use
+		_, _, err = f.svc.AuthenticateSession(ctx, third.Token)
+		wantCode(t, err, roster.EUnauthorized)
+
+		changes, _, err := db.Read().AuthzChanges(ctx, head)
+		must(t, err)
+		if len(changes) != 0 {
+			t.Fatalf("session writes logged decision changes: %+v", changes)
+		}
+		// The log does record what the index follows.
+		_, err = f.svc.DeactivateUser(ctx, f.admin, anna.ID)
+		must(t, err)
+		changes, _, err = db.Read().AuthzChanges(ctx, head)
+		must(t, err)
+		if len(changes) == 0 {
+			t.Fatal("a deactivation logged no decision change")
+		}
+	})
+}
+
+// User agents and addresses come from clients: they are stored as valid
+// UTF-8, cut at a character boundary (PostgreSQL refuses invalid UTF-8).
+func TestSignInOddUserAgent(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		f := lifecycleFixture(t, db, "acme", nil)
+		f.activeUser(t, "anna")
+		ua := strings.Repeat("a", 399) + "é and more \xff"
+		s, err := f.svc.SignIn(f.ctx, roster.SignInInput{Tenant: "acme", Login: "anna", Password: goodPassword, IP: "192.0.2.1\xfe", UserAgent: ua})
+		must(t, err)
+		if got := s.Session.UserAgent; got != strings.Repeat("a", 399) {
+			t.Fatalf("stored user agent %q (%d bytes)", got, len(got))
+		}
+		page, err := f.svc.ListAudit(f.ctx, f.admin, roster.AuditFilter{Action: "session.create"})
+		must(t, err)
+		if len(page.Items) != 1 || page.Items[0].IP != "192.0.2.1\uFFFD" || !strings.HasPrefix(page.Items[0].UserAgent, strings.Repeat("a", 399)) ||
+			len(page.Items[0].UserAgent) > 400 {
+			t.Fatalf("audit events %+v", page.Items)
+		}
+		// A login or tenant that is not UTF-8 is simply unknown.
+		_, err = f.signIn("anna\xff", goodPassword)
+		wantCode(t, err, roster.EUnauthorized)
+		_, err = f.svc.SignIn(f.ctx, roster.SignInInput{Tenant: "acme\xff", Login: "anna", Password: goodPassword})
+		wantCode(t, err, roster.EUnauthorized)
+		must(t, f.svc.RequestPasswordCode(f.ctx, roster.CodeRequest{Tenant: "acme", Login: "anna\xff", IP: "\xff"}))
+	})
+}

@@ -44,6 +44,7 @@ func (s *Service) RequestPasswordCode(ctx context.Context, in CodeRequest) error
 		}
 	}()
 	in.Tenant, in.Login, in.Channel = strings.TrimSpace(in.Tenant), strings.TrimSpace(in.Login), strings.TrimSpace(in.Channel)
+	in.Tenant, in.Login, in.IP, in.UserAgent = clientText(in.Tenant, 200), clientText(in.Login, 300), clientText(in.IP, 100), clientText(in.UserAgent, 400)
 	var v Validation
 	if in.Tenant == "" {
 		v.Add("tenant", "is required")
@@ -145,6 +146,7 @@ func errBadCode() error {
 func (s *Service) ResetPassword(ctx context.Context, in ResetInput) error {
 	lc := s.lcState()
 	in.Tenant, in.Login = strings.TrimSpace(in.Tenant), strings.TrimSpace(in.Login)
+	in.Tenant, in.Login, in.IP, in.UserAgent = clientText(in.Tenant, 200), clientText(in.Login, 300), clientText(in.IP, 100), clientText(in.UserAgent, 400)
 	in.Code = auth.NormalizeCode(strings.TrimSpace(in.Code))
 	var v Validation
 	if in.Tenant == "" {

@@ -127,8 +127,8 @@ func (s *Service) auditEvent(a *Actor, action, targetKind string, targetID int64
 		TargetID:       targetID,
 		Before:         mustJSON(before),
 		After:          mustJSON(after),
-		IP:             a.IP,
-		UserAgent:      a.UserAgent,
+		IP:             clientText(a.IP, 100),
+		UserAgent:      clientText(a.UserAgent, 400),
 		At:             s.Now(),
 	}
 }

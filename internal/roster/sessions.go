@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/roster-dev/roster/internal/auth"
 )
@@ -71,6 +72,11 @@ func accountKey(userID int64, login string) string {
 func (s *Service) SignIn(ctx context.Context, in SignInInput) (*SignedIn, error) {
 	lc := s.lcState()
 	in.Tenant, in.Login = strings.TrimSpace(in.Tenant), strings.TrimSpace(in.Login)
+	// Text from the client reaches queries and rate-limit keys: valid UTF-8
+	// only (PostgreSQL refuses anything else), bounded. A login longer than
+	// 254 bytes is refused below, before the cut could matter.
+	in.Tenant, in.IP, in.UserAgent = clientText(in.Tenant, 200), clientText(in.IP, 100), clientText(in.UserAgent, 400)
+	in.Login = strings.ToValidUTF8(in.Login, "\uFFFD")
 	var v Validation
 	if in.Tenant == "" {
 		v.Add("tenant", "is required")
@@ -148,7 +154,7 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (*SignedIn, error)
 	}
 	token := NewSecret(sessionTokenPrefix)
 	sess := &Session{TenantID: tenantID, UserID: u.ID, TokenHash: HashSecret(token), CreatedAt: now, LastSeenAt: now,
-		ExpiresAt: now.Add(lc.opts.SessionMax), IP: in.IP, UserAgent: truncate(in.UserAgent, 400)}
+		ExpiresAt: now.Add(lc.opts.SessionMax), IP: in.IP, UserAgent: in.UserAgent}
 	_, failed := windows[acctKey]
 	actor := userActor(u, in.IP, in.UserAgent)
 	if in.Previous == "" && newHash == "" && !failed {
@@ -348,9 +354,16 @@ func (s *Service) CurrentUser(ctx context.Context, a *Actor) (*User, error) {
 	return s.store.Read().User(ctx, a.TenantID, a.ID)
 }
 
-func truncate(s string, n int) string {
+// clientText makes text a client sent (a user agent, an address) safe to
+// store: valid UTF-8 (PostgreSQL refuses anything else), at most n bytes,
+// cut at a character boundary.
+func clientText(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n]
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/roster-dev/roster/internal/authz"
 	"github.com/roster-dev/roster/internal/roster"
 	"github.com/roster-dev/roster/internal/store"
 	"github.com/roster-dev/roster/internal/testdb"
@@ -101,6 +102,83 @@ func TestUserCounts(t *testing.T) {
 			t.Fatal(err)
 		}
 		check("roles changed")
+
+		// Updates of many users in one statement, as bulk changes make: the
+		// counters, the status copy in user_roles and the decision index's
+		// change log follow each changed row; an update of other columns
+		// (a sign-in's last login, a rename) logs no decision change.
+		exec := func(query string, args ...any) int64 {
+			t.Helper()
+			if db.Dialect() == store.SQLite {
+				query = sqliteParams(query)
+			}
+			res, err := db.SQL().Exec(query, args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, _ := res.RowsAffected()
+			return n
+		}
+		changedUsers := func(head authz.Cursor) map[int64]int {
+			t.Helper()
+			changes, _, err := db.Read().AuthzChanges(ctx, head)
+			if err != nil {
+				t.Fatal(err)
+			}
+			users := map[int64]int{}
+			for _, c := range changes {
+				if c.Kind == "user" {
+					users[c.RefID]++
+				}
+			}
+			return users
+		}
+		statusCopies := func(step string) {
+			t.Helper()
+			var stale int
+			if err := db.SQL().QueryRow(`SELECT count(*) FROM user_roles ur JOIN users u ON u.tenant_id = ur.tenant_id AND u.id = ur.user_id
+				WHERE ur.status <> u.status`).Scan(&stale); err != nil {
+				t.Fatal(err)
+			}
+			if stale != 0 {
+				t.Errorf("%s: %d role rows keep a stale status", step, stale)
+			}
+		}
+		head, err := db.Read().AuthzHead(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := exec(`UPDATE users SET last_login_at = $1, name = name || ' x' WHERE tenant_id = $2`, int64(1795000000000), ten.ID); n != 12 {
+			t.Fatalf("updated %d users, want 12", n)
+		}
+		if got := changedUsers(head); len(got) != 0 {
+			t.Errorf("a last-login and name update logged decision changes for %v", got)
+		}
+		check("bulk last login")
+		steps := []struct {
+			name, query string
+			args        []any
+		}{
+			{"bulk deactivate", `UPDATE users SET status = 'deactivated' WHERE tenant_id = $1 AND status = 'active' AND id % 2 = 0`, []any{ten.ID}},
+			{"bulk move", `UPDATE users SET group_id = $1 WHERE tenant_id = $2 AND group_id = $3`, []any{team.ID, ten.ID, root}},
+			{"bulk roaming", `UPDATE users SET roaming = NOT roaming WHERE tenant_id = $1 AND id % 3 = 0`, []any{ten.ID}},
+			{"bulk reactivate", `UPDATE users SET status = 'active' WHERE tenant_id = $1 AND status = 'deactivated'`, []any{ten.ID}},
+		}
+		for _, st := range steps {
+			head, err := db.Read().AuthzHead(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := exec(st.query, st.args...)
+			if n < 2 {
+				t.Fatalf("%s changed %d users; the step needs several", st.name, n)
+			}
+			if got := changedUsers(head); int64(len(got)) != n {
+				t.Errorf("%s: %d users changed, %d logged for the decision index", st.name, n, len(got))
+			}
+			check(st.name)
+			statusCopies(st.name)
+		}
 		if err := svc.DeleteUser(ctx, a, ids[4]); err != nil {
 			t.Fatal(err)
 		}
@@ -113,10 +191,10 @@ func TestUserCounts(t *testing.T) {
 			if err := db.SQL().QueryRow(`SELECT count(*) FROM user_counts WHERE tenant_id = $1`, ten.ID).Scan(&rows); err != nil {
 				t.Fatal(err)
 			}
-			// Users active and deactivated in both groups; team leaders and
-			// agents, active and deactivated.
-			if rows != 8 {
-				t.Errorf("after the fold %d rows, want one per key in use (8)", rows)
+			// After the bulk steps everyone is active in the team: one key
+			// for the users, one for the team leaders, one for the agents.
+			if rows != 3 {
+				t.Errorf("after the fold %d rows, want one per key in use (3)", rows)
 			}
 			check("folded")
 		}
