@@ -136,31 +136,17 @@ func (s *Service) IngestInteractions(ctx context.Context, a *Actor, rows []json.
 }
 
 // decodeInteractions reads the rows strictly (unknown fields are errors).
-// Well-formed batches are read in one pass; when that fails, each row is
-// read on its own, so that the bad ones are found and named.
+// Rows of the plain shape take the fast path (fastDecoder); the others are
+// read by encoding/json, one by one, so that the bad ones are found and named.
 func decodeInteractions(rows []json.RawMessage) ([]InteractionInput, [][]FieldError) {
 	errs := make([][]FieldError, len(rows))
-	size := 2 + len(rows)
-	for _, r := range rows {
-		size += len(r)
-	}
-	buf := make([]byte, 0, size)
-	buf = append(buf, '[')
-	for i, r := range rows {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf = append(buf, r...)
-	}
-	buf = append(buf, ']')
-	all := make([]InteractionInput, 0, len(rows))
-	dec := json.NewDecoder(bytes.NewReader(buf))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&all); err == nil && len(all) == len(rows) {
-		return all, errs
-	}
-	all = make([]InteractionInput, len(rows))
+	all := make([]InteractionInput, len(rows))
+	fast := fastDecoder{interned: make(map[string]string, 64)}
 	for i, raw := range rows {
+		if fast.decode(raw, &all[i]) {
+			continue
+		}
+		all[i] = InteractionInput{}
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&all[i]); err != nil {
