@@ -123,17 +123,30 @@ func (s *Service) IngestInteractions(ctx context.Context, a *Actor, rows []json.
 	if len(good) == 0 {
 		return res, nil
 	}
-	err = s.store.InTx(ctx, func(tx Tx) error {
-		if err := tx.LockIngest(ctx, a.TenantID); err != nil {
-			return err
+	// First as if every row were new, which a feed's rows nearly always
+	// are: no lookup of the stored rows, the inserts find the resent ones.
+	// When one turns up, that transaction is rolled back and the batch runs
+	// again with every row looked up (a replayed batch costs a little more).
+	for _, assumeNew := range []bool{true, false} {
+		res.Inserted, res.Updated, res.Unchanged = 0, 0, 0
+		err = s.store.InTx(ctx, func(tx Tx) error {
+			if err := tx.LockIngest(ctx, a.TenantID); err != nil {
+				return err
+			}
+			return s.ingestTx(ctx, tx, a, good, res, now, assumeNew)
+		})
+		if !errors.Is(err, errResent) {
+			break
 		}
-		return s.ingestTx(ctx, tx, a, good, res, now)
-	})
+	}
 	if err != nil {
 		return nil, err
 	}
 	return res, nil
 }
+
+// errResent ends an ingest transaction that assumed its rows were new.
+var errResent = errors.New("ingest: the batch resends stored rows")
 
 // decodeInteractions reads the rows strictly (unknown fields are errors).
 // Rows of the plain shape take the fast path (fastDecoder); the others are
@@ -249,20 +262,24 @@ func rowDecodeError(err error) FieldError {
 // ingestTx writes the good rows: it sorts them into new, changed and
 // unchanged, creates the agent IDs and adds the new rows to their counts,
 // writes the rows, and recounts the agent IDs whose rows moved or changed.
-func (s *Service) ingestTx(ctx context.Context, tx Tx, a *Actor, rows []InteractionInput, res *IngestResult, now time.Time) error {
+// With assumeNew it skips looking up the stored rows, takes all rows as new
+// and returns errResent (having written part of them) if one is not.
+func (s *Service) ingestTx(ctx context.Context, tx Tx, a *Actor, rows []InteractionInput, res *IngestResult, now time.Time, assumeNew bool) error {
 	// Stored rows of the batch, by key.
-	bySource := map[string][]string{}
-	for _, r := range rows {
-		bySource[r.Source] = append(bySource[r.Source], r.ExternalID)
-	}
-	stored := make(map[AgentKey]Interaction, len(rows))
-	for src, ext := range bySource {
-		got, err := tx.InteractionsByKey(ctx, a.TenantID, src, ext)
-		if err != nil {
-			return err
+	stored := make(map[AgentKey]Interaction)
+	if !assumeNew {
+		bySource := map[string][]string{}
+		for _, r := range rows {
+			bySource[r.Source] = append(bySource[r.Source], r.ExternalID)
 		}
-		for _, it := range got {
-			stored[AgentKey{it.Source, it.ExternalID}] = it
+		for src, ext := range bySource {
+			got, err := tx.InteractionsByKey(ctx, a.TenantID, src, ext)
+			if err != nil {
+				return err
+			}
+			for _, it := range got {
+				stored[AgentKey{it.Source, it.ExternalID}] = it
+			}
 		}
 	}
 
@@ -344,7 +361,15 @@ func (s *Service) ingestTx(ctx context.Context, tx Tx, a *Actor, rows []Interact
 		}
 		out = append(out, it)
 	}
-	if err := tx.WriteInteractions(ctx, a.TenantID, out); err != nil {
+	if assumeNew {
+		allNew, err := tx.InsertNewInteractions(ctx, a.TenantID, out)
+		if err != nil {
+			return err
+		}
+		if !allNew {
+			return errResent
+		}
+	} else if err := tx.WriteInteractions(ctx, a.TenantID, out); err != nil {
 		return err
 	}
 	if len(recount) > 0 {
