@@ -2,6 +2,7 @@ package roster
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -361,6 +362,11 @@ func (s *Service) ingestTx(ctx context.Context, tx Tx, a *Actor, rows []Interact
 		}
 		out = append(out, it)
 	}
+	// By agent ID: each insert statement then touches a few pages of the
+	// by-agent and by-group indexes instead of one or two per agent ID (on
+	// SQLite each page a statement touches is copied to its statement
+	// journal first).
+	slices.SortStableFunc(out, func(x, y Interaction) int { return cmp.Compare(x.AgentID, y.AgentID) })
 	if assumeNew {
 		allNew, err := tx.InsertNewInteractions(ctx, a.TenantID, out)
 		if err != nil {
