@@ -401,6 +401,33 @@ func TestIngestMixedBatch(t *testing.T) {
 		if res.Inserted != 0 || res.Unchanged != 1198 || res.Updated != 0 || res.Rejected != 2 {
 			t.Fatalf("batch resent %+v", res)
 		}
+		// Stored agent IDs: a newer call in another team moves agent 7 and
+		// renames it; an older one of agent 8 only moves its first call back.
+		newer := call("voice", "n7", "7", f.subteam.ID, t0.Add(3*time.Hour))
+		newer["agent_name"] = "Agent Seven"
+		older := call("voice", "o8", "8", f.team.ID, t0.Add(-time.Hour))
+		older["agent_name"] = "Old Name"
+		res, err = f.svc.IngestInteractions(ctx, f.admin, rows(newer, older))
+		must(t, err)
+		if res.Inserted != 2 {
+			t.Fatalf("third batch %+v", res)
+		}
+		agents, err = f.svc.ListAgents(ctx, f.admin, roster.AgentQuery{Source: "voice"})
+		must(t, err)
+		a7, a8 = agents.Items[0], agents.Items[1]
+		if a7.Interactions != 2 || !a7.FirstSeenAt.Equal(t0) || !a7.LastSeenAt.Equal(t0.Add(3*time.Hour)) || a7.Name != "Agent Seven" ||
+			*a7.GroupID != f.subteam.ID {
+			t.Errorf("agent 7 after a newer call: %+v", a7)
+		}
+		if a8.Interactions != 1198 || !a8.FirstSeenAt.Equal(t0.Add(-time.Hour)) || !a8.LastSeenAt.Equal(t0.Add(2*time.Hour)) ||
+			a8.Name != "Agent 8" || *a8.GroupID != f.subteam.ID {
+			t.Errorf("agent 8 after an older call: %+v", a8)
+		}
+		found, err := f.svc.ListAgents(ctx, f.admin, roster.AgentQuery{Q: "seven"})
+		must(t, err)
+		if found.Total != 1 {
+			t.Errorf("search for the new name finds %d", found.Total)
+		}
 	})
 }
 
