@@ -62,6 +62,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	ingestClientList := fs.String("ingest-clients", "1", "concurrent clients sending batches (one run each)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	conns := fs.Int("conns", 0, "diagnosis: limit the database pool to this many connections")
+	onlyIngest := fs.Bool("only-ingest", false, "skip the decision API runs (check, scope): measure ingest only")
+	ingestHTTP := fs.Bool("ingest-http", true, "also measure ingest over HTTP")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -118,28 +120,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		db.Dialect(), len(ds.Users), len(ds.Groups), len(ds.Agents), runtime.NumCPU(), runtime.Version())
 	fmt.Fprintf(stdout, "Decision index: first load of the tenant's partition %s.\n\n", ms(warm))
 
-	// In-process.
-	runtime.GC()
-	check, allowed, err := authzbench.CheckInProcess(ctx, svc, ds, *checks)
-	if err != nil {
-		return err
-	}
-	lead, leadAgents, err := authzbench.ScopeInProcess(ctx, svc, ds, ds.Lead, 200)
-	if err != nil {
-		return err
-	}
-	agent, agentAgents, err := authzbench.ScopeInProcess(ctx, svc, ds, ds.Agent, 10_000)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout, "| in-process (core) | calls | mean | p50 | p99 | bar |")
-	fmt.Fprintln(stdout, "|---|---:|---:|---:|---:|---|")
-	fmt.Fprintf(stdout, "| check (%d%% allowed) | %d | %s | %s | %s | ≤ 2 µs: %s |\n", allowed*100/max(1, check.N), check.N,
-		us(check.Mean), us(check.P50), us(check.P99), yes(check.Mean <= 2*time.Microsecond))
-	fmt.Fprintf(stdout, "| scope, team leader over one site (%d agent IDs) | %d | %s | %s | %s | |\n", leadAgents, lead.N, us(lead.Mean), us(lead.P50), us(lead.P99))
-	fmt.Fprintf(stdout, "| scope, agent (%d agent IDs) | %d | %s | %s | %s | |\n\n", agentAgents, agent.N, us(agent.Mean), us(agent.P50), us(agent.P99))
-
-	// Over HTTP, next to the bare handler.
+	// A token and the roster server for the HTTP runs.
 	_, token, err := svc.CreateToken(ctx, roster.SystemActor(ds.TenantID), fmt.Sprintf("roster-load %d", time.Now().UnixNano()), roster.RoleAdmin)
 	if err != nil {
 		return err
@@ -149,53 +130,78 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer rosterSrv.Close()
-	bare, err := authzbench.StartBare()
-	if err != nil {
-		return err
-	}
-	defer bare.Close()
-	reqs := authzbench.CheckRequests(ds.Checks(100_000))
-	type key struct {
-		server  string
-		clients int
-	}
-	samples := map[key][]time.Duration{}
-	for r := range *rounds {
-		for _, c := range clients {
-			for _, s := range []struct {
-				name string
-				srv  *authzbench.Server
-			}{{"bare", bare}, {"roster", rosterSrv}} {
-				runtime.GC()
-				got, err := authzbench.Run(ctx, s.srv.URL, token, reqs, c, *warmup, *duration)
-				if err != nil {
-					return fmt.Errorf("%s, %d clients: %w", s.name, c, err)
+	if !*onlyIngest {
+		// In-process.
+		runtime.GC()
+		check, allowed, err := authzbench.CheckInProcess(ctx, svc, ds, *checks)
+		if err != nil {
+			return err
+		}
+		lead, leadAgents, err := authzbench.ScopeInProcess(ctx, svc, ds, ds.Lead, 200)
+		if err != nil {
+			return err
+		}
+		agent, agentAgents, err := authzbench.ScopeInProcess(ctx, svc, ds, ds.Agent, 10_000)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "| in-process (core) | calls | mean | p50 | p99 | bar |")
+		fmt.Fprintln(stdout, "|---|---:|---:|---:|---:|---|")
+		fmt.Fprintf(stdout, "| check (%d%% allowed) | %d | %s | %s | %s | ≤ 2 µs: %s |\n", allowed*100/max(1, check.N), check.N,
+			us(check.Mean), us(check.P50), us(check.P99), yes(check.Mean <= 2*time.Microsecond))
+		fmt.Fprintf(stdout, "| scope, team leader over one site (%d agent IDs) | %d | %s | %s | %s | |\n", leadAgents, lead.N, us(lead.Mean), us(lead.P50), us(lead.P99))
+		fmt.Fprintf(stdout, "| scope, agent (%d agent IDs) | %d | %s | %s | %s | |\n\n", agentAgents, agent.N, us(agent.Mean), us(agent.P50), us(agent.P99))
+
+		// Over HTTP, next to the bare handler.
+		bare, err := authzbench.StartBare()
+		if err != nil {
+			return err
+		}
+		defer bare.Close()
+		reqs := authzbench.CheckRequests(ds.Checks(100_000))
+		type key struct {
+			server  string
+			clients int
+		}
+		samples := map[key][]time.Duration{}
+		for r := range *rounds {
+			for _, c := range clients {
+				for _, s := range []struct {
+					name string
+					srv  *authzbench.Server
+				}{{"bare", bare}, {"roster", rosterSrv}} {
+					runtime.GC()
+					got, err := authzbench.Run(ctx, s.srv.URL, token, reqs, c, *warmup, *duration)
+					if err != nil {
+						return fmt.Errorf("%s, %d clients: %w", s.name, c, err)
+					}
+					k := key{s.name, c}
+					samples[k] = append(samples[k], got...)
+					l := authzbench.Summarise(got, *duration)
+					logf("round %d: %-6s %2d clients: p50 %s p99 %s, %.0f req/s", r+1, s.name, c, ms(l.P50), ms(l.P99), l.PerSecond)
 				}
-				k := key{s.name, c}
-				samples[k] = append(samples[k], got...)
-				l := authzbench.Summarise(got, *duration)
-				logf("round %d: %-6s %2d clients: p50 %s p99 %s, %.0f req/s", r+1, s.name, c, ms(l.P50), ms(l.P99), l.PerSecond)
 			}
 		}
+		fmt.Fprintf(stdout, "POST /api/v1/authz/check over HTTP on loopback; %d rounds of %s per server and client count, interleaved; the load generator runs in the same process.\n\n", *rounds, *duration)
+		fmt.Fprintln(stdout, "| clients | bare p50 | roster p50 | ratio | bare p99 | roster p99 | ratio | roster req/s | bar (≤ 1.5×) |")
+		fmt.Fprintln(stdout, "|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+		wall := time.Duration(*rounds) * *duration
+		for _, c := range clients {
+			b := authzbench.Summarise(samples[key{"bare", c}], wall)
+			o := authzbench.Summarise(samples[key{"roster", c}], wall)
+			r50, r99 := ratio(o.P50, b.P50), ratio(o.P99, b.P99)
+			fmt.Fprintf(stdout, "| %d | %s | %s | %.2f× | %s | %s | %.2f× | %.0f | %s |\n", c, ms(b.P50), ms(o.P50), r50, ms(b.P99), ms(o.P99), r99,
+				o.PerSecond, yes(r50 <= 1.5 && r99 <= 1.5))
+		}
+		scopeReq := []authzbench.Request{{Method: "GET", Path: fmt.Sprintf("/api/v1/authz/scope?user_id=%d", ds.Lead)}}
+		got, err := authzbench.Run(ctx, rosterSrv.URL, token, scopeReq, 1, *warmup/2, *duration/2)
+		if err != nil {
+			return err
+		}
+		sl := authzbench.Summarise(got, *duration/2)
+		fmt.Fprintf(stdout, "\nGET /api/v1/authz/scope for the team leader (%d agent IDs in the answer), 1 client: p50 %s, p99 %s.\n\n", leadAgents, ms(sl.P50), ms(sl.P99))
+
 	}
-	fmt.Fprintf(stdout, "POST /api/v1/authz/check over HTTP on loopback; %d rounds of %s per server and client count, interleaved; the load generator runs in the same process.\n\n", *rounds, *duration)
-	fmt.Fprintln(stdout, "| clients | bare p50 | roster p50 | ratio | bare p99 | roster p99 | ratio | roster req/s | bar (≤ 1.5×) |")
-	fmt.Fprintln(stdout, "|---:|---:|---:|---:|---:|---:|---:|---:|---|")
-	wall := time.Duration(*rounds) * *duration
-	for _, c := range clients {
-		b := authzbench.Summarise(samples[key{"bare", c}], wall)
-		o := authzbench.Summarise(samples[key{"roster", c}], wall)
-		r50, r99 := ratio(o.P50, b.P50), ratio(o.P99, b.P99)
-		fmt.Fprintf(stdout, "| %d | %s | %s | %.2f× | %s | %s | %.2f× | %.0f | %s |\n", c, ms(b.P50), ms(o.P50), r50, ms(b.P99), ms(o.P99), r99,
-			o.PerSecond, yes(r50 <= 1.5 && r99 <= 1.5))
-	}
-	scopeReq := []authzbench.Request{{Method: "GET", Path: fmt.Sprintf("/api/v1/authz/scope?user_id=%d", ds.Lead)}}
-	got, err := authzbench.Run(ctx, rosterSrv.URL, token, scopeReq, 1, *warmup/2, *duration/2)
-	if err != nil {
-		return err
-	}
-	sl := authzbench.Summarise(got, *duration/2)
-	fmt.Fprintf(stdout, "\nGET /api/v1/authz/scope for the team leader (%d agent IDs in the answer), 1 client: p50 %s, p99 %s.\n\n", leadAgents, ms(sl.P50), ms(sl.P99))
 
 	if *ingestRows > 0 {
 		fmt.Fprintf(stdout, "Ingest of %d new interactions in batches of %d rows, each agent working in one team:\n\n", *ingestRows, *batch)
@@ -225,11 +231,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				if err != nil {
 					return err
 				}
-				rows = ds.IngestRows(*ingestRows, agents, "http-"+run)
-				runtime.GC()
-				overHTTP, err := authzbench.IngestHTTP(ctx, rosterSrv.URL, token, rows, *batch, clients)
-				if err != nil {
-					return err
+				var overHTTP float64
+				if *ingestHTTP {
+					rows = ds.IngestRows(*ingestRows, agents, "http-"+run)
+					runtime.GC()
+					if overHTTP, err = authzbench.IngestHTTP(ctx, rosterSrv.URL, token, rows, *batch, clients); err != nil {
+						return err
+					}
 				}
 				logf("ingest over %d agent IDs, %d clients: core %.0f rows/s, HTTP %.0f rows/s", agents, clients, core, overHTTP)
 				fmt.Fprintf(stdout, "| %d | %d | %.0f rows/s | %.0f rows/s | %s |\n", agents, clients, core, overHTTP, yes(core >= 50_000))

@@ -35,6 +35,10 @@ type AgentsTx interface {
 	// WriteInteractions inserts new interactions and updates changed ones
 	// (by source and external id).
 	WriteInteractions(ctx context.Context, tenantID int64, rows []Interaction) error
+	// InsertNewInteractions inserts rows that are expected to be new. It
+	// skips those whose (source, external id) is stored already, and then
+	// stops and returns false; the caller rolls the transaction back.
+	InsertNewInteractions(ctx context.Context, tenantID int64, rows []Interaction) (bool, error)
 	// RecountAgentIDs recomputes count, first/last seen and latest group of
 	// agent IDs from their interactions.
 	RecountAgentIDs(ctx context.Context, tenantID int64, ids []int64) error

@@ -338,6 +338,99 @@ func TestIngest(t *testing.T) {
 	})
 }
 
+// A batch mixing new rows, resent rows (unchanged and changed) and bad rows,
+// with the resent ones late in a batch of several insert statements: ingest
+// first writes as if all rows were new, then finds the resent ones and must
+// leave no trace of that attempt.
+func TestIngestMixedBatch(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, "acme")
+		ctx := f.ctx
+		t0 := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+		res, err := f.svc.IngestInteractions(ctx, f.admin, rows(
+			call("voice", "old1", "7", f.team.ID, t0),
+			call("voice", "old2", "7", f.team.ID, t0.Add(time.Minute)),
+		))
+		must(t, err)
+		if res.Inserted != 2 {
+			t.Fatalf("first batch %+v", res)
+		}
+		before := f.auditCount(t)
+		var batch []row
+		for i := range 1200 {
+			batch = append(batch, call("voice", fmt.Sprintf("new%d", i), "8", f.subteam.ID, t0.Add(time.Duration(i)*time.Second)))
+		}
+		batch[700] = row{"source": "voice", "external_id": "bad"}                   // rejected: no agent, no start
+		batch[1100] = call("voice", "old1", "7", f.team.ID, t0)                     // resent, unchanged
+		batch[1150] = call("voice", "old2", "8", f.subteam.ID, t0.Add(2*time.Hour)) // resent, moved to agent 8
+		batch[1199] = call("voice", "new1", "8", f.subteam.ID, t0.Add(time.Second)) // repeats row 1
+		res, err = f.svc.IngestInteractions(ctx, f.admin, rows(batch...))
+		must(t, err)
+		if res.Inserted != 1196 || res.Unchanged != 1 || res.Updated != 1 || res.Rejected != 2 {
+			t.Fatalf("mixed batch %+v", res)
+		}
+		if res.Errors[0].Index != 700 || res.Errors[len(res.Errors)-1].Index != 1199 {
+			t.Errorf("errors %+v", res.Errors)
+		}
+		if f.auditCount(t) != before+1 {
+			t.Error("one batch is one audit event")
+		}
+		all, err := f.svc.ListInteractions(ctx, f.admin, roster.InteractionQuery{PerPage: "10"})
+		must(t, err)
+		if all.Total != 1198 {
+			t.Errorf("%d interactions stored, want 1198", all.Total)
+		}
+		agents, err := f.svc.ListAgents(ctx, f.admin, roster.AgentQuery{Source: "voice"})
+		must(t, err)
+		if agents.Total != 2 {
+			t.Fatalf("agents %+v", agents.Items)
+		}
+		a7, a8 := agents.Items[0], agents.Items[1]
+		if a7.Interactions != 1 || !a7.LastSeenAt.Equal(t0) || a8.Interactions != 1197 || !a8.FirstSeenAt.Equal(t0) ||
+			!a8.LastSeenAt.Equal(t0.Add(2*time.Hour)) || *a8.GroupID != f.subteam.ID {
+			t.Errorf("agents after the mixed batch: %+v %+v", a7, a8)
+		}
+		moved, err := f.svc.ListInteractions(ctx, f.admin, roster.InteractionQuery{AgentID: fmt.Sprint(a8.ID), Order: "desc", PerPage: "10"})
+		must(t, err)
+		if len(moved.Items) == 0 || moved.Items[0].ExternalID != "old2" || moved.Items[0].GroupID == nil || *moved.Items[0].GroupID != f.subteam.ID {
+			t.Errorf("latest call of agent 8: %+v", moved.Items)
+		}
+		// The same batch again: nothing new, nothing changed.
+		res, err = f.svc.IngestInteractions(ctx, f.admin, rows(batch...))
+		must(t, err)
+		if res.Inserted != 0 || res.Unchanged != 1198 || res.Updated != 0 || res.Rejected != 2 {
+			t.Fatalf("batch resent %+v", res)
+		}
+		// Stored agent IDs: a newer call in another team moves agent 7 and
+		// renames it; an older one of agent 8 only moves its first call back.
+		newer := call("voice", "n7", "7", f.subteam.ID, t0.Add(3*time.Hour))
+		newer["agent_name"] = "Agent Seven"
+		older := call("voice", "o8", "8", f.team.ID, t0.Add(-time.Hour))
+		older["agent_name"] = "Old Name"
+		res, err = f.svc.IngestInteractions(ctx, f.admin, rows(newer, older))
+		must(t, err)
+		if res.Inserted != 2 {
+			t.Fatalf("third batch %+v", res)
+		}
+		agents, err = f.svc.ListAgents(ctx, f.admin, roster.AgentQuery{Source: "voice"})
+		must(t, err)
+		a7, a8 = agents.Items[0], agents.Items[1]
+		if a7.Interactions != 2 || !a7.FirstSeenAt.Equal(t0) || !a7.LastSeenAt.Equal(t0.Add(3*time.Hour)) || a7.Name != "Agent Seven" ||
+			*a7.GroupID != f.subteam.ID {
+			t.Errorf("agent 7 after a newer call: %+v", a7)
+		}
+		if a8.Interactions != 1198 || !a8.FirstSeenAt.Equal(t0.Add(-time.Hour)) || !a8.LastSeenAt.Equal(t0.Add(2*time.Hour)) ||
+			a8.Name != "Agent 8" || *a8.GroupID != f.subteam.ID {
+			t.Errorf("agent 8 after an older call: %+v", a8)
+		}
+		found, err := f.svc.ListAgents(ctx, f.admin, roster.AgentQuery{Q: "seven"})
+		must(t, err)
+		if found.Total != 1 {
+			t.Errorf("search for the new name finds %d", found.Total)
+		}
+	})
+}
+
 func TestAgentAssignment(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
 		w := newScopeWorld(t, db)

@@ -518,6 +518,54 @@ func (q *queries) WriteInteractions(ctx context.Context, tenantID int64, rows []
 	})
 }
 
+func (q *queries) InsertNewInteractions(ctx context.Context, tenantID int64, rows []roster.Interaction) (bool, error) {
+	const insert = `INSERT INTO interactions (tenant_id, source, external_id, agent_id, group_id, channel, started_at, duration_s) VALUES `
+	const skip = ` ON CONFLICT (tenant_id, source, external_id) DO NOTHING`
+	full := q.prepared(ctx, insert+valueRows(interactionChunk, 8)+skip, len(rows) >= 2*interactionChunk)
+	if full != nil {
+		defer full.Close()
+	}
+	args := make([]any, 0, interactionChunk*8)
+	allNew := true
+	err := chunked(rows, interactionChunk, func(part []roster.Interaction) error {
+		args = args[:0]
+		for _, it := range part {
+			var group any // a plain value: database/sql converts pointers by reflection
+			if it.GroupID != nil {
+				group = *it.GroupID
+			}
+			args = append(args, tenantID, it.Source, it.ExternalID, it.AgentID, group, it.Channel, ms(it.StartedAt), it.DurationS)
+		}
+		var res sql.Result
+		var err error
+		if full != nil && len(part) == interactionChunk {
+			res, err = full.ExecContext(ctx, args...)
+			err = q.d.mapErr(err)
+		} else {
+			res, err = q.exec(ctx, insert+valueRows(len(part), 8)+skip, args...)
+		}
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n != int64(len(part)) {
+			allNew = false
+			return errStop
+		}
+		return nil
+	})
+	if errors.Is(err, errStop) {
+		err = nil
+	}
+	return allNew, err
+}
+
+// errStop ends a chunked loop early.
+var errStop = errors.New("stop")
+
 // prepared prepares query once for the repeated full-size chunks of a bulk
 // write (parsing a statement of thousands of placeholders costs as much as
 // running it); nil when not worth it or not possible.
