@@ -26,9 +26,9 @@ type LifecycleTx interface {
 	// PasswordHash is the user's encoded hash, "" when none is set.
 	PasswordHash(ctx context.Context, tenantID, userID int64) (string, error)
 	SetPasswordHash(ctx context.Context, tenantID, userID int64, hash string) error
-	SetLastLogin(ctx context.Context, tenantID, userID int64, at time.Time) error
 
-	CreateSession(ctx context.Context, s *Session) error
+	// RecordSignIn is Store.RecordSignIn inside a transaction.
+	RecordSignIn(ctx context.Context, sess *Session, e *AuditEvent) error
 	// SessionByHash finds a session of any tenant by the hash of its id.
 	SessionByHash(ctx context.Context, hash []byte) (*Session, error)
 	TouchSession(ctx context.Context, tenantID, id int64, at time.Time) error

@@ -157,43 +157,34 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (*SignedIn, error)
 		ExpiresAt: now.Add(lc.opts.SessionMax), IP: in.IP, UserAgent: in.UserAgent}
 	_, failed := windows[acctKey]
 	actor := userActor(u, in.IP, in.UserAgent)
+	e := s.auditEvent(actor, "session.create", "user", u.ID, nil, map[string]any{"expires_at": sess.ExpiresAt})
 	if in.Previous == "" && newHash == "" && !failed {
 		// The common case, in one write (one statement on PostgreSQL).
-		e := s.auditEvent(actor, "session.create", "user", u.ID, nil, map[string]any{"expires_at": sess.ExpiresAt})
-		if err := s.store.RecordSignIn(ctx, sess, e); err != nil {
-			return nil, err
-		}
-		return &SignedIn{Session: sess, Token: token}, nil
-	}
-	err = s.inTxOutsideDecisions(ctx, func(tx Tx) error {
-		if in.Previous != "" {
-			if old, err := tx.SessionByHash(ctx, HashSecret(in.Previous)); err == nil {
-				if err := tx.DeleteSession(ctx, old.TenantID, old.ID); err != nil {
+		err = s.store.RecordSignIn(ctx, sess, e)
+	} else {
+		err = s.inTxOutsideDecisions(ctx, func(tx Tx) error {
+			if in.Previous != "" {
+				if old, err := tx.SessionByHash(ctx, HashSecret(in.Previous)); err == nil {
+					if err := tx.DeleteSession(ctx, old.TenantID, old.ID); err != nil {
+						return err
+					}
+				} else if ErrorCode(err) != ENotFound {
 					return err
 				}
-			} else if ErrorCode(err) != ENotFound {
-				return err
 			}
-		}
-		if newHash != "" {
-			if err := tx.SetPasswordHash(ctx, tenantID, u.ID, newHash); err != nil {
-				return err
+			if newHash != "" {
+				if err := tx.SetPasswordHash(ctx, tenantID, u.ID, newHash); err != nil {
+					return err
+				}
 			}
-		}
-		if err := tx.CreateSession(ctx, sess); err != nil {
-			return err
-		}
-		if err := tx.SetLastLogin(ctx, tenantID, u.ID, now); err != nil {
-			return err
-		}
-		if failed {
-			if err := tx.ResetRateLimit(ctx, tenantID, acctKey); err != nil {
-				return err
+			if failed {
+				if err := tx.ResetRateLimit(ctx, tenantID, acctKey); err != nil {
+					return err
+				}
 			}
-		}
-		return s.audit(ctx, tx, actor, "session.create", "user", u.ID, nil,
-			map[string]any{"session_id": sess.ID, "expires_at": sess.ExpiresAt})
-	})
+			return tx.RecordSignIn(ctx, sess, e)
+		})
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -182,34 +182,36 @@ func (q *queries) SetPasswordHash(ctx context.Context, tenantID, userID int64, h
 	return nil
 }
 
-func (q *queries) SetLastLogin(ctx context.Context, tenantID, userID int64, at time.Time) error {
-	_, err := q.exec(ctx, `UPDATE users SET last_login_at = ? WHERE tenant_id = ? AND id = ?`, ms(at), tenantID, userID)
-	return err
-}
-
-// RecordSignIn: on PostgreSQL one statement, atomic by itself, which saves
-// the round trips of BEGIN, COMMIT and two more statements on every
-// sign-in (where the database shares the CPUs with password hashing, they
-// cost a few per cent of the sign-in rate). SQLite runs in-process and
+// RecordSignIn on the pool: on PostgreSQL one statement, atomic by itself,
+// which saves the round trips of BEGIN, COMMIT and two more statements on
+// every sign-in (where the database shares the CPUs with password hashing,
+// they cost a few per cent of the sign-in rate). SQLite runs in-process and
 // takes a transaction.
 func (d *DB) RecordSignIn(ctx context.Context, sess *roster.Session, e *roster.AuditEvent) error {
+	if d.dialect == Postgres {
+		return (&queries{q: d.db, d: d}).RecordSignIn(ctx, sess, e)
+	}
+	return d.InTx(ctx, func(tx roster.Tx) error { return tx.RecordSignIn(ctx, sess, e) })
+}
+
+// RecordSignIn writes a sign-in's session, last-login time and audit event
+// (see roster.Store): one statement on PostgreSQL, three on SQLite.
+func (q *queries) RecordSignIn(ctx context.Context, sess *roster.Session, e *roster.AuditEvent) error {
 	head, err := sessionIDHead(e.After)
 	if err != nil {
 		return err
 	}
-	if d.dialect != Postgres {
-		return d.InTx(ctx, func(tx roster.Tx) error {
-			if err := tx.CreateSession(ctx, sess); err != nil {
-				return err
-			}
-			if err := tx.SetLastLogin(ctx, sess.TenantID, sess.UserID, sess.CreatedAt); err != nil {
-				return err
-			}
-			e.After = json.RawMessage(head + strconv.FormatInt(sess.ID, 10) + "}")
-			return tx.AddAudit(ctx, e)
-		})
+	if q.d.dialect != Postgres {
+		if err := q.createSession(ctx, sess); err != nil {
+			return err
+		}
+		if _, err := q.exec(ctx, `UPDATE users SET last_login_at = ? WHERE tenant_id = ? AND id = ?`,
+			ms(sess.CreatedAt), sess.TenantID, sess.UserID); err != nil {
+			return err
+		}
+		e.After = json.RawMessage(head + strconv.FormatInt(sess.ID, 10) + "}")
+		return q.AddAudit(ctx, e)
 	}
-	q := &queries{q: d.db, d: d}
 	err = q.queryRow(ctx, `WITH s AS (
 			INSERT INTO sessions (tenant_id, user_id, token_hash, created_at, last_seen_at, expires_at, ip, user_agent)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id),
@@ -223,7 +225,7 @@ func (d *DB) RecordSignIn(ctx context.Context, sess *roster.Session, e *roster.A
 		e.TenantID, e.ActorKind, e.ActorID, e.ActorName, e.ImpersonatorID, e.Action, e.TargetKind, e.TargetID,
 		nullText(e.Before), head, e.IP, e.UserAgent, ms(e.At)).Scan(&sess.ID, &e.ID)
 	if err != nil {
-		return d.mapErr(err)
+		return q.d.mapErr(err)
 	}
 	e.After = json.RawMessage(head + strconv.FormatInt(sess.ID, 10) + "}")
 	return nil
@@ -246,7 +248,7 @@ func sessionIDHead(after json.RawMessage) (string, error) {
 	return head + `"session_id":`, nil
 }
 
-func (q *queries) CreateSession(ctx context.Context, s *roster.Session) error {
+func (q *queries) createSession(ctx context.Context, s *roster.Session) error {
 	var err error
 	s.ID, err = q.insert(ctx, `INSERT INTO sessions (tenant_id, user_id, token_hash, created_at, last_seen_at, expires_at, ip, user_agent)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, s.TenantID, s.UserID, s.TokenHash, ms(s.CreatedAt), ms(s.LastSeenAt), ms(s.ExpiresAt),
