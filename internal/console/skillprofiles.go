@@ -322,17 +322,14 @@ func (s *Server) profileLosers(r *http.Request, p *page, d *profileData) error {
 	if users.Total > len(users.Items) {
 		return nil
 	}
+	off, err := s.svc.GroupProfileSwitchedOff(ctx, a, d.Profile.ID)
+	if err != nil {
+		return err
+	}
 	d.Checked = true
 	for _, u := range users.Items {
-		full, err := s.svc.User(ctx, a, u.ID)
-		if err != nil {
-			if statusOf(roster.ErrorCode(err)) == http.StatusInternalServerError {
-				return err
-			}
-			continue
-		}
-		if slices.ContainsFunc(full.Profiles, func(up roster.UserProfile) bool { return up.ID == d.Profile.ID && up.Enabled }) {
-			d.On = append(d.On, *full)
+		if !slices.Contains(off, u.ID) {
+			d.On = append(d.On, u)
 		}
 	}
 	return nil

@@ -42,6 +42,8 @@ type ContactCentreTx interface {
 	// DisabledGroupProfiles lists the group profiles the user switched off.
 	DisabledGroupProfiles(ctx context.Context, tenantID, userID int64) ([]int64, error)
 	SetDisabledGroupProfiles(ctx context.Context, tenantID, userID int64, profileIDs []int64) error
+	// GroupProfileSwitchedOff lists the users who switched the group profile off.
+	GroupProfileSwitchedOff(ctx context.Context, tenantID, profileID int64) ([]int64, error)
 
 	CreateCoachingPlan(ctx context.Context, p *CoachingPlan) error
 	UpdateCoachingPlan(ctx context.Context, p *CoachingPlan) error

@@ -236,6 +236,20 @@ func (s *Service) Profile(ctx context.Context, a *Actor, id int64) (*Profile, er
 	return p, nil
 }
 
+// GroupProfileSwitchedOff lists the users who switched a group profile off
+// (group profiles are on for the group's users unless switched off): with
+// a list of the group's users, who has it on, in one query.
+func (s *Service) GroupProfileSwitchedOff(ctx context.Context, a *Actor, profileID int64) ([]int64, error) {
+	p, err := s.Profile(ctx, a, profileID)
+	if err != nil {
+		return nil, err
+	}
+	if p.GroupID == nil {
+		return []int64{}, nil
+	}
+	return s.store.Read().GroupProfileSwitchedOff(ctx, a.TenantID, profileID)
+}
+
 // profileReadPerms show profiles.
 var profileReadPerms = []string{PermUsersView, PermUsersManage, PermGroupsManage, PermTeamView}
 

@@ -382,7 +382,16 @@ func (q *queries) profiles(ctx context.Context, where string, args ...any) ([]ro
 }
 
 func (q *queries) DisabledGroupProfiles(ctx context.Context, tenantID, userID int64) ([]int64, error) {
-	rows, err := q.query(ctx, `SELECT profile_id FROM user_group_profiles_off WHERE tenant_id = ? AND user_id = ? ORDER BY profile_id`, tenantID, userID)
+	return q.int64s(ctx, `SELECT profile_id FROM user_group_profiles_off WHERE tenant_id = ? AND user_id = ? ORDER BY profile_id`, tenantID, userID)
+}
+
+func (q *queries) GroupProfileSwitchedOff(ctx context.Context, tenantID, profileID int64) ([]int64, error) {
+	return q.int64s(ctx, `SELECT user_id FROM user_group_profiles_off WHERE tenant_id = ? AND profile_id = ? ORDER BY user_id`, tenantID, profileID)
+}
+
+// int64s reads a one-column list of integers.
+func (q *queries) int64s(ctx context.Context, query string, args ...any) ([]int64, error) {
+	rows, err := q.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
