@@ -203,7 +203,7 @@ func TestOpen(t *testing.T) {
 				t.Fatal(err)
 			}
 			if breakSchema { // what the next run sees as an old schema
-				if _, err := db.SQL().Exec(`DROP INDEX users_last_login`); err != nil {
+				if _, err := db.SQL().Exec(`DROP INDEX user_logins_order`); err != nil {
 					t.Fatal(err)
 				}
 			}

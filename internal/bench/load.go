@@ -219,7 +219,7 @@ type userRow struct {
 }
 
 const userCols = `id, tenant_id, username, name, email, mobile, language, group_id, group_name, status, agent_number,
-	nicknames, ring_to, scoring_enabled, roaming, queue_logged_on, password_hash, last_login_at, created_at, updated_at, search`
+	nicknames, ring_to, scoring_enabled, roaming, queue_logged_on, password_hash, created_at, updated_at, search`
 
 // batch is how many users are generated and written at a time.
 const batch = 5000
@@ -339,7 +339,7 @@ func (l *loader) write(ctx context.Context, rows []userRow) error {
 const sqliteChunk = 200
 
 func (l *loader) insertSQLite(ctx context.Context, rows []userRow) error {
-	args := make([]any, 0, sqliteChunk*21)
+	args := make([]any, 0, sqliteChunk*20)
 	roleArgs := make([]any, 0, sqliteChunk*8)
 	for len(rows) > 0 {
 		chunk := rows[:min(sqliteChunk, len(rows))]
@@ -347,18 +347,32 @@ func (l *loader) insertSQLite(ctx context.Context, rows []userRow) error {
 		args, roleArgs = args[:0], roleArgs[:0]
 		for _, u := range chunk {
 			args = append(args, u.id, u.tenantID, u.username, u.name, u.email, u.mobile, u.lang, u.groupID, u.groupName, u.status,
-				u.agentNumber, "[]", "", u.scoring, u.roaming, u.queue, u.passwordHash, u.lastLogin, u.created, u.updated, u.search)
+				u.agentNumber, "[]", "", u.scoring, u.roaming, u.queue, u.passwordHash, u.created, u.updated, u.search)
 			for _, r := range u.roleIDs {
 				roleArgs = append(roleArgs, u.tenantID, u.id, r, u.status)
 			}
 		}
-		q := `INSERT INTO users (` + userCols + `) VALUES ` + values(len(chunk), 21)
+		q := `INSERT INTO users (` + userCols + `) VALUES ` + values(len(chunk), 20)
 		if _, err := l.conn.ExecContext(ctx, q, args...); err != nil {
 			return err
 		}
 		q = `INSERT INTO user_roles (tenant_id, user_id, role_id, status) VALUES ` + values(len(roleArgs)/4, 4)
 		if _, err := l.conn.ExecContext(ctx, q, roleArgs...); err != nil {
 			return err
+		}
+		// The users' trigger made their user_logins rows, without a time.
+		loginArgs := []any{}
+		for _, u := range chunk {
+			if u.lastLogin != nil {
+				loginArgs = append(loginArgs, u.id, *u.lastLogin)
+			}
+		}
+		if len(loginArgs) > 0 {
+			q = `WITH v(id, t) AS (VALUES ` + values(len(loginArgs)/2, 2) + `)
+				UPDATE user_logins SET last_login_at = v.t FROM v WHERE user_logins.tenant_id = ? AND user_logins.user_id = v.id`
+			if _, err := l.conn.ExecContext(ctx, q, append(loginArgs, chunk[0].tenantID)...); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -382,12 +396,24 @@ func (l *loader) copyPostgres(ctx context.Context, rows []userRow) error {
 				roles = append(roles, []any{u.tenantID, u.id, r, u.status})
 			}
 			return []any{u.id, u.tenantID, u.username, u.name, u.email, u.mobile, u.lang, u.groupID, u.groupName, u.status,
-				u.agentNumber, "[]", "", u.scoring, u.roaming, u.queue, u.passwordHash, u.lastLogin, u.created, u.updated, u.search}, nil
+				u.agentNumber, "[]", "", u.scoring, u.roaming, u.queue, u.passwordHash, u.created, u.updated, u.search}, nil
 		}))
 		if err != nil {
 			return err
 		}
 		_, err = pc.CopyFrom(ctx, pgx.Identifier{"user_roles"}, []string{"tenant_id", "user_id", "role_id", "status"}, pgx.CopyFromRows(roles))
+		if err != nil {
+			return err
+		}
+		// The users' trigger made their user_logins rows, without a time.
+		var ids, times []int64
+		for _, u := range rows {
+			if u.lastLogin != nil {
+				ids, times = append(ids, u.id), append(times, *u.lastLogin)
+			}
+		}
+		_, err = pc.Exec(ctx, `UPDATE user_logins l SET last_login_at = v.t FROM unnest($1::bigint[], $2::bigint[]) AS v(id, t)
+			WHERE l.tenant_id = $3 AND l.user_id = v.id`, ids, times, rows[0].tenantID)
 		return err
 	})
 }
@@ -395,17 +421,17 @@ func (l *loader) copyPostgres(ctx context.Context, rows []userRow) error {
 // index is a secondary index dropped for the load and built again after.
 type index struct{ name, sql string }
 
-// dropIndexes drops the secondary indexes of users and user_roles: building
+// dropIndexes drops the secondary indexes of users, user_roles and user_logins: building
 // them once from the loaded rows is many times faster than keeping them up to
 // date row by row. Indexes that back constraints stay (foreign keys need
 // them). finish builds the dropped ones again from their stored definitions,
 // so the schema ends exactly as the migrations made it.
 func (l *loader) dropIndexes(ctx context.Context) ([]index, error) {
-	q := `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('users', 'user_roles') AND sql IS NOT NULL`
+	q := `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('users', 'user_roles', 'user_logins') AND sql IS NOT NULL`
 	if l.db.Dialect() == store.Postgres {
 		q = `SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x
 			JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
-			WHERE t.relname IN ('users', 'user_roles') AND t.relnamespace = current_schema()::regnamespace
+			WHERE t.relname IN ('users', 'user_roles', 'user_logins') AND t.relnamespace = current_schema()::regnamespace
 			AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)`
 	}
 	rows, err := l.conn.QueryContext(ctx, q)

@@ -151,9 +151,8 @@ func (d *DB) migrations() []migration {
 // each in its own transaction together with its record. On PostgreSQL an
 // advisory lock keeps replicas that start together from racing.
 func (d *DB) Migrate(ctx context.Context) (applied int, err error) {
-	create := `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`
-	if _, err := d.db.ExecContext(ctx, create); err != nil {
-		return 0, fmt.Errorf("create schema_migrations: %w", err)
+	if err := d.createMigrationsTable(ctx); err != nil {
+		return 0, err
 	}
 	for _, m := range d.migrations() {
 		done, err := d.applyMigration(ctx, m)
@@ -165,6 +164,15 @@ func (d *DB) Migrate(ctx context.Context) (applied int, err error) {
 		}
 	}
 	return applied, nil
+}
+
+// createMigrationsTable makes the record of applied migrations.
+func (d *DB) createMigrationsTable(ctx context.Context) error {
+	create := `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`
+	if _, err := d.db.ExecContext(ctx, create); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	return nil
 }
 
 func (d *DB) applyMigration(ctx context.Context, m migration) (bool, error) {

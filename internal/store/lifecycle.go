@@ -205,7 +205,7 @@ func (q *queries) RecordSignIn(ctx context.Context, sess *roster.Session, e *ros
 		if err := q.createSession(ctx, sess); err != nil {
 			return err
 		}
-		if _, err := q.exec(ctx, `UPDATE users SET last_login_at = ? WHERE tenant_id = ? AND id = ?`,
+		if _, err := q.exec(ctx, `UPDATE user_logins SET last_login_at = ? WHERE tenant_id = ? AND user_id = ?`,
 			ms(sess.CreatedAt), sess.TenantID, sess.UserID); err != nil {
 			return err
 		}
@@ -215,7 +215,7 @@ func (q *queries) RecordSignIn(ctx context.Context, sess *roster.Session, e *ros
 	err = q.queryRow(ctx, `WITH s AS (
 			INSERT INTO sessions (tenant_id, user_id, token_hash, created_at, last_seen_at, expires_at, ip, user_agent)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id),
-		l AS (UPDATE users SET last_login_at = ? WHERE tenant_id = ? AND id = ?),
+		l AS (UPDATE user_logins SET last_login_at = ? WHERE tenant_id = ? AND user_id = ?),
 		a AS (INSERT INTO audit_events (tenant_id, actor_kind, actor_id, actor_name, impersonator_id, action,
 			target_kind, target_id, before, after, ip, user_agent, at)
 			SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT) || s.id || '}', ?, ?, ? FROM s RETURNING id)

@@ -148,13 +148,13 @@ func TestUserCounts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n := exec(`UPDATE users SET last_login_at = $1, name = name || ' x' WHERE tenant_id = $2`, int64(1795000000000), ten.ID); n != 12 {
+		if n := exec(`UPDATE users SET updated_at = $1, name = name || ' x' WHERE tenant_id = $2`, int64(1795000000000), ten.ID); n != 12 {
 			t.Fatalf("updated %d users, want 12", n)
 		}
 		if got := changedUsers(head); len(got) != 0 {
-			t.Errorf("a last-login and name update logged decision changes for %v", got)
+			t.Errorf("an updated_at and name update logged decision changes for %v", got)
 		}
-		check("bulk last login")
+		check("bulk name update")
 		steps := []struct {
 			name, query string
 			args        []any

@@ -12,8 +12,11 @@ import (
 	"github.com/roster-dev/roster/internal/roster"
 )
 
+// userColumns reads a user from users u; the last sign-in time is kept in
+// user_logins (one row per user, see migration user_logins).
 const userColumns = `u.id, u.tenant_id, u.username, u.name, u.email, u.mobile, u.language, u.group_id, u.status,
-	u.agent_number, u.nicknames, u.ring_to, u.scoring_enabled, u.roaming, u.queue_logged_on, u.last_login_at, u.created_at, u.updated_at`
+	u.agent_number, u.nicknames, u.ring_to, u.scoring_enabled, u.roaming, u.queue_logged_on,
+	(SELECT l.last_login_at FROM user_logins l WHERE l.tenant_id = u.tenant_id AND l.user_id = u.id), u.created_at, u.updated_at`
 
 func scanUser(s interface{ Scan(...any) error }) (roster.User, error) {
 	var u roster.User
@@ -53,11 +56,11 @@ func nullInt(p *int64) any {
 func (q *queries) CreateUser(ctx context.Context, u *roster.User) error {
 	var err error
 	u.ID, err = q.insert(ctx, `INSERT INTO users (tenant_id, username, name, email, mobile, language, group_id, group_name, status,
-		agent_number, nicknames, ring_to, scoring_enabled, roaming, queue_logged_on, last_login_at, created_at, updated_at, search)
-		VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT name FROM org_groups WHERE tenant_id = ? AND id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		agent_number, nicknames, ring_to, scoring_enabled, roaming, queue_logged_on, created_at, updated_at, search)
+		VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT name FROM org_groups WHERE tenant_id = ? AND id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.TenantID, u.Username, u.Name, u.Email, u.Mobile, u.Language, u.GroupID, u.TenantID, u.GroupID, u.Status,
 		nullInt(u.AgentNumber), jsonText(u.Nicknames), u.RingTo, u.ScoringEnabled, u.Roaming, u.QueueLoggedOn,
-		nullMS(u.LastLoginAt), ms(u.CreatedAt), ms(u.UpdatedAt), searchText(u))
+		ms(u.CreatedAt), ms(u.UpdatedAt), searchText(u))
 	if err != nil {
 		return err
 	}
@@ -67,10 +70,10 @@ func (q *queries) CreateUser(ctx context.Context, u *roster.User) error {
 func (q *queries) UpdateUser(ctx context.Context, u *roster.User) error {
 	res, err := q.exec(ctx, `UPDATE users SET username = ?, name = ?, email = ?, mobile = ?, language = ?, group_id = ?,
 		group_name = (SELECT name FROM org_groups WHERE tenant_id = ? AND id = ?), status = ?, agent_number = ?, nicknames = ?,
-		ring_to = ?, scoring_enabled = ?, roaming = ?, queue_logged_on = ?, last_login_at = ?, updated_at = ?, search = ?
+		ring_to = ?, scoring_enabled = ?, roaming = ?, queue_logged_on = ?, updated_at = ?, search = ?
 		WHERE tenant_id = ? AND id = ?`,
 		u.Username, u.Name, u.Email, u.Mobile, u.Language, u.GroupID, u.TenantID, u.GroupID, u.Status, nullInt(u.AgentNumber),
-		jsonText(u.Nicknames), u.RingTo, u.ScoringEnabled, u.Roaming, u.QueueLoggedOn, nullMS(u.LastLoginAt), ms(u.UpdatedAt),
+		jsonText(u.Nicknames), u.RingTo, u.ScoringEnabled, u.Roaming, u.QueueLoggedOn, ms(u.UpdatedAt),
 		searchText(u), u.TenantID, u.ID)
 	if err != nil {
 		return err
@@ -226,7 +229,8 @@ func (q *queries) UsedAgentNumbers(ctx context.Context, tenantID int64) ([]int64
 func (q *queries) CountUsers(ctx context.Context, tenantID int64) (roster.UserCounts, error) {
 	var c roster.UserCounts
 	err := q.queryRow(ctx, `SELECT
-		(SELECT count(*) FROM users WHERE tenant_id = ? AND status = 'active' AND last_login_at IS NOT NULL),
+		(SELECT count(*) FROM users u JOIN user_logins l ON l.tenant_id = u.tenant_id AND l.user_id = u.id
+			WHERE u.tenant_id = ? AND u.status = 'active' AND l.last_login_at IS NOT NULL),
 		(SELECT count(*) FROM users WHERE tenant_id = ? AND status = 'invited'),
 		(SELECT count(*) FROM user_roles ur JOIN users u ON u.tenant_id = ur.tenant_id AND u.id = ur.user_id
 			WHERE ur.tenant_id = ? AND ur.role_id = (SELECT id FROM roles WHERE tenant_id = ? AND key = 'admin') AND u.status <> 'deactivated'),
@@ -257,7 +261,8 @@ func (d *DB) sortColumns(key string) []string {
 	case "group":
 		return []string{"lower(u.group_name)" + c, "lower(u.name)" + c, "u.id"}
 	case "last_login_at":
-		return []string{"u.last_login_at", "u.id"}
+		// user_logins l, in the order of user_logins_order.
+		return []string{"l.last_login_at", "l.user_id"}
 	case "created_at":
 		return []string{"u.id"} // ids grow with creation time
 	default:
@@ -276,7 +281,7 @@ func (d *DB) orderBy(cols []string, desc bool) string {
 	parts := make([]string, 0, len(cols))
 	for _, c := range cols {
 		p := c + dir
-		if d.dialect == Postgres && c == "u.last_login_at" {
+		if d.dialect == Postgres && c == "l.last_login_at" {
 			if desc {
 				p += " NULLS LAST"
 			} else {
@@ -439,8 +444,22 @@ func (q *queries) ListUsers(ctx context.Context, tenantID int64, f roster.UserFi
 		}
 		cond, condArgs := userConditions(where, args, sets, probe)
 		ids, idsArgs = `SELECT u.id FROM users u WHERE `+cond+` ORDER BY `+order, condArgs
+		if f.Sort == "last_login_at" {
+			// Walk the tenant's sign-in times in order; a filter is tested
+			// on each walked user.
+			ids, idsArgs = `SELECT l.user_id AS id FROM user_logins l WHERE l.tenant_id = ?`, []any{tenantID}
+			if len(where) > 1 || len(sets) > 0 {
+				ids += ` AND EXISTS (SELECT 1 FROM users u WHERE u.id = l.user_id AND ` + cond + `)`
+				idsArgs = append(idsArgs, condArgs...)
+			}
+			ids += ` ORDER BY ` + order
+		}
 	}
-	rows, err := q.query(ctx, `SELECT `+userColumns+` FROM users u JOIN (`+ids+` LIMIT ? OFFSET ?) p ON p.id = u.id ORDER BY `+order,
+	from := "users u"
+	if f.Sort == "last_login_at" {
+		from += " JOIN user_logins l ON l.tenant_id = u.tenant_id AND l.user_id = u.id"
+	}
+	rows, err := q.query(ctx, `SELECT `+userColumns+` FROM `+from+` JOIN (`+ids+` LIMIT ? OFFSET ?) p ON p.id = u.id ORDER BY `+order,
 		append(slices.Clone(idsArgs), limit, offset)...)
 	if err != nil {
 		return nil, 0, err
