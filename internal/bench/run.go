@@ -70,7 +70,7 @@ func Scenarios(ctx context.Context, svc *roster.Service, ds *Dataset, perPage in
 		return nil, err
 	}
 	active := roster.UserQuery{Status: roster.StatusActive, Sort: "name"}
-	lastActive, _, err := pages(active)
+	lastActive, middleActive, err := pages(active)
 	if err != nil {
 		return nil, err
 	}
@@ -83,6 +83,9 @@ func Scenarios(ctx context.Context, svc *roster.Service, ds *Dataset, perPage in
 		{"username", "sort=username", roster.UserQuery{Sort: "username"}},
 		{"email_desc", "sort=email desc", roster.UserQuery{Sort: "email", Order: "desc"}},
 		{"last_login_desc", "sort=last_login_at desc", roster.UserQuery{Sort: "last_login_at", Order: "desc"}},
+		{"last_login_middle", "sort=last_login_at, middle page (" + middleAll + ")", roster.UserQuery{Sort: "last_login_at", Page: middleAll}},
+		{"active_last_login_middle", "status=active, sort=last_login_at desc, middle page (" + middleActive + ")",
+			roster.UserQuery{Status: roster.StatusActive, Sort: "last_login_at", Order: "desc", Page: middleActive}},
 		{"group", "sort=group", roster.UserQuery{Sort: "group"}},
 		{"status", "sort=status", roster.UserQuery{Sort: "status"}},
 		{"created_desc", "sort=created_at desc", roster.UserQuery{Sort: "created_at", Order: "desc"}},

@@ -445,10 +445,14 @@ func (q *queries) ListUsers(ctx context.Context, tenantID int64, f roster.UserFi
 		cond, condArgs := userConditions(where, args, sets, probe)
 		ids, idsArgs = `SELECT u.id FROM users u WHERE `+cond+` ORDER BY `+order, condArgs
 		if f.Sort == "last_login_at" {
-			// Walk the tenant's sign-in times in order; a filter is tested
-			// on each walked user.
+			// Walk the tenant's sign-in times in order; a filter other
+			// than the status is tested on each walked user.
 			ids, idsArgs = `SELECT l.user_id AS id FROM user_logins l WHERE l.tenant_id = ?`, []any{tenantID}
-			if len(where) > 1 || len(sets) > 0 {
+			if len(statuses) > 0 { // the status is in the index too
+				ids += ` AND l.status IN (` + placeholders(len(statuses)) + `)`
+				idsArgs = append(idsArgs, statuses...)
+			}
+			if len(where) > statusOnly || len(sets) > 0 {
 				ids += ` AND EXISTS (SELECT 1 FROM users u WHERE u.id = l.user_id AND ` + cond + `)`
 				idsArgs = append(idsArgs, condArgs...)
 			}
