@@ -499,7 +499,7 @@ func (l *loader) finish(ctx context.Context, indexes []index) error {
 		steps = []string{`SELECT setval(pg_get_serial_sequence('users', 'id'), (SELECT max(id) FROM users))`,
 			// Writers fold user_counts now and then; a load ends with a fold.
 			`SELECT user_counts_fold(id) FROM tenants`,
-			`VACUUM (ANALYZE) tenants, org_groups, roles, users, user_roles, user_counts`, `RESET maintenance_work_mem`}
+			`VACUUM (ANALYZE) tenants, org_groups, roles, users, user_roles, user_logins, user_counts`, `RESET maintenance_work_mem`}
 	}
 	for _, s := range steps {
 		if _, err := l.conn.ExecContext(ctx, s); err != nil {

@@ -74,6 +74,11 @@ func Scenarios(ctx context.Context, svc *roster.Service, ds *Dataset, perPage in
 	if err != nil {
 		return nil, err
 	}
+	siteLogins := roster.UserQuery{Group: strconv.FormatInt(site.ID, 10), Sort: "last_login_at", Order: "desc"}
+	_, middleSite, err := pages(siteLogins)
+	if err != nil {
+		return nil, err
+	}
 	sc := []Scenario{
 		{"name_first", "sort=name, first page", roster.UserQuery{}},
 		{"name_last", "sort=name, last page (" + lastAll + ")", roster.UserQuery{Page: lastAll}},
@@ -96,6 +101,9 @@ func Scenarios(ctx context.Context, svc *roster.Service, ds *Dataset, perPage in
 		{"q_short", "q=" + shortFragment + " (3 characters)", roster.UserQuery{Q: shortFragment}},
 		{"q_email", "q=" + emailFragment + " (email fragment)", roster.UserQuery{Q: emailFragment}},
 		{"q_two", "q=" + twoFragment + " (2 characters: start of the name)", roster.UserQuery{Q: twoFragment}},
+		{"q_email_last_login", "q=" + emailFragment + ", sort=last_login_at desc", roster.UserQuery{Q: emailFragment, Sort: "last_login_at", Order: "desc"}},
+		{"group_last_login", "group=" + site.Name + ", sort=last_login_at desc", siteLogins},
+		{"group_last_login_middle", "group=" + site.Name + ", sort=last_login_at desc, middle page (" + middleSite + ")", withPage(siteLogins, middleSite)},
 		{"combined", "status=active, role=team_leader, sort=last_login_at desc", roster.UserQuery{
 			Status: roster.StatusActive, Role: roster.RoleTeamLeader, Sort: "last_login_at", Order: "desc"}},
 	}

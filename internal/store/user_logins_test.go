@@ -46,11 +46,15 @@ func TestLastLoginOrder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		team, err := svc.CreateGroup(ctx, a, roster.GroupInput{Name: roster.Some("Team"), ParentID: roster.Some(groups[0].ID)})
+		if err != nil {
+			t.Fatal(err)
+		}
 		base := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
 		var users []user
 		for i := range 23 {
 			in := roster.UserInput{Username: roster.Some(fmt.Sprintf("u%02d", i)), Email: roster.Some(fmt.Sprintf("u%02d@example.com", i)),
-				Language: roster.Some("en"), GroupID: roster.Some(groups[0].ID)}
+				Language: roster.Some("en"), GroupID: roster.Some(groups[0].ID), Roaming: roster.Some(i%7 == 1)}
 			if i%3 == 0 {
 				in.Roles = roster.Some([]string{roster.RoleAgent})
 			}
@@ -58,7 +62,7 @@ func TestLastLoginOrder(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			x := user{id: u.ID, agent: i%3 == 0}
+			x := user{id: u.ID, agent: i%3 == 0, roaming: i%7 == 1}
 			if i%4 != 0 { // every fourth never signs in
 				at := base.Add(time.Duration((i*7)%5) * time.Hour) // ties on purpose
 				setLastLogin(t, db, ten.ID, u.ID, at)
@@ -69,6 +73,12 @@ func TestLastLoginOrder(t *testing.T) {
 					t.Fatal(err)
 				}
 				x.inactive = true
+			}
+			if i%2 == 1 { // half move into the team after they were made
+				if _, err := svc.UpdateUser(ctx, a, u.ID, roster.UserInput{GroupID: roster.Some(team.ID)}); err != nil {
+					t.Fatal(err)
+				}
+				x.inTeam = true
 			}
 			users = append(users, x)
 		}
@@ -91,30 +101,16 @@ func TestLastLoginOrder(t *testing.T) {
 		}{
 			{"all", roster.UserQuery{}, func(user) bool { return true }},
 			{"active", roster.UserQuery{Status: roster.StatusActive}, func(u user) bool { return !u.inactive }},
+			{"group", roster.UserQuery{Group: fmt.Sprint(team.ID)}, func(u user) bool { return u.inTeam }},
+			{"active in group", roster.UserQuery{Group: fmt.Sprint(team.ID), Status: roster.StatusActive}, func(u user) bool { return u.inTeam && !u.inactive }},
+			// A filter that keeps most users: walked (a few: read and sorted).
+			{"not roaming", roster.UserQuery{Roaming: "false"}, func(u user) bool { return !u.roaming }},
 			{"agents", roster.UserQuery{Role: roster.RoleAgent}, func(u user) bool { return u.agent }},
 			{"active agents", roster.UserQuery{Role: roster.RoleAgent, Status: roster.StatusActive}, func(u user) bool { return u.agent && !u.inactive }},
 			{"search", roster.UserQuery{Q: "u1"}, func(u user) bool { i := indexByID(users, u.id); return i >= 10 && i <= 19 }},
 		} {
 			for _, desc := range []bool{false, true} {
-				var want []int64
-				kept := slices.DeleteFunc(slices.Clone(users), func(u user) bool { return !c.keep(u) })
-				slices.SortStableFunc(kept, func(x, y user) int {
-					switch {
-					case x.last == nil && y.last != nil:
-						return -1
-					case x.last != nil && y.last == nil:
-						return 1
-					case x.last != nil && !x.last.Equal(*y.last):
-						return x.last.Compare(*y.last)
-					}
-					return int(x.id - y.id)
-				})
-				if desc {
-					slices.Reverse(kept)
-				}
-				for _, u := range kept {
-					want = append(want, u.id)
-				}
+				want := lastLoginOrder(slices.DeleteFunc(slices.Clone(users), func(u user) bool { return !c.keep(u) }), desc)
 				var got []int64
 				q := c.q
 				q.Sort, q.PerPage = "last_login_at", "10"
@@ -141,6 +137,27 @@ func TestLastLoginOrder(t *testing.T) {
 					t.Errorf("%s desc=%v:\n got %v\nwant %v", c.name, desc, got, want)
 				}
 			}
+		}
+
+		// A team leader's scope (home group in scope, or themself) is
+		// held by user_logins too.
+		scope := &roster.ScopeFilter{GroupIDs: []int64{team.ID}, UserID: users[0].id}
+		want := lastLoginOrder(slices.DeleteFunc(slices.Clone(users), func(u user) bool { return !u.inTeam && u.id != users[0].id }), true)
+		var got []int64
+		for page := 1; page <= 2; page++ {
+			p, total, err := db.Read().ListUsers(ctx, ten.ID, roster.UserFilter{Scope: scope, Sort: "last_login_at", Desc: true, Page: page, PerPage: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if total != len(want) {
+				t.Fatalf("scoped: total %d, want %d", total, len(want))
+			}
+			for _, u := range p {
+				got = append(got, u.ID)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("scoped:\n got %v\nwant %v", got, want)
 		}
 
 		// Stats count the active users who signed in at least once.
@@ -189,12 +206,38 @@ func TestLastLoginOrder(t *testing.T) {
 	})
 }
 
+// lastLoginOrder is the ids of users in last sign-in order: those who never
+// signed in first, ties by id; desc reverses it.
+func lastLoginOrder(users []user, desc bool) []int64 {
+	slices.SortStableFunc(users, func(x, y user) int {
+		switch {
+		case x.last == nil && y.last != nil:
+			return -1
+		case x.last != nil && y.last == nil:
+			return 1
+		case x.last != nil && !x.last.Equal(*y.last):
+			return x.last.Compare(*y.last)
+		}
+		return int(x.id - y.id)
+	})
+	if desc {
+		slices.Reverse(users)
+	}
+	ids := make([]int64, 0, len(users))
+	for _, u := range users {
+		ids = append(ids, u.id)
+	}
+	return ids
+}
+
 // user is what TestLastLoginOrder knows of one of its users.
 type user struct {
 	id       int64
 	last     *time.Time
 	agent    bool
+	roaming  bool
 	inactive bool
+	inTeam   bool
 }
 
 func indexByID(users []user, id int64) int {

@@ -318,33 +318,42 @@ func (q *queries) ListUsers(ctx context.Context, tenantID int64, f roster.UserFi
 	// also conditions on user_counts (kept per tenant, role, status and group).
 	where := []string{"tenant_id = ?"}
 	args := []any{tenantID}
+	// The conditions user_logins l holds too (its copies of the status and
+	// home group), for the last-login order; loginsHoldAll: all of where.
+	lw, lwArgs, loginsHoldAll := []string{"l.tenant_id = ?"}, []any{tenantID}, true
 	var statuses []any
 	if len(f.Statuses) > 0 {
 		where = append(where, "status IN ("+placeholders(len(f.Statuses))+")")
+		lw = append(lw, "l.status IN ("+placeholders(len(f.Statuses))+")")
 		for _, s := range f.Statuses {
 			statuses = append(statuses, s)
 		}
-		args = append(args, statuses...)
+		args, lwArgs = append(args, statuses...), append(lwArgs, statuses...)
 	}
 	statusOnly := len(where)
 	if len(f.GroupIDs) > 0 {
 		where = append(where, "group_id IN ("+placeholders(len(f.GroupIDs))+")")
+		lw = append(lw, "l.group_id IN ("+placeholders(len(f.GroupIDs))+")")
 		for _, g := range f.GroupIDs {
-			args = append(args, g)
+			args, lwArgs = append(args, g), append(lwArgs, g)
 		}
 	}
 	counted := len(where)
 	if f.Scoring != nil {
 		where = append(where, "scoring_enabled = ?")
 		args = append(args, *f.Scoring)
+		loginsHoldAll = false
 	}
 	if f.Roaming != nil {
 		where = append(where, "roaming = ?")
 		args = append(args, *f.Roaming)
+		loginsHoldAll = false
 	}
 	if f.Scope != nil { // a scoped actor: home group in scope, or themself (agents.go)
 		c, a := scopeCond(f.Scope, "group_id", "", "id")
 		where, args = append(where, c), append(args, a...)
+		c, a = scopeCond(f.Scope, "l.group_id", "", "l.user_id")
+		lw, lwArgs = append(lw, c), append(lwArgs, a...)
 	}
 	var sets []userSet
 	var roleCond string // the role filter on user_roles, for the name-order index
@@ -387,12 +396,14 @@ func (q *queries) ListUsers(ctx context.Context, tenantID int64, f roster.UserFi
 			}
 			sets = append(sets, s)
 		} else if len([]rune(f.Query)) < 3 {
+			loginsHoldAll = false
 			// One or two characters hold no trigram, and occur in a large
 			// part of any directory: they match the start of the name, one
 			// range of its index (docs/rules.md).
 			c, a := q.d.prefixCond(f.Query)
 			where, args = append(where, c), append(args, a...)
 		} else {
+			loginsHoldAll = false
 			// On PostgreSQL users_search_trgm holds (tenant_id, trigrams).
 			where = append(where, `search LIKE ? ESCAPE '\'`)
 			args = append(args, likePattern(f.Query))
@@ -445,18 +456,36 @@ func (q *queries) ListUsers(ctx context.Context, tenantID int64, f roster.UserFi
 		cond, condArgs := userConditions(where, args, sets, probe)
 		ids, idsArgs = `SELECT u.id FROM users u WHERE `+cond+` ORDER BY `+order, condArgs
 		if f.Sort == "last_login_at" {
-			// Walk the tenant's sign-in times in order; a filter other
-			// than the status is tested on each walked user.
-			ids, idsArgs = `SELECT l.user_id AS id FROM user_logins l WHERE l.tenant_id = ?`, []any{tenantID}
-			if len(statuses) > 0 { // the status is in the index too
-				ids += ` AND l.status IN (` + placeholders(len(statuses)) + `)`
-				idsArgs = append(idsArgs, statuses...)
+			held := loginsHoldAll && len(sets) == 0 // every condition is on user_logins
+			walk := true
+			if len(where) > 1 && q.d.dialect == SQLite {
+				// SQLite's planner cannot know how few users a filter
+				// keeps; PostgreSQL's estimates it and picks for itself.
+				// An index entry costs about a tenth of a users row test.
+				cheaper := 1
+				if held {
+					cheaper = 10
+				}
+				if walk, err = q.walkCheaper(ctx, tenantID, total, offset+limit, cheaper); err != nil {
+					return nil, 0, err
+				}
 			}
-			if len(where) > statusOnly || len(sets) > 0 {
-				ids += ` AND EXISTS (SELECT 1 FROM users u WHERE u.id = l.user_id AND ` + cond + `)`
-				idsArgs = append(idsArgs, condArgs...)
+			if walk {
+				// Walk the tenant's sign-in times in order, testing what
+				// user_logins does not hold on each walked user.
+				ids, idsArgs = `SELECT l.user_id AS id FROM user_logins l WHERE `+strings.Join(lw, " AND "), lwArgs
+				if !held {
+					ids += ` AND EXISTS (SELECT 1 FROM users u WHERE u.id = l.user_id AND ` + cond + `)`
+					idsArgs = append(slices.Clone(idsArgs), condArgs...)
+				}
+				ids += ` ORDER BY ` + order
+			} else {
+				// Few users: read them all and sort them by their times
+				// ("+" keeps SQLite from walking user_logins_order).
+				ids = `SELECT m.id FROM (SELECT u.id FROM users u WHERE ` + cond + `) m
+					JOIN user_logins l ON l.tenant_id = ? AND l.user_id = m.id ORDER BY ` + q.d.orderBy([]string{"+l.last_login_at", "+l.user_id"}, desc)
+				idsArgs = append(slices.Clone(condArgs), tenantID)
 			}
-			ids += ` ORDER BY ` + order
 		}
 	}
 	from := "users u"
@@ -529,9 +558,17 @@ func (q *queries) probeSets(ctx context.Context, tenantID int64, sets []userSet,
 	if len(sets) == 0 || q.d.dialect != SQLite {
 		return false, nil
 	}
+	return q.walkCheaper(ctx, tenantID, total, end, 1)
+}
+
+// walkCheaper tells whether the first end users a filter keeps (total of
+// the tenant's) are cheaper found by walking an order of all the tenant's
+// users, testing each, than by reading all total and sorting them; a test
+// costs 1/cheaper of reading a user.
+func (q *queries) walkCheaper(ctx context.Context, tenantID int64, total, end, cheaper int) (bool, error) {
 	var tenant int
 	if err := q.queryRow(ctx, `SELECT coalesce(sum(n), 0) FROM user_counts WHERE role_id = 0 AND tenant_id = ?`, tenantID).Scan(&tenant); err != nil {
 		return false, err
 	}
-	return end*tenant < total*total, nil
+	return end*tenant < cheaper*total*total, nil
 }
