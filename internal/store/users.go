@@ -458,7 +458,7 @@ func (q *queries) ListUsers(ctx context.Context, tenantID int64, f roster.UserFi
 		if f.Sort == "last_login_at" {
 			held := loginsHoldAll && len(sets) == 0 // every condition is on user_logins
 			walk := true
-			if len(where) > 1 && q.d.dialect == SQLite {
+			if (len(where) > 1 || len(sets) > 0) && q.d.dialect == SQLite {
 				// SQLite's planner cannot know how few users a filter
 				// keeps; PostgreSQL's estimates it and picks for itself.
 				// An index entry costs about a tenth of a users row test.
