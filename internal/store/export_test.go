@@ -21,3 +21,13 @@ func (d *DB) MigrateBefore(ctx context.Context, name string) error {
 	}
 	return nil
 }
+
+// SignInCommit is synchronous_commit on the connections that record
+// sign-ins, and on the others.
+func (d *DB) SignInCommit(ctx context.Context) (signIns, others string, err error) {
+	if err = d.signIns.QueryRowContext(ctx, "SHOW synchronous_commit").Scan(&signIns); err != nil {
+		return
+	}
+	err = d.db.QueryRowContext(ctx, "SHOW synchronous_commit").Scan(&others)
+	return
+}

@@ -187,9 +187,20 @@ func (q *queries) SetPasswordHash(ctx context.Context, tenantID, userID int64, h
 // every sign-in (where the database shares the CPUs with password hashing,
 // they cost a few per cent of the sign-in rate). SQLite runs in-process and
 // takes a transaction.
+//
+// On PostgreSQL the statement commits asynchronously (synchronous_commit
+// off, on connections of its own): the sign-in does not wait for the WAL
+// flush, which on a shared machine costs as much as the rest of the write.
+// What a crash of the database server or its machine (not of Roster) can
+// lose is the sign-ins of its last moments (at most three wal_writer_delay,
+// 600 ms by default): their sessions, last-login times and audit events all
+// together, never one without the others, so the user signs in again and
+// the audit log never names a session that does not exist. SQLite (WAL,
+// synchronous=NORMAL) makes the same trade for every write. Sign-outs,
+// revocations and every other write commit synchronously.
 func (d *DB) RecordSignIn(ctx context.Context, sess *roster.Session, e *roster.AuditEvent) error {
 	if d.dialect == Postgres {
-		return (&queries{q: d.db, d: d}).RecordSignIn(ctx, sess, e)
+		return (&queries{q: d.signIns, d: d}).RecordSignIn(ctx, sess, e)
 	}
 	return d.InTx(ctx, func(tx roster.Tx) error { return tx.RecordSignIn(ctx, sess, e) })
 }
