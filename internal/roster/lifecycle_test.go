@@ -403,6 +403,7 @@ func TestSignInRules(t *testing.T) {
 		})
 		ctx := f.ctx
 		anna := f.activeUser(t, "anna")
+		otto := f.activeUser(t, "otto")
 		noPassword, err := f.svc.CreateUser(ctx, f.admin, f.userInput("nopw"))
 		must(t, err)
 
@@ -441,6 +442,12 @@ func TestSignInRules(t *testing.T) {
 		_, err = f.signIn(noPassword.Username, "wrong")
 		wantCode(t, err, roster.EUnauthorized)
 		_, err = f.signIn("someone-else", "wrong")
+		wantCode(t, err, roster.ELimited)
+		// ... a known account with the right password too, and an
+		// account without failures of its own from that address.
+		_, err = f.signIn(noPassword.Username, "wrong")
+		wantCode(t, err, roster.ELimited)
+		_, err = f.signIn(otto.Username, goodPassword)
 		wantCode(t, err, roster.ELimited)
 		// The windows end.
 		*f.clock = f.clock.Add(16 * time.Minute)

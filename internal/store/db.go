@@ -17,9 +17,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/stdlib" // also registers the "pgx" driver
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -41,9 +40,6 @@ const (
 type DB struct {
 	db      *sql.DB
 	dialect Dialect
-	// signIns (PostgreSQL) writes the common sign-in's records with
-	// asynchronous commit: see RecordSignIn.
-	signIns *sql.DB
 }
 
 // Open connects to dsn: a postgres:// URL selects PostgreSQL, anything else
@@ -57,21 +53,12 @@ func Open(ctx context.Context, dsn, dataDir string) (*DB, error) {
 		db.SetMaxOpenConns(32)
 		db.SetMaxIdleConns(32)
 		db.SetConnMaxIdleTime(5 * time.Minute)
+		d := &DB{db: db, dialect: Postgres}
 		if err := db.PingContext(ctx); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("connect to postgres: %w", err)
 		}
-		cfg, err := pgx.ParseConfig(dsn)
-		if err != nil {
-			db.Close()
-			return nil, fmt.Errorf("open postgres: %w", err)
-		}
-		cfg.RuntimeParams["synchronous_commit"] = "off"
-		signIns := stdlib.OpenDB(*cfg)
-		signIns.SetMaxOpenConns(8)
-		signIns.SetMaxIdleConns(8)
-		signIns.SetConnMaxIdleTime(5 * time.Minute)
-		return &DB{db: db, dialect: Postgres, signIns: signIns}, nil
+		return d, nil
 	}
 	if dsn != "" && !strings.HasPrefix(dsn, "sqlite:") && !strings.HasPrefix(dsn, "file:") {
 		return nil, fmt.Errorf("--db must be a postgres:// URL, or empty for SQLite in the data folder (got %q)", dsn)
@@ -119,9 +106,6 @@ func (d *DB) SQL() *sql.DB { return d.db }
 func (d *DB) Close() error {
 	if d.dialect == SQLite {
 		_, _ = d.db.Exec("PRAGMA optimize")
-	}
-	if d.signIns != nil {
-		d.signIns.Close()
 	}
 	return d.db.Close()
 }

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"strings"
+
+	"github.com/roster-dev/roster/internal/roster"
 )
 
 // MigrateBefore applies the migrations that come before the first whose
@@ -22,12 +24,19 @@ func (d *DB) MigrateBefore(ctx context.Context, name string) error {
 	return nil
 }
 
-// SignInCommit is synchronous_commit on the connections that record
-// sign-ins, and on the others.
-func (d *DB) SignInCommit(ctx context.Context) (signIns, others string, err error) {
-	if err = d.signIns.QueryRowContext(ctx, "SHOW synchronous_commit").Scan(&signIns); err != nil {
-		return
+// SignInCommitSetting writes a sign-in's records as DB.RecordSignIn does
+// (async) or as a transaction's RecordSignIn does, inside a transaction it
+// rolls back, and reports synchronous_commit in that transaction after.
+func (d *DB) SignInCommitSetting(ctx context.Context, sess *roster.Session, e *roster.AuditEvent, async bool) (string, error) {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return "", err
 	}
-	err = d.db.QueryRowContext(ctx, "SHOW synchronous_commit").Scan(&others)
-	return
+	defer tx.Rollback()
+	if err := (&queries{q: tx, d: d}).recordSignIn(ctx, sess, e, async); err != nil {
+		return "", err
+	}
+	var v string
+	err = tx.QueryRowContext(ctx, "SHOW synchronous_commit").Scan(&v)
+	return v, err
 }

@@ -125,7 +125,9 @@ func (q *queries) ListInvitations(ctx context.Context, tenantID int64, f roster.
 	return out, total, rows.Err()
 }
 
-func (q *queries) UserForLogin(ctx context.Context, tenantID int64, login string) (*roster.User, string, error) {
+// loginQuery selects the user whose username or else email is login, with
+// their password hash and a rank: args tenant, login, tenant, login.
+func (q *queries) loginQuery() string {
 	// A username wins over another user's equal email (rank 0 before 1).
 	// On PostgreSQL the comparison must be in the "C" collation of the
 	// unique index users_username_uq, or the index is not used.
@@ -133,11 +135,15 @@ func (q *queries) UserForLogin(ctx context.Context, tenantID int64, login string
 	if q.d.dialect == Postgres {
 		collate = ` COLLATE "C"`
 	}
-	row := q.queryRow(ctx, `SELECT * FROM (
-		SELECT `+userColumns+`, u.password_hash, 0 AS rank FROM users u WHERE u.tenant_id = ? AND lower(u.username)`+collate+` = lower(?)
+	return `SELECT * FROM (
+		SELECT ` + userColumns + `, u.password_hash, 0 AS rank FROM users u WHERE u.tenant_id = ? AND lower(u.username)` + collate + ` = lower(?)
 		UNION ALL
-		SELECT `+userColumns+`, u.password_hash, 1 AS rank FROM users u WHERE u.tenant_id = ? AND u.email = lower(?) AND u.email <> ''
-	) m ORDER BY rank LIMIT 1`, tenantID, login, tenantID, login)
+		SELECT ` + userColumns + `, u.password_hash, 1 AS rank FROM users u WHERE u.tenant_id = ? AND u.email = lower(?) AND u.email <> ''
+	) m ORDER BY rank LIMIT 1`
+}
+
+func (q *queries) UserForLogin(ctx context.Context, tenantID int64, login string) (*roster.User, string, error) {
+	row := q.queryRow(ctx, q.loginQuery(), tenantID, login, tenantID, login)
 	var hash sql.NullString
 	var rank int
 	u, err := scanUser(extraColumns{row, []any{&hash, &rank}})
@@ -148,6 +154,31 @@ func (q *queries) UserForLogin(ctx context.Context, tenantID int64, login string
 		return nil, "", err
 	}
 	return &u, hash.String, nil
+}
+
+func (q *queries) UserForSignIn(ctx context.Context, tenantID int64, login, ipKey, acctKeyPrefix string) (*roster.User, string, map[string]roster.RateWindow, error) {
+	row := q.queryRow(ctx, `SELECT l.*, ip.count, ip.window_start, acct.count, acct.window_start FROM (`+q.loginQuery()+`) l
+		LEFT JOIN rate_limits ip ON ip.tenant_id = l.tenant_id AND ip.key = ?
+		LEFT JOIN rate_limits acct ON acct.tenant_id = l.tenant_id AND acct.key = CAST(? AS TEXT) || l.id`,
+		tenantID, login, tenantID, login, ipKey, acctKeyPrefix)
+	var hash sql.NullString
+	var rank int
+	var ipCount, ipStart, acctCount, acctStart sql.NullInt64
+	u, err := scanUser(extraColumns{row, []any{&hash, &rank, &ipCount, &ipStart, &acctCount, &acctStart}})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, "", nil, roster.Errorf(roster.ENotFound, "no such login")
+	}
+	if err != nil {
+		return nil, "", nil, err
+	}
+	windows := map[string]roster.RateWindow{}
+	if ipCount.Valid {
+		windows[ipKey] = roster.RateWindow{Count: int(ipCount.Int64), Start: fromMS(ipStart.Int64)}
+	}
+	if acctCount.Valid {
+		windows[acctKeyPrefix+strconv.FormatInt(u.ID, 10)] = roster.RateWindow{Count: int(acctCount.Int64), Start: fromMS(acctStart.Int64)}
+	}
+	return &u, hash.String, windows, nil
 }
 
 // extraColumns scans columns that follow the ones a scan function knows.
@@ -188,19 +219,22 @@ func (q *queries) SetPasswordHash(ctx context.Context, tenantID, userID int64, h
 // they cost a few per cent of the sign-in rate). SQLite runs in-process and
 // takes a transaction.
 //
-// On PostgreSQL the statement commits asynchronously (synchronous_commit
-// off, on connections of its own): the sign-in does not wait for the WAL
-// flush, which on a shared machine costs as much as the rest of the write.
-// What a crash of the database server or its machine (not of Roster) can
-// lose is the sign-ins of its last moments (at most three wal_writer_delay,
-// 600 ms by default): their sessions, last-login times and audit events all
-// together, never one without the others, so the user signs in again and
-// the audit log never names a session that does not exist. SQLite (WAL,
-// synchronous=NORMAL) makes the same trade for every write. Sign-outs,
-// revocations and every other write commit synchronously.
+// On PostgreSQL that statement also commits asynchronously: it sets
+// synchronous_commit off for its own transaction (set_config, local), so
+// the sign-in does not wait for the WAL flush, which on a shared machine
+// costs as much as the rest of the write. What a crash of the database
+// server or its machine (not of Roster) can lose is the sign-ins of its
+// last moments (at most three times wal_writer_delay: 600 ms at the
+// default): their sessions, last-login times and audit events together,
+// never one without the others, so those users sign in again and the audit
+// log never names a session that does not exist; after a failover to an
+// asynchronous standby, what it had not received. Any later synchronous
+// commit makes them durable too. A sign-in that also ends a previous
+// session, rehashes or resets a window runs in a transaction of the usual
+// kind, as do sign-outs, revocations and every other write.
 func (d *DB) RecordSignIn(ctx context.Context, sess *roster.Session, e *roster.AuditEvent) error {
 	if d.dialect == Postgres {
-		return (&queries{q: d.signIns, d: d}).RecordSignIn(ctx, sess, e)
+		return (&queries{q: d.db, d: d}).recordSignIn(ctx, sess, e, true)
 	}
 	return d.InTx(ctx, func(tx roster.Tx) error { return tx.RecordSignIn(ctx, sess, e) })
 }
@@ -208,6 +242,12 @@ func (d *DB) RecordSignIn(ctx context.Context, sess *roster.Session, e *roster.A
 // RecordSignIn writes a sign-in's session, last-login time and audit event
 // (see roster.Store): one statement on PostgreSQL, three on SQLite.
 func (q *queries) RecordSignIn(ctx context.Context, sess *roster.Session, e *roster.AuditEvent) error {
+	return q.recordSignIn(ctx, sess, e, false)
+}
+
+// recordSignIn is RecordSignIn; async (PostgreSQL, outside a transaction)
+// commits the statement without waiting for the WAL flush (DB.RecordSignIn).
+func (q *queries) recordSignIn(ctx context.Context, sess *roster.Session, e *roster.AuditEvent, async bool) error {
 	head, err := sessionIDHead(e.After)
 	if err != nil {
 		return err
@@ -223,14 +263,20 @@ func (q *queries) RecordSignIn(ctx context.Context, sess *roster.Session, e *ros
 		e.After = json.RawMessage(head + strconv.FormatInt(sess.ID, 10) + "}")
 		return q.AddAudit(ctx, e)
 	}
-	err = q.queryRow(ctx, `WITH s AS (
+	// The setting is local to the statement's transaction; it is made
+	// because the final SELECT reads c (a CTE nobody reads is not run).
+	asyncCTE, asyncFrom := "", ""
+	if async {
+		asyncCTE, asyncFrom = `c AS (SELECT set_config('synchronous_commit', 'off', true)),`, ", c"
+	}
+	err = q.queryRow(ctx, `WITH `+asyncCTE+` s AS (
 			INSERT INTO sessions (tenant_id, user_id, token_hash, created_at, last_seen_at, expires_at, ip, user_agent)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id),
 		l AS (UPDATE user_logins SET last_login_at = ? WHERE tenant_id = ? AND user_id = ?),
 		a AS (INSERT INTO audit_events (tenant_id, actor_kind, actor_id, actor_name, impersonator_id, action,
 			target_kind, target_id, before, after, ip, user_agent, at)
 			SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT) || s.id || '}', ?, ?, ? FROM s RETURNING id)
-		SELECT s.id, a.id FROM s, a`,
+		SELECT s.id, a.id FROM s, a`+asyncFrom,
 		sess.TenantID, sess.UserID, sess.TokenHash, ms(sess.CreatedAt), ms(sess.LastSeenAt), ms(sess.ExpiresAt), sess.IP, sess.UserAgent,
 		ms(sess.CreatedAt), sess.TenantID, sess.UserID,
 		e.TenantID, e.ActorKind, e.ActorID, e.ActorName, e.ImpersonatorID, e.Action, e.TargetKind, e.TargetID,
