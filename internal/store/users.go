@@ -458,9 +458,13 @@ func (q *queries) ListUsers(ctx context.Context, tenantID int64, f roster.UserFi
 		if f.Sort == "last_login_at" {
 			held := loginsHoldAll && len(sets) == 0 // every condition is on user_logins
 			walk := true
-			if (len(where) > 1 || len(sets) > 0) && q.d.dialect == SQLite {
-				// SQLite's planner cannot know how few users a filter
-				// keeps; PostgreSQL's estimates it and picks for itself.
+			switch {
+			case q.d.dialect != SQLite || len(where) == 1 && len(sets) == 0:
+				// PostgreSQL's planner estimates how few users a filter
+				// keeps and picks for itself; SQLite's cannot.
+			case len(sets) > 0:
+				walk = probe // probeSets weighed the same
+			default:
 				// An index entry costs about a tenth of a users row test.
 				cheaper := 1
 				if held {
