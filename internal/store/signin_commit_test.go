@@ -21,29 +21,17 @@ func TestSignInCommitsAsynchronously(t *testing.T) {
 	ctx := context.Background()
 	db := testdb.Postgres(t)
 	svc := roster.NewService(db, roster.Options{})
-	ten, err := svc.CreateTenant(ctx, "async", "Async")
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := roster.SystemActor(ten.ID)
-	groups, err := svc.ListGroups(ctx, a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := svc.CreateUser(ctx, a, roster.UserInput{Username: roster.Some("ann"), Email: roster.Some("ann@example.com"),
-		Language: roster.Some("en"), GroupID: roster.Some(groups[0].ID)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := newUser(t, svc, "async", "ann")
+	tenantID := u.TenantID
 	var server string
 	if err := db.SQL().QueryRowContext(ctx, "SHOW synchronous_commit").Scan(&server); err != nil {
 		t.Fatal(err)
 	}
 	for _, async := range []bool{true, false} {
 		at := time.Now()
-		sess := &roster.Session{TenantID: ten.ID, UserID: u.ID, TokenHash: []byte("token"), CreatedAt: at, LastSeenAt: at,
+		sess := &roster.Session{TenantID: tenantID, UserID: u.ID, TokenHash: []byte("token"), CreatedAt: at, LastSeenAt: at,
 			ExpiresAt: at.Add(time.Hour), IP: "192.0.2.1"}
-		e := &roster.AuditEvent{TenantID: ten.ID, ActorKind: "user", ActorID: u.ID, ActorName: "ann", Action: "session.create",
+		e := &roster.AuditEvent{TenantID: tenantID, ActorKind: "user", ActorID: u.ID, ActorName: "ann", Action: "session.create",
 			TargetKind: "user", TargetID: u.ID, After: []byte(`{}`), At: at}
 		got, err := db.SignInCommitSetting(ctx, sess, e, async)
 		if err != nil {

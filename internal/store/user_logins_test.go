@@ -33,20 +33,9 @@ func TestLastLoginOrder(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		svc := roster.NewService(db, roster.Options{})
-		ten, err := svc.CreateTenant(ctx, "logins", "Logins")
-		if err != nil {
-			t.Fatal(err)
-		}
-		other, err := svc.CreateTenant(ctx, "other", "Other")
-		if err != nil {
-			t.Fatal(err)
-		}
-		a := roster.SystemActor(ten.ID)
-		groups, err := svc.ListGroups(ctx, a)
-		if err != nil {
-			t.Fatal(err)
-		}
-		team, err := svc.CreateGroup(ctx, a, roster.GroupInput{Name: roster.Some("Team"), ParentID: roster.Some(groups[0].ID)})
+		a, top := newTenant(t, svc, "logins")
+		tenantID := a.TenantID
+		team, err := svc.CreateGroup(ctx, a, roster.GroupInput{Name: roster.Some("Team"), ParentID: roster.Some(top)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -54,7 +43,7 @@ func TestLastLoginOrder(t *testing.T) {
 		var users []user
 		for i := range 23 {
 			in := roster.UserInput{Username: roster.Some(fmt.Sprintf("u%02d", i)), Email: roster.Some(fmt.Sprintf("u%02d@example.com", i)),
-				Language: roster.Some("en"), GroupID: roster.Some(groups[0].ID), Roaming: roster.Some(i%7 == 1)}
+				Language: roster.Some("en"), GroupID: roster.Some(top), Roaming: roster.Some(i%7 == 1)}
 			if i%3 == 0 {
 				in.Roles = roster.Some([]string{roster.RoleAgent})
 			}
@@ -65,7 +54,7 @@ func TestLastLoginOrder(t *testing.T) {
 			x := user{id: u.ID, agent: i%3 == 0, roaming: i%7 == 1}
 			if i%4 != 0 { // every fourth never signs in
 				at := base.Add(time.Duration((i*7)%5) * time.Hour) // ties on purpose
-				setLastLogin(t, db, ten.ID, u.ID, at)
+				setLastLogin(t, db, tenantID, u.ID, at)
 				x.last = &at
 			}
 			if i%5 == 0 {
@@ -83,16 +72,8 @@ func TestLastLoginOrder(t *testing.T) {
 			users = append(users, x)
 		}
 		// Another tenant's sign-ins never show.
-		otherGroups, err := svc.ListGroups(ctx, roster.SystemActor(other.ID))
-		if err != nil {
-			t.Fatal(err)
-		}
-		o, err := svc.CreateUser(ctx, roster.SystemActor(other.ID), roster.UserInput{Username: roster.Some("o"), Email: roster.Some("o@example.com"),
-			Language: roster.Some("en"), GroupID: roster.Some(otherGroups[0].ID)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		setLastLogin(t, db, other.ID, o.ID, base)
+		o := newUser(t, svc, "other", "o")
+		setLastLogin(t, db, o.TenantID, o.ID, base)
 
 		for _, c := range []struct {
 			name string
@@ -145,7 +126,7 @@ func TestLastLoginOrder(t *testing.T) {
 		want := lastLoginOrder(slices.DeleteFunc(slices.Clone(users), func(u user) bool { return !u.inTeam && u.id != users[0].id }), true)
 		var got []int64
 		for page := 1; page <= 2; page++ {
-			p, total, err := db.Read().ListUsers(ctx, ten.ID, roster.UserFilter{Scope: scope, Sort: "last_login_at", Desc: true, Page: page, PerPage: 10})
+			p, total, err := db.Read().ListUsers(ctx, tenantID, roster.UserFilter{Scope: scope, Sort: "last_login_at", Desc: true, Page: page, PerPage: 10})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -177,17 +158,17 @@ func TestLastLoginOrder(t *testing.T) {
 
 		// An edit of the user made from an older read keeps the sign-in
 		// that came in between: the time is not part of the users row.
-		stale, err := db.Read().User(ctx, ten.ID, users[0].id)
+		stale, err := db.Read().User(ctx, tenantID, users[0].id)
 		if err != nil {
 			t.Fatal(err)
 		}
 		later := base.Add(48 * time.Hour)
-		setLastLogin(t, db, ten.ID, users[0].id, later)
+		setLastLogin(t, db, tenantID, users[0].id, later)
 		stale.Name = "Renamed"
 		if err := db.InTx(ctx, func(tx roster.Tx) error { return tx.UpdateUser(ctx, stale) }); err != nil {
 			t.Fatal(err)
 		}
-		fresh, err := db.Read().User(ctx, ten.ID, users[0].id)
+		fresh, err := db.Read().User(ctx, tenantID, users[0].id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -204,6 +185,35 @@ func TestLastLoginOrder(t *testing.T) {
 			t.Errorf("a deleted user's user_logins rows: %d (%v)", n, err)
 		}
 	})
+}
+
+// newTenant makes a tenant through the core; it returns the tenant's system
+// actor and top group.
+func newTenant(t *testing.T, svc *roster.Service, slug string) (*roster.Actor, int64) {
+	t.Helper()
+	ctx := context.Background()
+	ten, err := svc.CreateTenant(ctx, slug, slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := roster.SystemActor(ten.ID)
+	groups, err := svc.ListGroups(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, groups[0].ID
+}
+
+// newUser makes a tenant with one user in its top group.
+func newUser(t *testing.T, svc *roster.Service, slug, username string) *roster.User {
+	t.Helper()
+	a, top := newTenant(t, svc, slug)
+	u, err := svc.CreateUser(context.Background(), a, roster.UserInput{Username: roster.Some(username),
+		Email: roster.Some(username + "@example.com"), Language: roster.Some("en"), GroupID: roster.Some(top)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
 
 // lastLoginOrder is the ids of users in last sign-in order: those who never
