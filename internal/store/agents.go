@@ -494,40 +494,30 @@ func (q *queries) WriteInteractions(ctx context.Context, tenantID int64, rows []
 			return err
 		}
 	}
-	const insert = `INSERT INTO interactions (tenant_id, source, external_id, agent_id, group_id, channel, started_at, duration_s) VALUES `
-	full := q.prepared(ctx, insert+valueRows(interactionChunk, 8), len(fresh) >= 2*interactionChunk)
-	if full != nil {
-		defer full.Close()
-	}
-	args := make([]any, 0, interactionChunk*8)
-	return chunked(fresh, interactionChunk, func(part []roster.Interaction) error {
-		args = args[:0]
-		for _, it := range part {
-			var group any // a plain value: database/sql converts pointers by reflection
-			if it.GroupID != nil {
-				group = *it.GroupID
-			}
-			args = append(args, tenantID, it.Source, it.ExternalID, it.AgentID, group, it.Channel, ms(it.StartedAt), it.DurationS)
-		}
-		if full != nil && len(part) == interactionChunk {
-			_, err := full.ExecContext(ctx, args...)
-			return q.d.mapErr(err)
-		}
-		_, err := q.exec(ctx, insert+valueRows(len(part), 8), args...)
-		return err
-	})
+	_, err := q.insertInteractions(ctx, tenantID, fresh, false)
+	return err
 }
 
 func (q *queries) InsertNewInteractions(ctx context.Context, tenantID int64, rows []roster.Interaction) (bool, error) {
+	return q.insertInteractions(ctx, tenantID, rows, true)
+}
+
+// insertInteractions inserts rows in chunks. With skipExisting a row whose
+// source and external id are taken is left out, and the insert stops at the
+// first chunk that left one out, reporting allNew false.
+func (q *queries) insertInteractions(ctx context.Context, tenantID int64, rows []roster.Interaction, skipExisting bool) (allNew bool, err error) {
 	const insert = `INSERT INTO interactions (tenant_id, source, external_id, agent_id, group_id, channel, started_at, duration_s) VALUES `
-	const skip = ` ON CONFLICT (tenant_id, source, external_id) DO NOTHING`
+	skip := ""
+	if skipExisting {
+		skip = ` ON CONFLICT (tenant_id, source, external_id) DO NOTHING`
+	}
 	full := q.prepared(ctx, insert+valueRows(interactionChunk, 8)+skip, len(rows) >= 2*interactionChunk)
 	if full != nil {
 		defer full.Close()
 	}
 	args := make([]any, 0, interactionChunk*8)
-	allNew := true
-	err := chunked(rows, interactionChunk, func(part []roster.Interaction) error {
+	allNew = true
+	err = chunked(rows, interactionChunk, func(part []roster.Interaction) error {
 		args = args[:0]
 		for _, it := range part {
 			var group any // a plain value: database/sql converts pointers by reflection
@@ -544,7 +534,7 @@ func (q *queries) InsertNewInteractions(ctx context.Context, tenantID int64, row
 		} else {
 			res, err = q.exec(ctx, insert+valueRows(len(part), 8)+skip, args...)
 		}
-		if err != nil {
+		if err != nil || !skipExisting {
 			return err
 		}
 		n, err := res.RowsAffected()
