@@ -256,15 +256,8 @@ func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request, p *page) er
 		return err
 	}
 	if err := s.svc.DeleteGroup(r.Context(), p.Actor, d.Group.ID); err != nil {
-		status := statusOf(roster.ErrorCode(err))
-		if status == http.StatusInternalServerError {
-			return err
-		}
 		// The refusal says what is still in the group.
-		p.Error = roster.ErrorMessage(err)
-		p.Title, p.Section, p.Data = "Delete "+d.Group.Name+"?", "groups", d
-		s.render(w, r, status, "group_delete", p)
-		return nil
+		return s.refused(w, r, p, err, "group_delete", "Delete "+d.Group.Name+"?", "groups", d)
 	}
 	return s.redirect(w, r, "/groups", "Group "+d.Group.Name+" deleted.")
 }
@@ -423,14 +416,7 @@ func (s *Server) deleteRole(w http.ResponseWriter, r *http.Request, p *page) err
 		return err
 	}
 	if err := s.svc.DeleteRole(r.Context(), p.Actor, role.ID); err != nil {
-		status := statusOf(roster.ErrorCode(err))
-		if status == http.StatusInternalServerError {
-			return err
-		}
-		p.Error = roster.ErrorMessage(err)
-		p.Title, p.Section, p.Data = "Delete the role "+role.Name+"?", "roles", role
-		s.render(w, r, status, "role_delete", p)
-		return nil
+		return s.refused(w, r, p, err, "role_delete", "Delete the role "+role.Name+"?", "roles", role)
 	}
 	return s.redirect(w, r, "/roles", "Role "+role.Name+" deleted.")
 }

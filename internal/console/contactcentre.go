@@ -384,14 +384,7 @@ func (s *Server) deleteProperty(w http.ResponseWriter, r *http.Request, p *page)
 		return err
 	}
 	if err := s.svc.DeleteProperty(r.Context(), p.Actor, prop.Key); err != nil {
-		status := statusOf(roster.ErrorCode(err))
-		if status == http.StatusInternalServerError {
-			return err
-		}
-		p.Error = roster.ErrorMessage(err)
-		p.Title, p.Section, p.Data = "Delete the property "+prop.Label+"?", "properties", prop
-		s.render(w, r, status, "property_delete", p)
-		return nil
+		return s.refused(w, r, p, err, "property_delete", "Delete the property "+prop.Label+"?", "properties", prop)
 	}
 	return s.redirect(w, r, "/properties", "Property "+prop.Label+" deleted.")
 }

@@ -317,13 +317,7 @@ func (s *Server) cancelInvitation(w http.ResponseWriter, r *http.Request, p *pag
 		return err
 	}
 	if err := s.svc.CancelInvitation(r.Context(), p.Actor, inv.ID); err != nil {
-		if status := statusOf(roster.ErrorCode(err)); status != http.StatusInternalServerError {
-			p.Error = roster.ErrorMessage(err)
-			p.Title, p.Section, p.Data = "Cancel the invitation of "+u.Name+"?", "users", cancelData{User: u, Inv: inv}
-			s.render(w, r, status, "invite_cancel", p)
-			return nil
-		}
-		return err
+		return s.refused(w, r, p, err, "invite_cancel", "Cancel the invitation of "+u.Name+"?", "users", cancelData{User: u, Inv: inv})
 	}
 	return s.redirect(w, r, "/users?tab=invited", "The invitation of "+u.Name+" is cancelled; the link no longer works.")
 }

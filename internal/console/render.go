@@ -151,6 +151,20 @@ func loadViews(st *staticFiles) *views {
 }
 
 // render writes the page template name inside the layout.
+// refused shows page name again with the core's refusal of a change in it,
+// with the status its code maps to; an internal error is returned instead,
+// for the error page.
+func (s *Server) refused(w http.ResponseWriter, r *http.Request, p *page, err error, name, title, section string, data any) error {
+	status := statusOf(roster.ErrorCode(err))
+	if status == http.StatusInternalServerError {
+		return err
+	}
+	p.Error = roster.ErrorMessage(err)
+	p.Title, p.Section, p.Data = title, section, data
+	s.render(w, r, status, name, p)
+	return nil
+}
+
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p *page) {
 	t := s.views.pages[name]
 	if t == nil {

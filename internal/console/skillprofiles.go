@@ -106,14 +106,7 @@ func (s *Server) deleteSkill(w http.ResponseWriter, r *http.Request, p *page) er
 		return err
 	}
 	if err := s.svc.DeleteSkill(r.Context(), p.Actor, d.Skill.ID); err != nil {
-		status := statusOf(roster.ErrorCode(err))
-		if status == http.StatusInternalServerError {
-			return err
-		}
-		p.Error = roster.ErrorMessage(err)
-		p.Title, p.Section, p.Data = "Delete the skill "+d.Skill.Name+"?", "properties", d
-		s.render(w, r, status, "skill_delete", p)
-		return nil
+		return s.refused(w, r, p, err, "skill_delete", "Delete the skill "+d.Skill.Name+"?", "properties", d)
 	}
 	return s.redirect(w, r, "/properties#skills-h", "Skill "+d.Skill.Name+" deleted.")
 }
@@ -353,17 +346,13 @@ func (s *Server) deleteProfile(w http.ResponseWriter, r *http.Request, p *page) 
 		return err
 	}
 	if err := s.svc.DeleteProfile(r.Context(), p.Actor, d.Profile.ID); err != nil {
-		status := statusOf(roster.ErrorCode(err))
-		if status == http.StatusInternalServerError {
+		if statusOf(roster.ErrorCode(err)) == http.StatusInternalServerError {
 			return err
 		}
 		if lerr := s.profileLosers(r, p, d); lerr != nil {
 			return lerr
 		}
-		p.Error = roster.ErrorMessage(err)
-		p.Title, p.Section, p.Data = "Delete "+profileTitle(d)+"?", profileSection(d), d
-		s.render(w, r, status, "profile_delete", p)
-		return nil
+		return s.refused(w, r, p, err, "profile_delete", "Delete "+profileTitle(d)+"?", profileSection(d), d)
 	}
 	msg := "Personal profile " + d.Profile.Name + " deleted."
 	if d.Group != nil {
