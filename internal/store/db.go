@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -40,6 +41,8 @@ const (
 type DB struct {
 	db      *sql.DB
 	dialect Dialect
+	// stmts and preparing: the statements kept prepared (prepared.go).
+	stmts, preparing sync.Map
 }
 
 // Open connects to dsn: a postgres:// URL selects PostgreSQL, anything else
@@ -107,6 +110,7 @@ func (d *DB) Close() error {
 	if d.dialect == SQLite {
 		_, _ = d.db.Exec("PRAGMA optimize")
 	}
+	d.closeStatements()
 	return d.db.Close()
 }
 
@@ -274,9 +278,10 @@ func (q *queries) queryRow(ctx context.Context, query string, args ...any) *sql.
 }
 
 // insert runs an INSERT ... RETURNING id and returns the id.
+// Its query texts are all fixed, so it runs them prepared (prepared.go).
 func (q *queries) insert(ctx context.Context, query string, args ...any) (int64, error) {
 	var id int64
-	if err := q.queryRow(ctx, query+" RETURNING id", args...).Scan(&id); err != nil {
+	if err := q.queryRowKept(ctx, query+" RETURNING id", args...).Scan(&id); err != nil {
 		return 0, q.d.mapErr(err)
 	}
 	return id, nil

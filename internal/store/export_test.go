@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/roster-dev/roster/internal/roster"
 )
@@ -39,4 +40,19 @@ func (d *DB) SignInCommitSetting(ctx context.Context, sess *roster.Session, e *r
 	var v string
 	err = tx.QueryRowContext(ctx, "SHOW synchronous_commit").Scan(&v)
 	return v, err
+}
+
+// KeptStatements is how many statements are kept prepared, once those
+// being prepared in the background are done.
+func (d *DB) KeptStatements() int {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		busy := false
+		d.preparing.Range(func(any, any) bool { busy = true; return false })
+		if !busy {
+			break
+		}
+	}
+	n := 0
+	d.stmts.Range(func(any, any) bool { n++; return true })
+	return n
 }

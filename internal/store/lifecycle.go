@@ -157,7 +157,7 @@ func (q *queries) UserForLogin(ctx context.Context, tenantID int64, login string
 }
 
 func (q *queries) UserForSignIn(ctx context.Context, tenantID int64, login, ipKey, acctKeyPrefix string) (*roster.User, string, map[string]roster.RateWindow, error) {
-	row := q.queryRow(ctx, `SELECT l.*, ip.count, ip.window_start, acct.count, acct.window_start FROM (`+q.loginQuery()+`) l
+	row := q.queryRowKept(ctx, `SELECT l.*, ip.count, ip.window_start, acct.count, acct.window_start FROM (`+q.loginQuery()+`) l
 		LEFT JOIN rate_limits ip ON ip.tenant_id = l.tenant_id AND ip.key = ?
 		LEFT JOIN rate_limits acct ON acct.tenant_id = l.tenant_id AND acct.key = CAST(? AS TEXT) || l.id`,
 		tenantID, login, tenantID, login, ipKey, acctKeyPrefix)
@@ -256,7 +256,7 @@ func (q *queries) recordSignIn(ctx context.Context, sess *roster.Session, e *ros
 		if err := q.createSession(ctx, sess); err != nil {
 			return err
 		}
-		if _, err := q.exec(ctx, `UPDATE user_logins SET last_login_at = ? WHERE tenant_id = ? AND user_id = ?`,
+		if _, err := q.execKept(ctx, `UPDATE user_logins SET last_login_at = ? WHERE tenant_id = ? AND user_id = ?`,
 			ms(sess.CreatedAt), sess.TenantID, sess.UserID); err != nil {
 			return err
 		}
@@ -316,7 +316,7 @@ func (q *queries) createSession(ctx context.Context, s *roster.Session) error {
 func (q *queries) SessionByHash(ctx context.Context, hash []byte) (*roster.Session, error) {
 	var s roster.Session
 	var created, seen, expires int64
-	err := q.queryRow(ctx, `SELECT id, tenant_id, user_id, token_hash, created_at, last_seen_at, expires_at, ip, user_agent
+	err := q.queryRowKept(ctx, `SELECT id, tenant_id, user_id, token_hash, created_at, last_seen_at, expires_at, ip, user_agent
 		FROM sessions WHERE token_hash = ?`, hash).Scan(&s.ID, &s.TenantID, &s.UserID, &s.TokenHash, &created, &seen, &expires,
 		&s.IP, &s.UserAgent)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -330,7 +330,7 @@ func (q *queries) SessionByHash(ctx context.Context, hash []byte) (*roster.Sessi
 }
 
 func (q *queries) TouchSession(ctx context.Context, tenantID, id int64, at time.Time) error {
-	_, err := q.exec(ctx, `UPDATE sessions SET last_seen_at = ? WHERE tenant_id = ? AND id = ?`, ms(at), tenantID, id)
+	_, err := q.execKept(ctx, `UPDATE sessions SET last_seen_at = ? WHERE tenant_id = ? AND id = ?`, ms(at), tenantID, id)
 	return err
 }
 

@@ -110,7 +110,7 @@ func (q *queries) TokenByHash(ctx context.Context, hash []byte) (*roster.APIToke
 	var t roster.APIToken
 	var created int64
 	var revoked, used sql.NullInt64
-	err := q.queryRow(ctx, `SELECT id, tenant_id, name, role_id, hash, created_at, revoked_at, last_used_at FROM api_tokens WHERE hash = ?`, hash).
+	err := q.queryRowKept(ctx, `SELECT id, tenant_id, name, role_id, hash, created_at, revoked_at, last_used_at FROM api_tokens WHERE hash = ?`, hash).
 		Scan(&t.ID, &t.TenantID, &t.Name, &t.RoleID, &t.Hash, &created, &revoked, &used)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, roster.Errorf(roster.ENotFound, "no such token")

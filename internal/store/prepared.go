@@ -1,0 +1,91 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+)
+
+// Statements of the per-request paths (a sign-in's read and writes, the
+// session and API token checks, every insert: the audit event each change
+// writes above all) are kept prepared on SQLite. modernc's driver compiles
+// a statement on every call otherwise, triggers included, and for the
+// sign-in's user query compiling cost more than running it. PostgreSQL
+// needs none of this: pgx prepares each statement once per connection and
+// keeps it.
+//
+// Only fixed query texts go through here, so the cache stays as small as
+// the code's list of them; it is never emptied.
+
+// kept returns the statement to run query on, or nil to run it as
+// usual: on PostgreSQL, and in a transaction until the statement is ready.
+func (q *queries) kept(ctx context.Context, query string) *sql.Stmt {
+	if q.d.dialect != SQLite {
+		return nil
+	}
+	tx, inTx := q.q.(*sql.Tx)
+	var st *sql.Stmt
+	if v, ok := q.d.stmts.Load(query); ok {
+		st = v.(*sql.Stmt)
+	} else {
+		if inTx {
+			// Preparing takes a connection of the pool, which a writer
+			// queued behind this transaction's lock may hold: prepare in
+			// the background, and run this call as usual.
+			if _, busy := q.d.preparing.LoadOrStore(query, true); !busy {
+				go func() {
+					defer q.d.preparing.Delete(query)
+					q.d.prepare(context.WithoutCancel(ctx), query)
+				}()
+			}
+			return nil
+		}
+		if st = q.d.prepare(ctx, query); st == nil {
+			return nil
+		}
+	}
+	if inTx {
+		// Reuses the statement prepared on the transaction's connection.
+		return tx.StmtContext(ctx, st)
+	}
+	return st
+}
+
+// prepare prepares query on the pool and keeps it; nil when it fails (the
+// call then runs as usual and reports the error itself).
+func (d *DB) prepare(ctx context.Context, query string) *sql.Stmt {
+	st, err := d.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil
+	}
+	if v, loaded := d.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return v.(*sql.Stmt)
+	}
+	return st
+}
+
+// closeStatements closes the kept statements (before the pool closes).
+func (d *DB) closeStatements() {
+	d.stmts.Range(func(k, v any) bool {
+		v.(*sql.Stmt).Close()
+		d.stmts.Delete(k)
+		return true
+	})
+}
+
+// queryRowKept is queryRow for a fixed query text on a per-request path.
+func (q *queries) queryRowKept(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := q.kept(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return q.queryRow(ctx, query, args...)
+}
+
+// execKept is exec for a fixed query text on a per-request path.
+func (q *queries) execKept(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := q.kept(ctx, query); st != nil {
+		res, err := st.ExecContext(ctx, args...)
+		return res, q.d.mapErr(err)
+	}
+	return q.exec(ctx, query, args...)
+}
