@@ -94,7 +94,8 @@ const signInBenchUsers = 64
 // time with the same number of clients (one per CPU, and four per CPU as a
 // busy server has, where the database's waits overlap other clients'
 // hashing), and reports both rates and their ratio. Alternating rounds let
-// both sides share whatever else the machine is doing.
+// both sides share whatever else the machine is doing. scripts/bench-signin.sh
+// runs it with a local PostgreSQL on the same CPUs and on a CPU of its own.
 //
 //	go test ./internal/roster -run '^$' -bench BenchmarkSignInThroughput -benchtime 1x
 func BenchmarkSignInThroughput(b *testing.B) {
