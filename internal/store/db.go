@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -41,8 +42,10 @@ const (
 type DB struct {
 	db      *sql.DB
 	dialect Dialect
-	// stmts and preparing: the statements kept prepared (prepared.go).
+	// stmts and preparing: the statements kept prepared (prepared.go);
+	// closing: Close has begun, nothing more is kept.
 	stmts, preparing sync.Map
+	closing          atomic.Bool
 }
 
 // Open connects to dsn: a postgres:// URL selects PostgreSQL, anything else

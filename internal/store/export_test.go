@@ -56,3 +56,21 @@ func (d *DB) KeptStatements() int {
 	d.stmts.Range(func(any, any) bool { n++; return true })
 	return n
 }
+
+// KeptInTransaction is how many of the kept statements a transaction runs
+// prepared.
+func (d *DB) KeptInTransaction(ctx context.Context) (int, error) {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	q, n := &queries{q: tx, d: d}, 0
+	d.stmts.Range(func(k, _ any) bool {
+		if q.kept(ctx, k.(string)) != nil {
+			n++
+		}
+		return true
+	})
+	return n, nil
+}

@@ -14,12 +14,17 @@ import (
 // keeps it.
 //
 // Only fixed query texts go through here, so the cache stays as small as
-// the code's list of them; it is never emptied.
+// the code's list of them; it is never emptied. The first use of a
+// statement inside a transaction runs unprepared while it is prepared in
+// the background. A database given a full ANALYZE (sqlite_stat4 samples;
+// Roster itself only runs PRAGMA optimize, which takes none) recompiles a
+// kept statement whose plan depends on a bound value at each call: once,
+// where an unprepared call compiled it twice.
 
 // kept returns the statement to run query on, or nil to run it as
 // usual: on PostgreSQL, and in a transaction until the statement is ready.
 func (q *queries) kept(ctx context.Context, query string) *sql.Stmt {
-	if q.d.dialect != SQLite {
+	if q.d.dialect != SQLite || q.d.closing.Load() {
 		return nil
 	}
 	tx, inTx := q.q.(*sql.Tx)
@@ -61,11 +66,19 @@ func (d *DB) prepare(ctx context.Context, query string) *sql.Stmt {
 		st.Close()
 		return v.(*sql.Stmt)
 	}
+	if d.closing.Load() {
+		// Close swept the cache while this was being prepared.
+		d.stmts.Delete(query)
+		st.Close()
+		return nil
+	}
 	return st
 }
 
-// closeStatements closes the kept statements (before the pool closes).
+// closeStatements closes the kept statements (before the pool closes);
+// calls from then on run unprepared.
 func (d *DB) closeStatements() {
+	d.closing.Store(true)
 	d.stmts.Range(func(k, v any) bool {
 		v.(*sql.Stmt).Close()
 		d.stmts.Delete(k)

@@ -39,9 +39,17 @@ func TestKeptStatements(t *testing.T) {
 			}
 			return err == nil
 		}
+		db.KeptStatements() // waits for what making the user prepared in the background
 		// Twice each: the first use in a transaction prepares in the
 		// background, the second runs kept.
 		for round := range 2 {
+			if round == 1 && db.Dialect() == store.SQLite {
+				n := db.KeptStatements()
+				inTx, err := db.KeptInTransaction(ctx)
+				if err != nil || inTx != n {
+					t.Fatalf("a transaction runs %d of %d kept statements prepared (%v)", inTx, n, err)
+				}
+			}
 			for _, token := range []string{"committed", "rolled-back"} {
 				token += string(rune('0' + round))
 				rollback := errors.New("roll back")
