@@ -121,7 +121,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "Decision index: first load of the tenant's partition %s.\n\n", ms(warm))
 
 	// A token and the roster server for the HTTP runs.
-	_, token, err := svc.CreateToken(ctx, roster.SystemActor(ds.TenantID), fmt.Sprintf("roster-load %d", time.Now().UnixNano()), roster.RoleAdmin)
+	_, token, err := svc.CreateToken(ctx, roster.SystemActor(ds.TenantID), roster.TokenInput{Name: fmt.Sprintf("roster-load %d", time.Now().UnixNano()), Role: roster.RoleAdmin})
 	if err != nil {
 		return err
 	}

@@ -174,7 +174,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			if err != nil {
 				return cliError(err)
 			}
-			_, secret, err := svc.CreateToken(ctx, roster.SystemActor(t.ID), *name, *role)
+			_, secret, err := svc.CreateToken(ctx, roster.SystemActor(t.ID), roster.TokenInput{Name: *name, Role: *role})
 			if err != nil {
 				return cliError(err)
 			}

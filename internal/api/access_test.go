@@ -94,7 +94,7 @@ func newAccessTenant(t *testing.T, svc *roster.Service, url, slug string) *acces
 	}
 	at := &accessTenant{t: t, url: url, slug: slug, marker: marker, tokens: map[string]string{}, ids: map[string]string{}}
 	for _, br := range roster.BuiltinRoles() {
-		_, secret, err := svc.CreateToken(ctx, roster.SystemActor(tn.ID), br.Key+" "+marker, br.Key)
+		_, secret, err := svc.CreateToken(ctx, roster.SystemActor(tn.ID), roster.TokenInput{Name: br.Key + " " + marker, Role: br.Key})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -142,6 +142,7 @@ func newAccessTenant(t *testing.T, svc *roster.Service, url, slug string) *acces
 		t.Fatalf("invite: %d %s", status, out)
 	}
 	at.ids["invitation"] = fmt.Sprint(inv.Invitations[0].ID)
+	at.ids["token"] = at.create("/api/v1/tokens", map[string]any{"name": "Token " + marker, "role": "environment_manager"}, "id")
 	return at
 }
 
@@ -161,6 +162,8 @@ func (at *accessTenant) pathFor(pattern string) string {
 		kind = "plan"
 	case strings.HasPrefix(pattern, "/api/v1/invitations/"):
 		kind = "invitation"
+	case strings.HasPrefix(pattern, "/api/v1/tokens/"):
+		kind = "token"
 	}
 	p := strings.ReplaceAll(pattern, "{id}", at.ids[kind])
 	return strings.ReplaceAll(p, "{key}", at.ids["property"])
@@ -176,10 +179,10 @@ var accessMatrix = map[string]string{
 	"GET /api/v1/users":                  "admin read_only environment_manager",
 	"POST /api/v1/users":                 "admin environment_manager",
 	"GET /api/v1/users/{id}":             "admin read_only environment_manager",
-	"PATCH /api/v1/users/{id}":           "admin environment_manager",
+	"PATCH /api/v1/users/{id}":           "admin", /* the user is an Agent: an Environment Manager may not act on them (grant rule) */
 	"DELETE /api/v1/users/{id}":          "admin environment_manager",
-	"POST /api/v1/users/{id}/deactivate": "admin environment_manager",
-	"POST /api/v1/users/{id}/reactivate": "admin environment_manager",
+	"POST /api/v1/users/{id}/deactivate": "admin", /* the user is an Agent: an Environment Manager may not act on them (grant rule) */
+	"POST /api/v1/users/{id}/reactivate": "admin", /* the user is an Agent: an Environment Manager may not act on them (grant rule) */
 	"GET /api/v1/agent-numbers":          "admin read_only environment_manager",
 	"GET /api/v1/stats":                  "admin read_only environment_manager",
 	"GET /api/v1/groups":                 "admin team_leader read_only environment_manager",
@@ -189,18 +192,21 @@ var accessMatrix = map[string]string{
 	"DELETE /api/v1/groups/{id}":         "admin environment_manager",
 	"GET /api/v1/roles":                  "admin read_only environment_manager",
 	"POST /api/v1/roles":                 "admin environment_manager",
-	"PATCH /api/v1/roles/{id}":           "admin environment_manager",
+	"PATCH /api/v1/roles/{id}":           "admin", /* the user is an Agent: an Environment Manager may not act on them (grant rule) */
 	"DELETE /api/v1/roles/{id}":          "admin environment_manager",
 	"GET /api/v1/permissions":            "*",
 	"POST /api/v1/tokens":                "admin environment_manager",
+	"GET /api/v1/tokens":                 "admin environment_manager",
+	"GET /api/v1/tokens/{id}":            "admin environment_manager",
+	"DELETE /api/v1/tokens/{id}":         "admin environment_manager",
 	"GET /api/v1/audit":                  "admin environment_manager",
 
 	// Agents, interactions, moves, queue, decision API, view-as.
 	"POST /api/v1/interactions/batch":      "admin",
 	"GET /api/v1/interactions":             "admin user team_leader agent read_only identified_only analyst producer",
 	"GET /api/v1/agents":                   "admin team_leader read_only environment_manager",
-	"PUT /api/v1/users/{id}/agents":        "admin environment_manager",
-	"POST /api/v1/users/{id}/move":         "admin environment_manager",
+	"PUT /api/v1/users/{id}/agents":        "admin", /* the user is an Agent: an Environment Manager may not act on them (grant rule) */
+	"POST /api/v1/users/{id}/move":         "admin", /* the user is an Agent: an Environment Manager may not act on them (grant rule) */
 	"PUT /api/v1/users/{id}/queue":         "admin environment_manager",
 	"POST /api/v1/authz/check":             "admin",
 	"GET /api/v1/authz/scope":              "admin",
@@ -212,8 +218,8 @@ var accessMatrix = map[string]string{
 	"POST /api/v1/invitations":             "admin environment_manager",
 	"GET /api/v1/invitations":              "admin read_only environment_manager",
 	"GET /api/v1/invitations/{id}":         "admin read_only environment_manager",
-	"POST /api/v1/invitations/{id}/resend": "admin environment_manager",
-	"GET /api/v1/invitations/{id}/link":    "admin environment_manager",
+	"POST /api/v1/invitations/{id}/resend": "admin", /* the user is an Agent: an Environment Manager may not act on them (grant rule) */
+	"GET /api/v1/invitations/{id}/link":    "admin", /* the user is an Agent: an Environment Manager may not act on them (grant rule) */
 	"DELETE /api/v1/invitations/{id}":      "admin environment_manager",
 	"GET /api/v1/sessions/current":         "", // needs a session: refused to API tokens, whatever the role
 	"POST /api/v1/password/change":         "",

@@ -82,7 +82,10 @@ func (s *Server) directoryRoutes() []route {
 		{"PATCH", "/api/v1/roles/{id}", s.updateRole},
 		{"DELETE", "/api/v1/roles/{id}", s.deleteRole},
 		{"GET", "/api/v1/permissions", s.permissions},
+		{"GET", "/api/v1/tokens", s.listTokens},
 		{"POST", "/api/v1/tokens", s.createToken},
+		{"GET", "/api/v1/tokens/{id}", s.getToken},
+		{"DELETE", "/api/v1/tokens/{id}", s.revokeToken},
 
 		{"GET", "/api/v1/audit", s.listAudit},
 	}

@@ -100,7 +100,7 @@ func TestContactCentreAPI(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, token, err := svc.CreateToken(ctx, roster.SystemActor(tenant.ID), "admin", "admin")
+		_, token, err := svc.CreateToken(ctx, roster.SystemActor(tenant.ID), roster.TokenInput{Name: "admin", Role: "admin"})
 		if err != nil {
 			t.Fatal(err)
 		}

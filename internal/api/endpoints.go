@@ -3,6 +3,7 @@ package api
 import (
 	"cmp"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/roster-dev/roster/internal/roster"
@@ -218,20 +219,48 @@ func (s *Server) permissions(w http.ResponseWriter, r *http.Request, a *roster.A
 }
 
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
-	var in struct {
-		Name string `json:"name"`
-		Role string `json:"role"`
-	}
+	var in roster.TokenInput
 	if err := decode(w, r, &in); err != nil {
 		s.error(w, r, err)
 		return
 	}
-	tok, secret, err := s.svc.CreateToken(r.Context(), a, in.Name, in.Role)
+	tok, secret, err := s.svc.CreateToken(r.Context(), a, in)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"id": tok.ID, "name": tok.Name, "role": in.Role, "token": secret, "created_at": tok.CreatedAt})
+	w.Header().Set("Location", "/api/v1/tokens/"+strconv.FormatInt(tok.ID, 10))
+	writeJSON(w, http.StatusCreated, map[string]any{"id": tok.ID, "name": tok.Name, "role": tok.Role, "token": secret,
+		"created_by": tok.BoundUserID, "service": tok.Service, "created_at": tok.CreatedAt, "expires_at": tok.ExpiresAt})
+}
+
+func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	toks, err := s.svc.ListTokens(r.Context(), a)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": toks, "total": len(toks), "page": 1, "per_page": len(toks)})
+}
+
+func (s *Server) getToken(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	s.withID("token", w, r, func(id int64) error {
+		tok, err := s.svc.Token(r.Context(), a, id)
+		if err == nil {
+			writeJSON(w, http.StatusOK, tok)
+		}
+		return err
+	})
+}
+
+func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	s.withID("token", w, r, func(id int64) error {
+		err := s.svc.RevokeToken(r.Context(), a, id)
+		if err == nil {
+			w.WriteHeader(http.StatusNoContent)
+		}
+		return err
+	})
 }
 
 func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, a *roster.Actor) {

@@ -106,7 +106,7 @@ func newLifecycleServer(t *testing.T, db *store.DB) *lifecycleServer {
 		t.Fatal(err)
 	}
 	sys := roster.SystemActor(tenant.ID)
-	_, token, err := svc.CreateToken(ctx, sys, "admin", "admin")
+	_, token, err := svc.CreateToken(ctx, sys, roster.TokenInput{Name: "admin", Role: "admin"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -78,6 +78,8 @@ var documentedTypes = []struct {
 	{"Role", reflect.TypeFor[roster.Role](), false},
 	{"RoleInput", reflect.TypeFor[roster.RoleInput](), true},
 	{"Permission", reflect.TypeFor[roster.Permission](), false},
+	{"APIToken", reflect.TypeFor[roster.APIToken](), false},
+	{"TokenCreate", reflect.TypeFor[roster.TokenInput](), true},
 	{"AuditEvent", reflect.TypeFor[roster.AuditEvent](), false},
 	{"Stats", reflect.TypeFor[roster.UserCounts](), false},
 	{"Problem", reflect.TypeFor[Problem](), false},

@@ -1,6 +1,9 @@
 package authz
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Token is a valid API token as authentication needs it, cached by the hash
 // of its secret so that a bearer request needs no database round trip. The
@@ -10,6 +13,10 @@ type Token struct {
 	ID, TenantID, RoleID int64
 	Name                 string
 	Permissions          map[string]bool // shared by every request: read only
+	// BoundUser is the person the token is bound to (0: a service token):
+	// it works only while HoldsTenantWide says they hold its permissions.
+	BoundUser int64
+	ExpiresAt time.Time // zero: never
 }
 
 // TokenGen returns the token cache's generation; pass it to PutToken. Call
@@ -72,4 +79,40 @@ func (x *Index) dropTokens(tokenIDs, roleIDs []int64) {
 			delete(x.tokens, h)
 		}
 	}
+}
+
+// HoldsTenantWide reports whether the user is active and holds every one of
+// perms through a role with the tenant scope: what a token bound to them
+// needs to keep working, since a token acts tenant-wide.
+func (x *Index) HoldsTenantWide(ctx context.Context, tenantID, userID int64, perms map[string]bool) (bool, error) {
+	p, err := x.partition(ctx, tenantID)
+	if err != nil {
+		return false, err
+	}
+	u, err := x.userLocked(ctx, p, userID)
+	if err == ErrUnknownUser {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer p.mu.RUnlock()
+	if !u.active {
+		return false, nil
+	}
+	for perm := range perms {
+		held := false
+		for _, rid := range u.roles {
+			if r := p.roles[rid]; r != nil && r.width == widthTenant {
+				if _, ok := r.perms[perm]; ok {
+					held = true
+					break
+				}
+			}
+		}
+		if !held {
+			return false, nil
+		}
+	}
+	return true, nil
 }

@@ -71,7 +71,7 @@ func Load(ctx context.Context, svc *roster.Service) (*Info, error) {
 		return nil, err
 	}
 	info.Tenant = t
-	_, info.AdminToken, err = svc.CreateToken(ctx, roster.SystemActor(t.ID), "demo admin token", roster.RoleAdmin)
+	_, info.AdminToken, err = svc.CreateToken(ctx, roster.SystemActor(t.ID), roster.TokenInput{Name: "demo admin token", Role: roster.RoleAdmin})
 	if err != nil {
 		return nil, err
 	}

@@ -225,7 +225,8 @@ func TestScopeRules(t *testing.T) {
 
 		// A user manager scoped to Team B sees and changes only Team B's people.
 		_, err = w.svc.CreateRole(w.ctx, w.admin, roster.RoleInput{Key: roster.Some("site_admin"), Name: roster.Some("Site admin"),
-			Scope: roster.Some("groups"), Permissions: roster.Some([]string{"users.view", "users.manage", "groups.manage"})})
+			Scope: roster.Some("groups"), Permissions: roster.Some([]string{"users.view", "users.manage", "groups.manage"}),
+			AssignableRoles: roster.Some([]string{"agent"})})
 		must(t, err)
 		in := w.userInput("sam")
 		in.Roles, in.GroupAccess, in.GroupID = roster.Some([]string{"site_admin"}), roster.Some([]int64{w.teamB.ID}), roster.Some(w.root.ID)
@@ -266,7 +267,7 @@ func TestScopeRules(t *testing.T) {
 		must(t, err)
 		_, err = w.svc.Stats(w.ctx, asSam)
 		wantCode(t, err, roster.EForbidden)
-		_, _, err = w.svc.CreateToken(w.ctx, asSam, "x", "agent")
+		_, _, err = w.svc.CreateToken(w.ctx, asSam, roster.TokenInput{Name: "x", Role: "agent"})
 		wantCode(t, err, roster.EForbidden)
 	})
 }
@@ -625,7 +626,7 @@ func TestDecisionIndexAcrossProcesses(t *testing.T) {
 			t.Errorf("the other process took %s", d)
 		}
 		// Tokens: a role change reaches cached tokens too.
-		_, secret, err := w.svc.CreateToken(w.ctx, w.admin, "integration", "read_only")
+		_, secret, err := w.svc.CreateToken(w.ctx, w.admin, roster.TokenInput{Name: "integration", Role: "read_only"})
 		must(t, err)
 		a, err := other.AuthenticateToken(w.ctx, secret)
 		must(t, err)

@@ -195,11 +195,11 @@ func (s *Service) Scope(ctx context.Context, a *Actor, userID int64, permission 
 	return &Visible{All: vis.All, GroupIDs: vis.GroupIDs, AgentIDs: vis.AgentIDs}, nil
 }
 
-// cachedTokenActor is the fast path of AuthenticateToken: a token seen
-// before, still valid (revocations and role changes drop it from the cache
-// through the change log). On a miss it returns the cache generation to pass
-// to cacheToken after reading the token from the database.
-func (s *Service) cachedTokenActor(ctx context.Context, hash []byte) (*Actor, int64, error) {
+// cachedToken is the fast path of AuthenticateToken: a token seen before,
+// not revoked (revocations and role changes drop it from the cache through
+// the change log). On a miss it returns the cache generation to pass to
+// cacheToken after reading the token from the database.
+func (s *Service) cachedToken(ctx context.Context, hash []byte) (*authz.Token, int64, error) {
 	gen, err := s.authz.TokenGen(ctx)
 	if err != nil {
 		return nil, 0, err
@@ -208,21 +208,28 @@ func (s *Service) cachedTokenActor(ctx context.Context, hash []byte) (*Actor, in
 	if err != nil || !ok {
 		return nil, gen, err
 	}
-	return tokenActor(t), gen, nil
+	return &t, gen, nil
 }
 
 func tokenActor(t authz.Token) *Actor {
 	// The permission set is shared, never written: actors only read it.
-	return &Actor{TenantID: t.TenantID, Kind: ActorToken, ID: t.ID, Name: t.Name, perms: t.Permissions}
+	return &Actor{TenantID: t.TenantID, Kind: ActorToken, ID: t.ID, Name: t.Name, perms: t.Permissions, roleID: t.RoleID}
 }
 
 // cacheToken remembers a token read from the database under gen (the
-// cache generation taken before reading it).
-func (s *Service) cacheToken(hash []byte, tok *APIToken, role *Role, gen int64) {
+// cache generation taken before reading it) and returns the entry.
+func (s *Service) cacheToken(hash []byte, tok *APIToken, role *Role, gen int64) *authz.Token {
 	perms := make(map[string]bool, len(role.Permissions))
 	for _, p := range role.Permissions {
 		perms[p] = true
 	}
-	s.authz.PutToken([32]byte(hash), authz.Token{ID: tok.ID, TenantID: tok.TenantID, RoleID: tok.RoleID, Name: tok.Name,
-		Permissions: perms}, gen)
+	t := authz.Token{ID: tok.ID, TenantID: tok.TenantID, RoleID: tok.RoleID, Name: tok.Name, Permissions: perms}
+	if tok.BoundUserID != nil {
+		t.BoundUser = *tok.BoundUserID
+	}
+	if tok.ExpiresAt != nil {
+		t.ExpiresAt = *tok.ExpiresAt
+	}
+	s.authz.PutToken([32]byte(hash), t, gen)
+	return &t
 }

@@ -2,7 +2,6 @@ package roster
 
 import (
 	"context"
-	"slices"
 	"strings"
 	"time"
 )
@@ -75,28 +74,27 @@ func (s *Service) StartImpersonation(ctx context.Context, a *Actor, userID int64
 }
 
 // checkViewAs refuses a view that would show more than the actor may see:
-// every permission of the viewed user must be the actor's too, and the
-// viewed user's roles may not reach further than the actor's.
+// every permission of the viewed user must be the actor's, as far as the
+// viewed user's roles reach (the grant rule without delegation, grants.go).
 func (s *Service) checkViewAs(ctx context.Context, tx Tx, a *Actor, u *User) error {
 	roles, err := tx.ListRoles(ctx, a.TenantID)
 	if err != nil {
 		return err
 	}
-	own, err := s.widestScope(ctx, a)
+	g, err := s.grantorOf(ctx, tx, a, roles)
 	if err != nil {
 		return err
 	}
-	for _, r := range roles {
-		if !slices.Contains(u.Roles, r.Key) {
+	for _, k := range u.Roles {
+		r := g.roles[k]
+		if r == nil {
 			continue
 		}
-		for _, p := range r.Permissions {
-			if !a.Can(p) {
-				return Errorf(EForbidden, "%s holds the permission %q, which you do not hold; you cannot view as them", u.Username, p)
+		if perm, narrower := g.shortfall(r, widthRank(r.Scope)); perm != "" {
+			if narrower {
+				return Errorf(EForbidden, "%s's role %q reaches further than your own; you cannot view as them", u.Username, r.Name)
 			}
-		}
-		if widthRank(r.Scope) > widthRank(own) {
-			return Errorf(EForbidden, "%s's role %q reaches further than your own; you cannot view as them", u.Username, r.Key)
+			return Errorf(EForbidden, "%s holds the permission %q, which you do not hold; you cannot view as them", u.Username, perm)
 		}
 	}
 	return nil

@@ -242,12 +242,19 @@ func (s *Service) renewInvitation(ctx context.Context, a *Actor, id int64, actio
 		if err != nil {
 			return err
 		}
-		if before.Status != InvitationPending {
+		u, err := tx.User(ctx, a.TenantID, before.UserID)
+		if ErrorCode(err) == ENotFound {
 			return Errorf(EConflict, "this invitation is %s; only pending or expired invitations can be sent again", before.Status)
 		}
-		u, err := tx.User(ctx, a.TenantID, before.UserID)
 		if err != nil {
 			return err
+		}
+		// A new link is a credential: whoever gets it becomes the user.
+		if err := s.mayActOnInvited(ctx, tx, a, u); err != nil {
+			return err
+		}
+		if before.Status != InvitationPending {
+			return Errorf(EConflict, "this invitation is %s; only pending or expired invitations can be sent again", before.Status)
 		}
 		if u.Status != StatusInvited {
 			return Errorf(EConflict, "%s is %s, not invited", u.Username, u.Status)
@@ -310,7 +317,7 @@ func (s *Service) CancelInvitation(ctx context.Context, a *Actor, id int64) erro
 		if err != nil {
 			return err
 		}
-		if err := s.checkRoleGrant(ctx, tx, a, u.Roles, nil); err != nil {
+		if err := s.mayActOnInvited(ctx, tx, a, u); err != nil {
 			return err
 		}
 		if err := s.cancelInvitationTx(ctx, tx, a, inv); err != nil {
@@ -462,4 +469,16 @@ func (s *Service) AcceptInvitation(ctx context.Context, token, password, ip, use
 		return nil, err
 	}
 	return after, nil
+}
+
+// mayActOnInvited: resending, copying the link of or cancelling an
+// invitation acts on the invited user, so it needs the user in the actor's
+// scope (an invitation out of reach answers 404 like a missing one) and
+// the "more powerful target" rule (grants.go): a link to an Admin's
+// invitation would make its holder that Admin.
+func (s *Service) mayActOnInvited(ctx context.Context, tx Tx, a *Actor, u *User) error {
+	if err := s.userInScope(ctx, a, u, PermUsersInvite, PermUsersManage); err != nil {
+		return Errorf(ENotFound, "no such invitation")
+	}
+	return s.actOn(ctx, tx, a, u)
 }

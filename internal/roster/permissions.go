@@ -105,6 +105,21 @@ type BuiltinRole struct {
 	Hidden      bool // not offered in the console's role pickers
 }
 
+// builtinAssignable are the roles a built-in role's holders may assign
+// without holding their permissions (the grant rule's delegation,
+// grants.go). Seed 002: the Environment Manager invites the bot platform's
+// people; it holds every permission of its own role, so it assigns
+// Environment Manager by the plain rule. No other built-in role delegates:
+// Admin holds everything, the others cannot manage users.
+var builtinAssignable = map[string][]string{
+	RoleEnvironmentManager: {RoleOperator, RoleContentManager, RoleAnalyst, RoleProducer, RoleDeveloper},
+}
+
+// Assignable returns the role keys this built-in role delegates.
+func (br BuiltinRole) Assignable() []string {
+	return slices.Clone(builtinAssignable[br.Key])
+}
+
 func allPermissionKeys() []string {
 	keys := make([]string, len(permissionCatalogue))
 	for i, p := range permissionCatalogue {

@@ -16,6 +16,9 @@ type RoleInput struct {
 	Description Opt[string]   `json:"description"`
 	Permissions Opt[[]string] `json:"permissions"`
 	Scope       Opt[string]   `json:"scope"`
+	// AssignableRoles: role keys the role's holders may assign without
+	// holding them (grants.go); each must be one the author could assign.
+	AssignableRoles Opt[[]string] `json:"assignable_roles"`
 }
 
 // ListRoles returns the tenant's roles, built-in first.
@@ -37,13 +40,13 @@ func (s *Service) CreateRole(ctx context.Context, a *Actor, in RoleInput) (*Role
 		return nil, err
 	}
 	now := s.Now()
-	r := &Role{TenantID: a.TenantID, Scope: ScopeTenant, Permissions: []string{}, CreatedAt: now, UpdatedAt: now}
+	r := &Role{TenantID: a.TenantID, Scope: ScopeTenant, Permissions: []string{}, AssignableRoles: []string{}, CreatedAt: now, UpdatedAt: now}
 	var v Validation
 	r.Key = strings.TrimSpace(in.Key.V)
 	if !roleKeyPattern.MatchString(r.Key) {
 		v.Add("key", "must be 2 to 40 characters of a-z, 0-9 and _, starting with a letter")
 	}
-	applyRoleInput(&v, a, r, in)
+	applyRoleInput(&v, r, in)
 	if !in.Name.Set {
 		v.Add("name", "is required")
 	}
@@ -56,6 +59,9 @@ func (s *Service) CreateRole(ctx context.Context, a *Actor, in RoleInput) (*Role
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		roles, err := tx.ListRoles(ctx, a.TenantID)
 		if err != nil {
+			return err
+		}
+		if err := s.checkRoleDefinition(ctx, tx, a, roles, nil, r, in); err != nil { // grants.go
 			return err
 		}
 		for _, other := range roles {
@@ -95,7 +101,7 @@ func (s *Service) UpdateRole(ctx context.Context, a *Actor, id int64, in RoleInp
 		if in.Key.Set && in.Key.V != cur.Key {
 			v.Add("key", "cannot be changed")
 		}
-		applyRoleInput(&v, a, r, in)
+		applyRoleInput(&v, r, in)
 		if err := v.Err(); err != nil {
 			return err
 		}
@@ -104,6 +110,9 @@ func (s *Service) UpdateRole(ctx context.Context, a *Actor, id int64, in RoleInp
 		}
 		roles, err := tx.ListRoles(ctx, a.TenantID)
 		if err != nil {
+			return err
+		}
+		if err := s.checkRoleDefinition(ctx, tx, a, roles, cur, r, in); err != nil { // grants.go
 			return err
 		}
 		for _, other := range roles {
@@ -136,12 +145,36 @@ func (s *Service) DeleteRole(ctx context.Context, a *Actor, id int64) error {
 		if err := s.checkScopeGrant(ctx, a, r.Scope, PermRolesManage); err != nil { // scope.go
 			return err
 		}
+		roles, err := tx.ListRoles(ctx, a.TenantID)
+		if err != nil {
+			return err
+		}
+		if err := s.checkRoleDefinition(ctx, tx, a, roles, r, nil, RoleInput{}); err != nil { // grants.go
+			return err
+		}
 		n, err := tx.RoleHolders(ctx, a.TenantID, id)
 		if err != nil {
 			return err
 		}
 		if n > 0 {
 			return Errorf(EConflict, "the role %q is held by %d user(s) or API token(s); take it away from them first", r.Name, n)
+		}
+		// Other roles stop delegating it, so a later role with the same
+		// key inherits nothing.
+		for i := range roles {
+			other := &roles[i]
+			if !slices.Contains(other.AssignableRoles, r.Key) {
+				continue
+			}
+			before := *other
+			other.AssignableRoles = slices.DeleteFunc(slices.Clone(other.AssignableRoles), func(k string) bool { return k == r.Key })
+			other.UpdatedAt = s.Now()
+			if err := tx.UpdateRole(ctx, other); err != nil {
+				return err
+			}
+			if err := s.audit(ctx, tx, a, "role.update", "role", other.ID, &before, other); err != nil {
+				return err
+			}
 		}
 		if err := tx.DeleteRole(ctx, a.TenantID, id); err != nil {
 			return err
@@ -150,7 +183,7 @@ func (s *Service) DeleteRole(ctx context.Context, a *Actor, id int64) error {
 	})
 }
 
-func applyRoleInput(v *Validation, a *Actor, r *Role, in RoleInput) {
+func applyRoleInput(v *Validation, r *Role, in RoleInput) {
 	if in.Name.Set {
 		r.Name = strings.TrimSpace(in.Name.V)
 		if r.Name == "" || len(r.Name) > 100 {
@@ -175,8 +208,6 @@ func applyRoleInput(v *Validation, a *Actor, r *Role, in RoleInput) {
 			switch {
 			case !IsPermission(p):
 				v.Add("permissions", "item %d: %q is not a permission; see GET /api/v1/permissions", i, p)
-			case !a.Can(p):
-				v.Add("permissions", "item %d: you cannot grant %q, which you do not hold yourself", i, p)
 			case !slices.Contains(perms, p):
 				perms = append(perms, p)
 			}

@@ -26,6 +26,8 @@ type Service struct {
 	// are never renamed nor deleted, so an entry never goes stale, and a
 	// sign-in saves a round trip. Unknown slugs are not cached.
 	tenantIDs sync.Map
+	// tokenTouched: token id -> when its last_used_at was last written.
+	tokenTouched sync.Map
 }
 
 // Options configure a Service.
@@ -68,6 +70,7 @@ type Actor struct {
 	perms          map[string]bool
 	system         bool
 	impersonation  int64 // the view-as this actor is (impersonation.go); 0: none
+	roleID         int64 // a token's role (tokens.go)
 }
 
 // SystemActor acts for the platform operator (CLI, demo loader, workers):

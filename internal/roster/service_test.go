@@ -53,7 +53,7 @@ func newFixture(t testing.TB, db *store.DB, slug string) *fixture {
 
 func (f *fixture) tokenActor(t testing.TB, role string) *roster.Actor {
 	t.Helper()
-	_, secret, err := f.svc.CreateToken(f.ctx, f.sys, role+" token", role)
+	_, secret, err := f.svc.CreateToken(f.ctx, f.sys, roster.TokenInput{Name: role+" token", Role: role})
 	must(t, err)
 	a, err := f.svc.AuthenticateToken(f.ctx, secret)
 	must(t, err)
@@ -311,9 +311,9 @@ func TestPermissionsAndIsolation(t *testing.T) {
 		// Nobody can hand out administrative rights they do not hold: a user
 		// manager without roles.manage cannot make an admin, but an agent.
 		_, err = f.svc.CreateRole(ctx, f.admin, roster.RoleInput{Key: roster.Some("hr"), Name: roster.Some("HR"),
-			Permissions: roster.Some([]string{"users.view", "users.manage"})})
+			Permissions: roster.Some([]string{"users.view", "users.manage"}), AssignableRoles: roster.Some([]string{"agent"})})
 		must(t, err)
-		_, secret, err := f.svc.CreateToken(ctx, f.admin, "hr token", "hr")
+		_, secret, err := f.svc.CreateToken(ctx, f.admin, roster.TokenInput{Name: "hr token", Role: "hr"})
 		must(t, err)
 		hr, err := f.svc.AuthenticateToken(ctx, secret)
 		must(t, err)

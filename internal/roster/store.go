@@ -1,6 +1,9 @@
 package roster
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Store is the persistence the core needs. The SQL implementation lives in
 // internal/store; the core decides what a transaction contains, so a change
@@ -62,6 +65,12 @@ type directoryTx interface {
 
 	CreateToken(ctx context.Context, t *APIToken) error
 	TokenByHash(ctx context.Context, hash []byte) (*APIToken, error)
+	Token(ctx context.Context, tenantID, id int64) (*APIToken, error)
+	ListTokens(ctx context.Context, tenantID int64) ([]APIToken, error)
+	RevokeToken(ctx context.Context, tenantID, id int64, at time.Time) error
+	// RevokeUserTokens revokes the live tokens bound to a user and returns them.
+	RevokeUserTokens(ctx context.Context, tenantID, userID int64, at time.Time) ([]APIToken, error)
+	TouchToken(ctx context.Context, tenantID, id int64, at time.Time) error
 
 	AddAudit(ctx context.Context, e *AuditEvent) error
 	ListAudit(ctx context.Context, tenantID int64, f AuditFilter) ([]AuditEvent, int, error)

@@ -41,7 +41,7 @@ func (s *Service) CreateTenant(ctx context.Context, slug, name string) (*Tenant,
 		}
 		for _, br := range builtinRoles {
 			r := &Role{TenantID: t.ID, Key: br.Key, Name: br.Name, Description: br.Description, Scope: br.Scope,
-				Permissions: br.Permissions, Builtin: true, Hidden: br.Hidden, CreatedAt: t.CreatedAt, UpdatedAt: t.CreatedAt}
+				Permissions: br.Permissions, AssignableRoles: br.Assignable(), Builtin: true, Hidden: br.Hidden, CreatedAt: t.CreatedAt, UpdatedAt: t.CreatedAt}
 			if err := tx.CreateRole(ctx, r); err != nil {
 				return err
 			}

@@ -46,17 +46,21 @@ type Group struct {
 
 // Role is a named set of permissions with a data scope.
 type Role struct {
-	ID          int64     `json:"id"`
-	TenantID    int64     `json:"-"`
-	Key         string    `json:"key"`
-	Name        string    `json:"name"`
-	Description string    `json:"description"`
-	Scope       string    `json:"scope"`
-	Permissions []string  `json:"permissions"`
-	Builtin     bool      `json:"builtin"`
-	Hidden      bool      `json:"hidden"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	ID          int64    `json:"id"`
+	TenantID    int64    `json:"-"`
+	Key         string   `json:"key"`
+	Name        string   `json:"name"`
+	Description string   `json:"description"`
+	Scope       string   `json:"scope"`
+	Permissions []string `json:"permissions"`
+	// AssignableRoles are the role keys this role's holders may assign to
+	// people without holding those roles' permissions: the grant rule's one
+	// explicit delegation (grants.go).
+	AssignableRoles []string  `json:"assignable_roles"`
+	Builtin         bool      `json:"builtin"`
+	Hidden          bool      `json:"hidden"`
+	CreatedAt       time.Time `json:"created_at"`
+	UpdatedAt       time.Time `json:"updated_at"`
 }
 
 // User statuses.
@@ -130,15 +134,24 @@ type Page[T any] struct {
 }
 
 // APIToken acts for a tenant with one role. Only a hash of the secret is stored.
+// A token made by a person is bound to them (BoundUserID): it works only
+// while they are active and hold every permission of its role tenant-wide.
+// Tokens of the platform operator (CLI) are tenant service tokens.
 type APIToken struct {
-	ID         int64      `json:"id"`
-	TenantID   int64      `json:"-"`
-	Name       string     `json:"name"`
-	RoleID     int64      `json:"role_id"`
-	Hash       []byte     `json:"-"`
-	CreatedAt  time.Time  `json:"created_at"`
-	RevokedAt  *time.Time `json:"revoked_at"`
-	LastUsedAt *time.Time `json:"last_used_at"`
+	ID            int64      `json:"id"`
+	TenantID      int64      `json:"-"`
+	Name          string     `json:"name"`
+	RoleID        int64      `json:"role_id"`
+	Role          string     `json:"role"` // the role's key, on reads
+	Hash          []byte     `json:"-"`
+	CreatedByKind string     `json:"created_by_kind"` // user, token or system
+	CreatedByName string     `json:"created_by_name"`
+	BoundUserID   *int64     `json:"created_by"` // the person it is bound to; null: a service token
+	Service       bool       `json:"service"`
+	CreatedAt     time.Time  `json:"created_at"`
+	LastUsedAt    *time.Time `json:"last_used_at"`
+	ExpiresAt     *time.Time `json:"expires_at"`
+	RevokedAt     *time.Time `json:"revoked_at"`
 }
 
 // Actor kinds, as recorded in the audit log.

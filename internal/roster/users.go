@@ -137,11 +137,14 @@ func (s *Service) DeleteUser(ctx context.Context, a *Actor, id int64) error {
 		if u.QueueLoggedOn {
 			return Errorf(EConflict, "%s is logged on to a queue and cannot be deleted; log them off the queue first", u.Username)
 		}
-		if err := s.checkRoleGrant(ctx, tx, a, u.Roles, nil); err != nil {
+		if err := s.actOn(ctx, tx, a, u); err != nil { // grants.go
 			return err
 		}
 		// Sessions, codes and a pending invitation end with the user (lifecycle.go).
 		if err := s.revokeAccessTx(ctx, tx, a, id); err != nil {
+			return err
+		}
+		if err := s.revokeUserTokensTx(ctx, tx, a, id); err != nil { // tokens.go
 			return err
 		}
 		if err := tx.DeleteUser(ctx, a.TenantID, id); err != nil {
@@ -193,6 +196,9 @@ func (s *Service) changeUser(ctx context.Context, a *Actor, id int64, action str
 			return err
 		}
 		if err := s.userInScope(ctx, a, before); err != nil { // scope.go
+			return err
+		}
+		if err := s.actOn(ctx, tx, a, before); err != nil { // grants.go: nobody acts on someone more powerful
 			return err
 		}
 		u = cloneUser(before)
@@ -537,75 +543,13 @@ func (s *Service) applyUserInput(ctx context.Context, tx Tx, a *Actor, u, before
 	if err := v.Err(); err != nil {
 		return err
 	}
-	var oldRoles []string
-	if before != nil {
-		oldRoles = before.Roles
-	}
-	if err := s.checkRoleGrant(ctx, tx, a, u.Roles, oldRoles); err != nil {
+	if err := s.checkRoleGrant(ctx, tx, a, u, before); err != nil { // grants.go
 		return err
 	}
 	if err := s.groupsInScope(ctx, a, u, before); err != nil { // scope.go
 		return err
 	}
 	return checkUserUnique(ctx, tx, u)
-}
-
-// adminPermissions are the rights over other people's access. Granting a role
-// that carries one of them needs that permission oneself; other permissions
-// (insights, inbox, content ...) may be handed out by any user manager, as an
-// environment manager invites operators (seed 002).
-var adminPermissions = []string{PermUsersInvite, PermUsersManage, PermUsersImpersonate, PermRolesManage,
-	PermGroupsManage, PermAuditView, PermEnvironmentManage}
-
-// checkRoleGrant refuses to let an actor hand out, take away, or act on a user
-// with a role that carries administrative permissions the actor does not hold:
-// nobody can raise anyone (themselves included) above their own rights.
-func (s *Service) checkRoleGrant(ctx context.Context, tx Tx, a *Actor, newRoles, oldRoles []string) error {
-	if a.system {
-		return nil
-	}
-	changed := map[string]bool{}
-	for _, k := range newRoles {
-		if !slices.Contains(oldRoles, k) {
-			changed[k] = true
-		}
-	}
-	for _, k := range oldRoles {
-		if !slices.Contains(newRoles, k) {
-			changed[k] = true
-		}
-	}
-	if oldRoles == nil { // delete, or create: every role counts
-		for _, k := range newRoles {
-			changed[k] = true
-		}
-	}
-	if len(changed) == 0 {
-		return nil
-	}
-	roles, err := tx.ListRoles(ctx, a.TenantID)
-	if err != nil {
-		return err
-	}
-	// Nor beyond their own data scope (scope.go).
-	width, err := s.widestScope(ctx, a, PermUsersManage, PermUsersInvite, PermRolesManage)
-	if err != nil {
-		return err
-	}
-	for _, r := range roles {
-		if !changed[r.Key] {
-			continue
-		}
-		if widthRank(r.Scope) > widthRank(width) {
-			return Errorf(EForbidden, "the role %q has the %s scope, which reaches further than your own (%s)", r.Key, r.Scope, scopeLabel(width))
-		}
-		for _, p := range r.Permissions {
-			if slices.Contains(adminPermissions, p) && !a.Can(p) {
-				return Errorf(EForbidden, "the role %q carries the permission %q, which you do not hold", r.Key, p)
-			}
-		}
-	}
-	return nil
 }
 
 // checkUserUnique answers a duplicate username, email or agent number with a
