@@ -53,7 +53,7 @@ func newFixture(t testing.TB, db *store.DB, slug string) *fixture {
 
 func (f *fixture) tokenActor(t testing.TB, role string) *roster.Actor {
 	t.Helper()
-	_, secret, err := f.svc.CreateToken(f.ctx, f.sys, roster.TokenInput{Name: role+" token", Role: role})
+	_, secret, err := f.svc.CreateToken(f.ctx, f.sys, roster.TokenInput{Name: role + " token", Role: role})
 	must(t, err)
 	a, err := f.svc.AuthenticateToken(f.ctx, secret)
 	must(t, err)
