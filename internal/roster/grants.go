@@ -195,6 +195,9 @@ func (s *Service) actOn(ctx context.Context, tx Tx, a *Actor, u *User) error {
 	if err := g.mayActOn(u); err != nil {
 		return err
 	}
+	if a.Kind == ActorUser && a.ID == u.ID {
+		return nil // one's own group access is not someone else's power
+	}
 	sf, err := s.scopeOf(ctx, a, PermUsersManage, PermUsersInvite)
 	if err != nil || sf == nil {
 		return err

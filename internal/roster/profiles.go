@@ -318,6 +318,9 @@ func (s *Service) CreateUserProfile(ctx context.Context, a *Actor, userID int64,
 		if err := s.userInScope(ctx, a, u, PermUsersManage); err != nil {
 			return err
 		}
+		if err := s.actOn(ctx, tx, a, u); err != nil { // grants.go
+			return err
+		}
 		p.Kind, p.UserID = ProfilePersonal, &userID
 		return nil
 	})
@@ -410,7 +413,17 @@ func (s *Service) requireProfileOwner(ctx context.Context, tx Tx, a *Actor, p *P
 	if err := a.require(perm); err != nil {
 		return err
 	}
-	return s.profileInScope(ctx, tx, a, p, perm)
+	if err := s.profileInScope(ctx, tx, a, p, perm); err != nil {
+		return err
+	}
+	if p.UserID == nil {
+		return nil
+	}
+	u, err := tx.User(ctx, a.TenantID, *p.UserID)
+	if err != nil {
+		return err
+	}
+	return s.actOn(ctx, tx, a, u) // grants.go
 }
 
 // applyProfileInput validates in and writes it into p. Every skill must be
@@ -528,6 +541,9 @@ func (s *Service) SetUserGroupProfiles(ctx context.Context, a *Actor, userID int
 			return err
 		}
 		if err := s.userInScope(ctx, a, u, PermUsersManage); err != nil {
+			return err
+		}
+		if err := s.actOn(ctx, tx, a, u); err != nil { // grants.go
 			return err
 		}
 		chain, err := tx.GroupChain(ctx, a.TenantID, u.GroupID)

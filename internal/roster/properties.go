@@ -597,6 +597,9 @@ func (s *Service) changeUserProperty(ctx context.Context, a *Actor, userID int64
 		if err := s.userInScope(ctx, a, u, PermUsersManage); err != nil {
 			return err
 		}
+		if err := s.actOn(ctx, tx, a, u); err != nil { // grants.go
+			return err
+		}
 		p, err := propertyForValue(ctx, tx, a.TenantID, key)
 		if err != nil {
 			return err

@@ -106,18 +106,25 @@ func (s *Service) UpdateUser(ctx context.Context, a *Actor, id int64, in UserInp
 	if err := a.requireWrite(PermUsersManage); err != nil {
 		return nil, err
 	}
-	return s.changeUser(ctx, a, id, "user.update", func(tx Tx, u *User, before *User) error {
+	u, err := s.changeUser(ctx, a, id, "user.update", func(tx Tx, u *User, before *User) error {
 		if err := s.applyUserInput(ctx, tx, a, u, before, in, false); err != nil {
 			return err
 		}
 		if before.QueueLoggedOn && u.GroupID != before.GroupID {
 			return queueConflict(before, "moved") // moves.go
 		}
+		if err := s.noticeContactChanged(ctx, tx, a, u, before); err != nil { // contactnotice.go
+			return err
+		}
 		if in.AgentIDs.Set {
 			return s.setAgentIDsTx(ctx, tx, a, u, in.AgentIDs.V) // agents.go
 		}
 		return nil
 	})
+	if err == nil {
+		s.notifyOutbox() // a notice to the old address, if any
+	}
+	return u, err
 }
 
 // DeleteUser removes a user's access for good; the audit trail keeps them.
