@@ -32,7 +32,9 @@ Usage:
   roster tenant create --slug S --name N [--admin-email E --admin-name N]
                                                  create a tenant (and invite its first admin)
   roster token create --tenant S --name N --role ROLEKEY
-                                                 create an API token (printed once)
+                                                 create a tenant service token (printed once)
+  roster token list --tenant S                   list the tenant's API tokens (no secrets)
+  roster token revoke --tenant S ID              revoke an API token at once
 
 Every command takes --db DSN (env ROSTER_DB; default SQLite in the data folder)
 and --data DIR (env ROSTER_DATA; default ./roster-data). Run a command with -h
@@ -181,6 +183,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintln(stdout, secret)
 			return nil
 		})
+	}
+	if cmd == "token list" || cmd == "token revoke" {
+		return tokenCommand(ctx, cmd, fs, cfg, args, stdout, stderr) // tokens.go
 	}
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("unknown command %q", strings.Join(strings.Fields(cmd), " "))
