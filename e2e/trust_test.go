@@ -100,7 +100,6 @@ func invitePerson(t *testing.T, srv *lcServer, admin string, user map[string]any
 	return p
 }
 
-
 func trustScenarios(t *testing.T, bin string, env []string) {
 	mail, err := mailtest.Listen("127.0.0.1:0")
 	if err != nil {
