@@ -281,6 +281,7 @@ func (s *Server) rolesPage(w http.ResponseWriter, r *http.Request, p *page) erro
 type roleForm struct {
 	Key, Name, Description, Scope string
 	Permissions                   []string
+	Assignable                    []string // role keys its holders may assign (the grant rule's delegation)
 }
 
 type roleData struct {
@@ -288,6 +289,7 @@ type roleData struct {
 	Form    roleForm
 	Catalog []roster.Permission
 	Scopes  []scopeChoice
+	Roles   []roster.Role // the choices for Assignable
 }
 
 type scopeChoice struct{ Key, Label, Hint string }
@@ -299,12 +301,21 @@ var scopeChoices = []scopeChoice{
 }
 
 func (s *Server) roleData(r *http.Request, p *page, role *roster.Role, f roleForm) *roleData {
-	return &roleData{Role: role, Form: f, Catalog: s.svc.PermissionCatalogue(r.Context(), p.Actor), Scopes: scopeChoices}
+	d := &roleData{Role: role, Form: f, Catalog: s.svc.PermissionCatalogue(r.Context(), p.Actor), Scopes: scopeChoices}
+	if roles, err := s.svc.ListRoles(r.Context(), p.Actor); err == nil {
+		for _, other := range roles {
+			if role == nil || other.ID != role.ID {
+				d.Roles = append(d.Roles, other)
+			}
+		}
+	}
+	return d
 }
 
 func readRoleForm(r *http.Request) roleForm {
 	return roleForm{Key: strings.TrimSpace(r.PostFormValue("key")), Name: r.PostFormValue("name"),
-		Description: r.PostFormValue("description"), Scope: r.PostFormValue("scope"), Permissions: r.PostForm["permissions"]}
+		Description: r.PostFormValue("description"), Scope: r.PostFormValue("scope"), Permissions: r.PostForm["permissions"],
+		Assignable: r.PostForm["assignable_roles"]}
 }
 
 func (f roleForm) input() roster.RoleInput {
@@ -312,8 +323,12 @@ func (f roleForm) input() roster.RoleInput {
 	if perms == nil {
 		perms = []string{}
 	}
+	assignable := f.Assignable
+	if assignable == nil {
+		assignable = []string{}
+	}
 	return roster.RoleInput{Name: roster.Some(f.Name), Description: roster.Some(f.Description),
-		Scope: roster.Some(f.Scope), Permissions: roster.Some(perms)}
+		Scope: roster.Some(f.Scope), Permissions: roster.Some(perms), AssignableRoles: roster.Some(assignable)}
 }
 
 func (s *Server) newRolePage(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -326,7 +341,8 @@ func (s *Server) newRolePage(w http.ResponseWriter, r *http.Request, p *page) er
 		}
 		for _, role := range roles {
 			if itoa(role.ID) == from {
-				f = roleForm{Name: role.Name + " (copy)", Description: role.Description, Scope: role.Scope, Permissions: role.Permissions}
+				f = roleForm{Name: role.Name + " (copy)", Description: role.Description, Scope: role.Scope, Permissions: role.Permissions,
+					Assignable: role.AssignableRoles}
 			}
 		}
 	}
@@ -373,7 +389,8 @@ func (s *Server) rolePage(w http.ResponseWriter, r *http.Request, p *page) error
 	if err != nil {
 		return err
 	}
-	f := roleForm{Key: role.Key, Name: role.Name, Description: role.Description, Scope: role.Scope, Permissions: role.Permissions}
+	f := roleForm{Key: role.Key, Name: role.Name, Description: role.Description, Scope: role.Scope, Permissions: role.Permissions,
+		Assignable: role.AssignableRoles}
 	p.Title, p.Section, p.Data = role.Name, "roles", s.roleData(r, p, role, f)
 	return s.show(w, r, "role", p)
 }
