@@ -9,7 +9,6 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
 )
 
 // UserInput creates or changes a user. For PATCH, fields that are not Set stay
