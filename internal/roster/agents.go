@@ -258,7 +258,7 @@ func (s *Service) SetUserAgents(ctx context.Context, a *Actor, userID int64, ref
 	}
 	var v Validation
 	if checkAgentRefs(&v, "agent_ids", refs); !v.OK() { // before the transaction
-		return nil, v.Err()
+		return nil, s.reachableFirst(v.Err(), s.userReachable(ctx, a, userID))
 	}
 	return s.changeUser(ctx, a, userID, "user.agents", func(tx Tx, u, _ *User) error {
 		return s.setAgentIDsTx(ctx, tx, a, u, refs)

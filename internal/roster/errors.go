@@ -16,6 +16,7 @@ const (
 	EForbidden    = "forbidden"    // credentials valid, permission missing
 	EGone         = "gone"         // it existed but is over for good (an expired invitation link)
 	ELimited      = "rate_limited" // too many attempts; try again later
+	ETooLarge     = "too_large"    // the request is larger than its endpoint takes
 	EInternal     = "internal"     // a bug or an outage; details are logged, never shown
 )
 

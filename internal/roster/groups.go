@@ -109,7 +109,12 @@ func (s *Service) UpdateGroup(ctx context.Context, a *Actor, id int64, in GroupI
 	if in.Name.Set {
 		var pre Validation // before the transaction
 		if checkGroupName(&pre, name); !pre.OK() {
-			return nil, pre.Err()
+			return nil, s.reachableFirst(pre.Err(), func(r Tx) error {
+				if _, err := r.Group(ctx, a.TenantID, id); err != nil {
+					return err
+				}
+				return s.groupInScope(ctx, a, id, PermGroupsManage)
+			})
 		}
 	}
 	var g *Group

@@ -136,7 +136,7 @@ func (s *Service) UpdateSkill(ctx context.Context, a *Actor, id int64, in SkillI
 		name = checkSkillName(&v, in.Name.V)
 	}
 	if err := v.Err(); err != nil {
-		return nil, err
+		return nil, s.reachableFirst(err, func(r Tx) error { _, err := r.Skill(ctx, a.TenantID, id); return err })
 	}
 	var sk *Skill
 	err := s.store.InTx(ctx, func(tx Tx) error {
@@ -332,7 +332,7 @@ func (s *Service) createProfile(ctx context.Context, a *Actor, in ProfileInput, 
 	}
 	in, err := s.checkProfile(ctx, a, in, true) // before the transaction
 	if err != nil {
-		return nil, err
+		return nil, s.reachableFirst(err, func(r Tx) error { return owner(r, &Profile{}) })
 	}
 	now := s.Now()
 	p := &Profile{TenantID: a.TenantID, Skills: []ProfileSkill{}, CreatedAt: now, UpdatedAt: now}
@@ -362,7 +362,13 @@ func (s *Service) UpdateProfile(ctx context.Context, a *Actor, id int64, in Prof
 	}
 	in, err := s.checkProfile(ctx, a, in, false) // before the transaction
 	if err != nil {
-		return nil, err
+		return nil, s.reachableFirst(err, func(r Tx) error {
+			p, err := r.Profile(ctx, a.TenantID, id)
+			if err != nil {
+				return err
+			}
+			return s.requireProfileOwner(ctx, r, a, p)
+		})
 	}
 	var p *Profile
 	err = s.store.InTx(ctx, func(tx Tx) error {
@@ -571,7 +577,7 @@ func (s *Service) SetUserGroupProfiles(ctx context.Context, a *Actor, userID int
 	}
 	var pre Validation
 	if tooMany(&pre, "enabled", len(enabled), MaxEnabledProfiles, "profiles"); !pre.OK() { // before the transaction
-		return nil, pre.Err()
+		return nil, s.reachableFirst(pre.Err(), s.userReachable(ctx, a, userID))
 	}
 	var u *User
 	err := s.store.InTx(ctx, func(tx Tx) error {

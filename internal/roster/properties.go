@@ -376,7 +376,7 @@ func (s *Service) UpdateProperty(ctx context.Context, a *Actor, key string, in P
 	choices := checkChoiceList(&pre, in.Choices)
 	checkRawValue(&pre, "default", in.Default.V)
 	if err := pre.Err(); err != nil {
-		return nil, err
+		return nil, s.reachableFirst(err, func(r Tx) error { _, err := propertyByKey(ctx, r, a.TenantID, key); return err })
 	}
 	var p *Property
 	err := s.store.InTx(ctx, func(tx Tx) error {
@@ -542,7 +542,12 @@ func (s *Service) changeGroupProperty(ctx context.Context, a *Actor, groupID int
 		return nil, err
 	}
 	if len(value) > MaxValueBytes { // before the transaction
-		return nil, oneFieldError("value", "must be at most %d bytes of JSON", MaxValueBytes)
+		return nil, s.reachableFirst(oneFieldError("value", "must be at most %d bytes of JSON", MaxValueBytes), func(r Tx) error {
+			if _, err := r.Group(ctx, a.TenantID, groupID); err != nil {
+				return err
+			}
+			return s.groupInScope(ctx, a, groupID, PermGroupsManage)
+		})
 	}
 	var out *GroupDetails
 	err := s.store.InTx(ctx, func(tx Tx) error {
@@ -624,7 +629,7 @@ func (s *Service) changeUserProperty(ctx context.Context, a *Actor, userID int64
 		return nil, err
 	}
 	if len(value) > MaxValueBytes { // before the transaction
-		return nil, oneFieldError("value", "must be at most %d bytes of JSON", MaxValueBytes)
+		return nil, s.reachableFirst(oneFieldError("value", "must be at most %d bytes of JSON", MaxValueBytes), s.userReachable(ctx, a, userID))
 	}
 	var u *User
 	err := s.store.InTx(ctx, func(tx Tx) error {

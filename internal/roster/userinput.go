@@ -31,6 +31,30 @@ func (s *Service) checkUser(ctx context.Context, a *Actor, in UserInput, create 
 	return in, v.Err()
 }
 
+// reachableFirst answers invalid input about a target the actor cannot
+// reach as the transaction would have: 404 comes before 400, so bad input
+// tells nothing about another tenant's ids. reach runs on a plain read.
+func (s *Service) reachableFirst(invalid error, reach func(r Tx) error) error {
+	if invalid == nil || ErrorCode(invalid) != EInvalid {
+		return invalid
+	}
+	if err := reach(s.store.Read()); err != nil {
+		return err
+	}
+	return invalid
+}
+
+// userReachable is reach for a user the actor changes (users.manage).
+func (s *Service) userReachable(ctx context.Context, a *Actor, id int64) func(r Tx) error {
+	return func(r Tx) error {
+		u, err := r.User(ctx, a.TenantID, id)
+		if err != nil {
+			return err
+		}
+		return s.userInScope(ctx, a, u, PermUsersManage)
+	}
+}
+
 // checkUserInput checks everything of a user's input that needs no
 // database, bounds first (so a list is never walked past its bound), then
 // formats and in-list duplicates, and returns the input normalised: trimmed,

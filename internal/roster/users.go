@@ -110,7 +110,7 @@ func (s *Service) UpdateUser(ctx context.Context, a *Actor, id int64, in UserInp
 	}
 	in, err := s.checkUser(ctx, a, in, false) // before the transaction (userinput.go)
 	if err != nil {
-		return nil, err
+		return nil, s.reachableFirst(err, s.userReachable(ctx, a, id))
 	}
 	return s.changeUser(ctx, a, id, "user.update", func(tx Tx, u *User, before *User) error {
 		if err := s.applyUserInput(ctx, tx, a, newUserRefs(tx, a.TenantID), u, before, in, false); err != nil {
