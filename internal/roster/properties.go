@@ -110,7 +110,6 @@ const (
 	maxTextValue    = 1000
 	maxDurationSecs = 366 * 24 * 3600
 	maxIntegerValue = 1<<53 - 1 // exact in every JSON client
-	maxChoices      = 100
 )
 
 // normalizeValue checks raw against the property's type and returns it in its
