@@ -234,7 +234,7 @@ var accessMatrix = map[string]string{
 	"GET /api/v1/groups/{id}/properties":          "admin team_leader read_only environment_manager",
 	"PUT /api/v1/groups/{id}/properties/{key}":    "admin environment_manager",
 	"DELETE /api/v1/groups/{id}/properties/{key}": "admin environment_manager",
-	"PUT /api/v1/users/{id}/properties/{key}":     "admin environment_manager",
+	"PUT /api/v1/users/{id}/properties/{key}":     "admin", // an Agent: not the Environment Manager's to act on
 	"DELETE /api/v1/users/{id}/properties/{key}":  "admin environment_manager",
 	"GET /api/v1/skills":                          "admin team_leader read_only environment_manager",
 	"POST /api/v1/skills":                         "admin environment_manager",
@@ -242,8 +242,8 @@ var accessMatrix = map[string]string{
 	"DELETE /api/v1/skills/{id}":                  "admin environment_manager",
 	"GET /api/v1/groups/{id}/profiles":            "admin team_leader read_only environment_manager",
 	"POST /api/v1/groups/{id}/profiles":           "admin environment_manager",
-	"POST /api/v1/users/{id}/profiles":            "admin environment_manager",
-	"PUT /api/v1/users/{id}/group-profiles":       "admin environment_manager",
+	"POST /api/v1/users/{id}/profiles":            "admin", // an Agent: not the Environment Manager's to act on
+	"PUT /api/v1/users/{id}/group-profiles":       "admin", // an Agent: not the Environment Manager's to act on
 	"GET /api/v1/profiles/{id}":                   "admin team_leader read_only environment_manager",
 	"PATCH /api/v1/profiles/{id}":                 "admin environment_manager",
 	"DELETE /api/v1/profiles/{id}":                "admin environment_manager",

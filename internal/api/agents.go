@@ -2,7 +2,6 @@ package api
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"strconv"
 
@@ -29,30 +28,13 @@ func (s *Server) agentsRoutes() []route {
 	}
 }
 
-// maxIngestBody bounds an ingest batch: MaxIngestRows rows of well over a
-// kilobyte each.
-const maxIngestBody = 16 << 20
-
-// decodeLimit is decode with another body limit.
-func decodeLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return bodyError(err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return roster.Errorf(roster.EInvalid, "the body must hold exactly one JSON value")
-	}
-	return nil
-}
-
 func (s *Server) ingestInteractions(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
 	var in struct {
 		// Rows stay raw here: the core reads each on its own, so one bad row
 		// is reported by its index instead of failing the batch.
 		Interactions []json.RawMessage `json:"interactions"`
 	}
-	if err := decodeLimit(w, r, &in, maxIngestBody); err != nil {
+	if err := decode(w, r, &in); err != nil {
 		s.error(w, r, err)
 		return
 	}

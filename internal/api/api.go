@@ -94,7 +94,8 @@ func (s *Server) directoryRoutes() []route {
 // Register adds the API's routes to mux.
 func (s *Server) Register(mux *http.ServeMux) {
 	for _, rt := range s.routes() {
-		mux.Handle(rt.method+" "+rt.path, s.authenticated(rt.h))
+		pattern := rt.method + " " + rt.path
+		mux.Handle(pattern, s.limitBody(bodyLimit(pattern), s.authenticated(rt.h))) // body.go
 	}
 	s.registerLifecycle(mux) // public: sign-in and -out, codes, invitation links
 	mux.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
@@ -150,6 +151,8 @@ func clientIP(r *http.Request) string {
 // statusOf maps the core's error codes to HTTP statuses, in one place.
 func statusOf(code string) int {
 	switch code {
+	case roster.ETooLarge:
+		return http.StatusRequestEntityTooLarge
 	case roster.EInvalid:
 		return http.StatusBadRequest
 	case roster.ENotFound:
@@ -204,23 +207,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// maxBody bounds request bodies; bulk endpoints raise it.
-const maxBody = 1 << 20
-
-// decode reads a JSON body strictly: unknown fields and trailing data are
-// errors that name what is wrong.
-func decode(w http.ResponseWriter, r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return bodyError(err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return roster.Errorf(roster.EInvalid, "the body must hold exactly one JSON value")
-	}
-	return nil
-}
-
 func bodyError(err error) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
@@ -238,7 +224,7 @@ func bodyError(err error) error {
 		return &roster.Error{Code: roster.EInvalid, Message: "the input is not valid",
 			Fields: []roster.FieldError{{Field: field, Message: "must be " + jsonKind(typ.Type.String())}}}
 	case errors.As(err, &tooBig):
-		return roster.Errorf(roster.EInvalid, "the body is larger than %d bytes", tooBig.Limit)
+		return tooLarge(tooBig.Limit) // body.go
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return &roster.Error{Code: roster.EInvalid, Message: "the input is not valid",

@@ -44,7 +44,7 @@ func (s *Server) publicLifecycleRoutes() map[string]http.HandlerFunc {
 // Origin or Sec-Fetch-Site (curl, scripts) are not browsers and pass.
 func (s *Server) registerLifecycle(mux *http.ServeMux) {
 	for pattern, h := range s.publicLifecycleRoutes() {
-		mux.Handle(pattern, s.sameOrigin(h))
+		mux.Handle(pattern, s.limitBody(bodyLimit(pattern), s.sameOrigin(h))) // body.go
 	}
 }
 

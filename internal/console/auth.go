@@ -18,9 +18,6 @@ type sessionInfo struct {
 	RealName   string // who is looking
 }
 
-// maxForm bounds a posted form.
-const maxForm = 1 << 20
-
 // newPage resolves the session cookie into an actor and prepares the state
 // every page needs.
 func (s *Server) newPage(w http.ResponseWriter, r *http.Request) (*page, error) {
@@ -51,9 +48,8 @@ func (s *Server) newPage(w http.ResponseWriter, r *http.Request) (*page, error) 
 		p.Tenant = t
 	}
 	if r.Method == http.MethodPost {
-		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-		if err := r.ParseForm(); err != nil {
-			return p, roster.Errorf(roster.EInvalid, "the form could not be read")
+		if err := parseForm(r); err != nil { // limited by its route (forms.go)
+			return p, err
 		}
 	}
 	return p, nil

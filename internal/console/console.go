@@ -96,7 +96,12 @@ func (s *Server) Register(mux *http.ServeMux) {
 // wrap turns a route into an http.Handler: security headers, cross-origin
 // protection, the session, the CSRF token of POST forms, then the page.
 func (s *Server) wrap(rt route) http.Handler {
+	limit := formLimit(rt.pattern) // forms.go
 	return s.secure(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := limitForm(w, r, limit); err != nil {
+			s.fail(w, r, nil, err)
+			return
+		}
 		p, err := s.newPage(w, r)
 		if err != nil {
 			s.fail(w, r, p, err)
@@ -129,6 +134,8 @@ func (s *Server) toSignIn(w http.ResponseWriter, r *http.Request) {
 // statusOf maps the core's error codes to HTTP statuses.
 func statusOf(code string) int {
 	switch code {
+	case roster.ETooLarge:
+		return http.StatusRequestEntityTooLarge
 	case roster.EInvalid:
 		return http.StatusBadRequest
 	case roster.ENotFound:
@@ -164,13 +171,14 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, p *page, err error
 		p = &page{}
 	}
 	title := map[int]string{
-		http.StatusBadRequest:      "That did not work",
-		http.StatusNotFound:        "Not found",
-		http.StatusConflict:        "That is not possible right now",
-		http.StatusUnauthorized:    "Please sign in",
-		http.StatusForbidden:       "Not allowed",
-		http.StatusGone:            "No longer available",
-		http.StatusTooManyRequests: "Too many attempts",
+		http.StatusBadRequest:            "That did not work",
+		http.StatusRequestEntityTooLarge: "Too much at once",
+		http.StatusNotFound:              "Not found",
+		http.StatusConflict:              "That is not possible right now",
+		http.StatusUnauthorized:          "Please sign in",
+		http.StatusForbidden:             "Not allowed",
+		http.StatusGone:                  "No longer available",
+		http.StatusTooManyRequests:       "Too many attempts",
 	}[status]
 	if title == "" {
 		title = "Something went wrong"

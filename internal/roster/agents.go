@@ -102,7 +102,7 @@ func resolveAgentRefs(ctx context.Context, tx Tx, tenantID int64, field string, 
 	for i, r := range refs {
 		switch {
 		case r.bad != "":
-			v.Add(field, "item %d: %s is not an agent ID; give its id or \"source:external_id\"", i, r.bad)
+			v.Add(field, "item %d: %s is not an agent ID; give its id or \"source:external_id\"", i, echo(r.bad))
 		case r.ID != 0:
 			ids = append(ids, r.ID)
 		default:
@@ -124,15 +124,23 @@ func resolveAgentRefs(ctx context.Context, tx Tx, tenantID int64, field string, 
 		}
 		found = append(found, byKey...)
 	}
+	byID := make(map[int64]AgentID, len(found))
+	byKey := make(map[AgentKey]AgentID, len(found))
+	for _, g := range found {
+		byID[g.ID] = g
+		byKey[g.Key()] = g
+	}
 	var out []AgentID
+	taken := make(map[int64]bool, len(refs))
 	for i, r := range refs {
 		if r.bad != "" {
 			continue
 		}
-		idx := slices.IndexFunc(found, func(g AgentID) bool {
-			return (r.ID != 0 && g.ID == r.ID) || (r.ID == 0 && g.Key() == r.Key)
-		})
-		if idx < 0 {
+		g, ok := byKey[r.Key]
+		if r.ID != 0 {
+			g, ok = byID[r.ID]
+		}
+		if !ok {
 			name := r.Key.String()
 			if r.ID != 0 {
 				name = fmt.Sprint(r.ID)
@@ -140,8 +148,9 @@ func resolveAgentRefs(ctx context.Context, tx Tx, tenantID int64, field string, 
 			v.Add(field, "item %d: no agent ID %s (agent IDs appear when their interactions are ingested)", i, name)
 			continue
 		}
-		if !slices.ContainsFunc(out, func(g AgentID) bool { return g.ID == found[idx].ID }) {
-			out = append(out, found[idx])
+		if !taken[g.ID] {
+			taken[g.ID] = true
+			out = append(out, g)
 		}
 	}
 	return out, nil
@@ -246,6 +255,10 @@ func (s *Service) SetUserAgents(ctx context.Context, a *Actor, userID int64, ref
 	}
 	if refs == nil {
 		return nil, oneFieldError("agent_ids", "is required: the complete list ([] takes them all away)")
+	}
+	var v Validation
+	if checkAgentRefs(&v, "agent_ids", refs); !v.OK() { // before the transaction
+		return nil, s.reachableFirst(v.Err(), s.userReachable(ctx, a, userID))
 	}
 	return s.changeUser(ctx, a, userID, "user.agents", func(tx Tx, u, _ *User) error {
 		return s.setAgentIDsTx(ctx, tx, a, u, refs)

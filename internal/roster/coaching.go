@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // coachingPerms are the permissions that show coaching plans.
@@ -143,20 +142,38 @@ func (s *Service) CreateCoachingPlan(ctx context.Context, a *Actor, in CoachingP
 	if !in.Status.Set {
 		in.Status = Some(PlanOpen)
 	}
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		var v Validation
-		p.AgentUserID = in.AgentUserID.V
+	// The fields are checked before the transaction; only whether the
+	// agent is one whose plans the actor manages needs it.
+	var v Validation
+	p.AgentUserID = in.AgentUserID.V
+	if p.AgentUserID == 0 {
+		v.Add("agent_user_id", "is required: the user whose plan this is")
+	}
+	if !in.Title.Set {
+		v.Add("title", "is required")
+	}
+	applyPlanInput(&v, p, in)
+	checkAgent := func(tx Tx, v *Validation) error {
 		if p.AgentUserID == 0 {
-			v.Add("agent_user_id", "is required: the user whose plan this is")
-		} else if ok, err := s.agentInCoachingScope(ctx, tx, a, p.AgentUserID, PermCoachingManage); err != nil {
-			return err
-		} else if !ok {
+			return nil
+		}
+		ok, err := s.agentInCoachingScope(ctx, tx, a, p.AgentUserID, PermCoachingManage)
+		if err == nil && !ok {
 			v.Add("agent_user_id", "no user with id %d among the users whose coaching plans you manage", p.AgentUserID)
 		}
-		if !in.Title.Set {
-			v.Add("title", "is required")
+		return err
+	}
+	if !v.OK() {
+		if err := checkAgent(s.store.Read(), &v); err != nil {
+			return nil, err
 		}
-		applyPlanInput(&v, p, in)
+		return nil, v.Err()
+	}
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		var v Validation
+		if err := checkAgent(tx, &v); err != nil {
+			return err
+		}
 		if err := v.Err(); err != nil {
 			return err
 		}
@@ -180,22 +197,37 @@ func (s *Service) UpdateCoachingPlan(ctx context.Context, a *Actor, id int64, in
 	if err := a.requireWrite(PermCoachingManage); err != nil {
 		return nil, err
 	}
-	var p *CoachingPlan
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	// The plan, in the actor's reach; its agent never changes.
+	load := func(tx Tx, v *Validation) (*CoachingPlan, error) {
 		before, err := tx.CoachingPlan(ctx, a.TenantID, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := s.planInScope(ctx, tx, a, before, PermCoachingManage); err != nil {
+			return nil, err
+		}
+		if in.AgentUserID.Set && in.AgentUserID.V != before.AgentUserID {
+			v.Add("agent_user_id", "cannot be changed; start a new plan for the other user")
+		}
+		return before, nil
+	}
+	var pre Validation // the fields, before the transaction
+	if applyPlanInput(&pre, &CoachingPlan{}, in); !pre.OK() {
+		if _, err := load(s.store.Read(), &pre); err != nil {
+			return nil, err
+		}
+		return nil, pre.Err()
+	}
+	var p *CoachingPlan
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		var v Validation
+		before, err := load(tx, &v)
+		if err != nil {
 			return err
 		}
 		p = new(CoachingPlan)
 		*p = *before
 		p.Notes = slices.Clone(before.Notes)
-		var v Validation
-		if in.AgentUserID.Set && in.AgentUserID.V != before.AgentUserID {
-			v.Add("agent_user_id", "cannot be changed; start a new plan for the other user")
-		}
 		applyPlanInput(&v, p, in)
 		if err := v.Err(); err != nil {
 			return err
@@ -229,14 +261,14 @@ func (s *Service) AddCoachingNote(ctx context.Context, a *Actor, id int64, text 
 func applyPlanInput(v *Validation, p *CoachingPlan, in CoachingPlanInput) {
 	if in.Title.Set {
 		p.Title = strings.TrimSpace(in.Title.V)
-		if p.Title == "" || utf8.RuneCountInString(p.Title) > 200 {
-			v.Add("title", "must be 1 to 200 characters")
+		if p.Title == "" || tooLong(p.Title, MaxPlanTitleLen) {
+			v.Add("title", "must be 1 to %d characters", MaxPlanTitleLen)
 		}
 	}
 	if in.Goals.Set {
 		p.Goals = strings.TrimSpace(in.Goals.V)
-		if utf8.RuneCountInString(p.Goals) > 4000 {
-			v.Add("goals", "must be at most 4000 characters")
+		if tooLong(p.Goals, MaxPlanGoalsLen) {
+			v.Add("goals", "must be at most %d characters", MaxPlanGoalsLen)
 		}
 	}
 	if in.Status.Set {
@@ -249,7 +281,7 @@ func applyPlanInput(v *Validation, p *CoachingPlan, in CoachingPlanInput) {
 		d := strings.TrimSpace(in.DueDate.V)
 		if in.DueDate.Null || d == "" {
 			p.DueDate = nil
-		} else if _, err := time.Parse("2006-01-02", d); err != nil {
+		} else if _, err := time.Parse("2006-01-02", d); err != nil || len(d) != 10 {
 			v.Add("due_date", "must be a date such as 2026-12-31")
 		} else {
 			p.DueDate = &d
@@ -257,8 +289,8 @@ func applyPlanInput(v *Validation, p *CoachingPlan, in CoachingPlanInput) {
 	}
 	if in.Note.Set {
 		n := strings.TrimSpace(in.Note.V)
-		if in.Note.Null || n == "" || utf8.RuneCountInString(n) > 4000 {
-			v.Add("note", "must be 1 to 4000 characters")
+		if in.Note.Null || n == "" || tooLong(n, MaxPlanNoteLen) {
+			v.Add("note", "must be 1 to %d characters", MaxPlanNoteLen)
 		}
 	}
 }

@@ -522,7 +522,7 @@ func TestSkillsAndProfiles(t *testing.T) {
 
 		// Permissions: group profiles need groups.manage, personal ones users.manage.
 		hr, err := f.svc.CreateRole(ctx, f.admin, roster.RoleInput{Key: roster.Some("hr"), Name: roster.Some("HR"),
-			Permissions: roster.Some([]string{"users.view", "users.manage"})})
+			Permissions: roster.Some([]string{"users.view", "users.manage"}), AssignableRoles: roster.Some([]string{"agent"})})
 		must(t, err)
 		hrActor := f.tokenActor(t, hr.Key)
 		_, err = f.svc.CreateUserProfile(ctx, hrActor, anna.ID, roster.ProfileInput{Name: roster.Some("Coach")})
@@ -561,7 +561,8 @@ func TestContactCentreScopedManager(t *testing.T) {
 		tm := newTeam(t, db)
 		ctx, svc := tm.ctx, tm.svc
 		_, err := svc.CreateRole(ctx, tm.admin, roster.RoleInput{Key: roster.Some("site_admin"), Name: roster.Some("Site admin"),
-			Scope: roster.Some(roster.ScopeGroups), Permissions: roster.Some([]string{"users.view", "users.manage", "groups.manage"})})
+			Scope: roster.Some(roster.ScopeGroups), Permissions: roster.Some([]string{"users.view", "users.manage", "groups.manage"}),
+			AssignableRoles: roster.Some([]string{"agent"})})
 		must(t, err)
 		in := tm.userInput("sam")
 		in.GroupID = roster.Some(tm.teamB.ID)

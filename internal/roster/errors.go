@@ -16,6 +16,7 @@ const (
 	EForbidden    = "forbidden"    // credentials valid, permission missing
 	EGone         = "gone"         // it existed but is over for good (an expired invitation link)
 	ELimited      = "rate_limited" // too many attempts; try again later
+	ETooLarge     = "too_large"    // the request is larger than its endpoint takes
 	EInternal     = "internal"     // a bug or an outage; details are logged, never shown
 )
 
@@ -80,19 +81,30 @@ func ErrorFields(err error) []FieldError {
 }
 
 // Validation collects field errors; Err returns nil when there are none.
+// It keeps the first maxFieldErrors problems and counts the rest, so an
+// answer stays small however many bad items a request holds.
 type Validation struct {
-	fields []FieldError
+	fields  []FieldError
+	dropped int
 }
 
 // Add records a problem with field.
 func (v *Validation) Add(field, format string, args ...any) {
-	v.fields = append(v.fields, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+	v.add(FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+func (v *Validation) add(f FieldError) {
+	if len(v.fields) >= maxFieldErrors {
+		v.dropped++
+		return
+	}
+	v.fields = append(v.fields, f)
 }
 
 // Merge adds the field errors of err under prefix (e.g. "invitations[2].").
 func (v *Validation) Merge(prefix string, err error) {
 	for _, f := range ErrorFields(err) {
-		v.fields = append(v.fields, FieldError{Field: prefix + f.Field, Message: f.Message})
+		v.add(FieldError{Field: prefix + f.Field, Message: f.Message})
 	}
 }
 
@@ -104,7 +116,11 @@ func (v *Validation) Err() error {
 	if len(v.fields) == 0 {
 		return nil
 	}
-	return &Error{Code: EInvalid, Message: "the input is not valid", Fields: v.fields}
+	msg := "the input is not valid"
+	if v.dropped > 0 {
+		msg = fmt.Sprintf("the input is not valid (%d more problems not listed)", v.dropped)
+	}
+	return &Error{Code: EInvalid, Message: msg, Fields: v.fields}
 }
 
 // conflictField is a conflict on one field (a duplicate), which front doors

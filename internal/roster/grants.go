@@ -261,10 +261,6 @@ func forbidden(err error) error {
 func checkAssignableRoles(v *Validation, g *grantor, keys []string) []string {
 	out := make([]string, 0, len(keys))
 	seen := make(map[string]bool, len(keys))
-	if len(keys) > 50 {
-		v.Add("assignable_roles", "at most 50 roles")
-		return out
-	}
 	for i, k := range keys {
 		r := g.roles[k]
 		switch {

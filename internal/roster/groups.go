@@ -48,6 +48,11 @@ func (s *Service) CreateGroup(ctx context.Context, a *Actor, in GroupInput) (*Gr
 	if err := a.requireWrite(PermGroupsManage); err != nil {
 		return nil, err
 	}
+	name := strings.TrimSpace(in.Name.V)
+	var pre Validation // before the transaction
+	if checkGroupName(&pre, name); !pre.OK() {
+		return nil, pre.Err()
+	}
 	var g *Group
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		t, err := tx.TenantByID(ctx, a.TenantID)
@@ -61,8 +66,6 @@ func (s *Service) CreateGroup(ctx context.Context, a *Actor, in GroupInput) (*Gr
 		now := s.Now()
 		g = &Group{TenantID: a.TenantID, Level: 1, CreatedAt: now, UpdatedAt: now}
 		var v Validation
-		name := strings.TrimSpace(in.Name.V)
-		checkGroupName(&v, name)
 		g.Name = name
 		if in.ParentID.Set && !in.ParentID.Null {
 			parent, ok := tree.byID[in.ParentID.V]
@@ -102,6 +105,18 @@ func (s *Service) UpdateGroup(ctx context.Context, a *Actor, id int64, in GroupI
 	if err := a.requireWrite(PermGroupsManage); err != nil {
 		return nil, err
 	}
+	name := strings.TrimSpace(in.Name.V)
+	if in.Name.Set {
+		var pre Validation // before the transaction
+		if checkGroupName(&pre, name); !pre.OK() {
+			return nil, s.reachableFirst(pre.Err(), func(r Tx) error {
+				if _, err := r.Group(ctx, a.TenantID, id); err != nil {
+					return err
+				}
+				return s.groupInScope(ctx, a, id, PermGroupsManage)
+			})
+		}
+	}
 	var g *Group
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		t, err := tx.TenantByID(ctx, a.TenantID)
@@ -124,8 +139,7 @@ func (s *Service) UpdateGroup(ctx context.Context, a *Actor, id int64, in GroupI
 		*g = *cur
 		var v Validation
 		if in.Name.Set {
-			g.Name = strings.TrimSpace(in.Name.V)
-			checkGroupName(&v, g.Name)
+			g.Name = name
 		}
 		if in.ParentID.Set {
 			if in.ParentID.Null {
@@ -205,8 +219,8 @@ func checkGroupName(v *Validation, name string) {
 	switch {
 	case name == "":
 		v.Add("name", "is required")
-	case len(name) > 100:
-		v.Add("name", "must be at most 100 characters")
+	case tooLong(name, MaxGroupNameLen):
+		v.Add("name", "must be at most %d characters", MaxGroupNameLen)
 	}
 }
 

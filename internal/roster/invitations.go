@@ -48,8 +48,12 @@ func (s *Service) InviteUsers(ctx context.Context, a *Actor, rows []UserInput) (
 	if len(rows) > MaxInvitationsPerRequest {
 		return nil, badField("invitations", "at most %d invitations at once", MaxInvitationsPerRequest)
 	}
+	rows, err := s.checkInvitations(ctx, a, rows)
+	if err != nil {
+		return nil, err
+	}
 	var out []InvitationLink
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err = s.store.InTx(ctx, func(tx Tx) error {
 		t, err := tx.TenantByID(ctx, a.TenantID)
 		if err != nil {
 			return err
@@ -58,30 +62,21 @@ func (s *Service) InviteUsers(ctx context.Context, a *Actor, rows []UserInput) (
 		if err != nil {
 			return err
 		}
+		refs := newUserRefs(tx, a.TenantID)
+		if err := refs.loadGroups(ctx, batchGroupIDs(rows)); err != nil { // one query for the batch
+			return err
+		}
 		var v Validation
 		conflictsOnly := true
 		for i, in := range rows {
-			prefix := fmt.Sprintf("invitations[%d].", i)
-			email := strings.ToLower(strings.TrimSpace(in.Email.V))
-			if email == "" {
-				v.Add(prefix+"email", "is required: the invitation is sent by email")
-				conflictsOnly = false
-			}
-			if strings.TrimSpace(in.Username.V) == "" && usernamePattern.MatchString(email) {
-				in.Username = Some(email)
-			}
-			u, err := s.createUserTx(ctx, tx, a, in, StatusInvited)
+			u, err := s.createUserTx(ctx, tx, a, refs, in, StatusInvited)
 			if err != nil {
 				fields := ErrorFields(err)
 				code := ErrorCode(err)
 				if len(fields) == 0 || (code != EInvalid && code != EConflict) {
 					return err
 				}
-				for _, f := range fields {
-					if !(email == "" && f.Field == "email") { // said once already
-						v.Add(prefix+f.Field, "%s", f.Message)
-					}
-				}
+				v.Merge(fmt.Sprintf("invitations[%d].", i), err)
 				if code != EConflict {
 					conflictsOnly = false
 				}
@@ -109,6 +104,66 @@ func (s *Service) InviteUsers(ctx context.Context, a *Actor, rows []UserInput) (
 	}
 	s.notifyOutbox()
 	return out, nil
+}
+
+// checkInvitations checks every row of a batch before the transaction
+// (checkUserInput), each within the bounds of a user; the rows' groups and
+// roles are looked up on a plain read only when something is wrong already,
+// so the answer names every bad field of every row. It returns the rows
+// normalised.
+func (s *Service) checkInvitations(ctx context.Context, a *Actor, rows []UserInput) ([]UserInput, error) {
+	r := s.store.Read()
+	t, err := r.TenantByID(ctx, a.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	var v Validation
+	out := make([]UserInput, len(rows))
+	for i, in := range rows {
+		prefix := fmt.Sprintf("invitations[%d].", i)
+		email := strings.ToLower(strings.TrimSpace(in.Email.V))
+		if email == "" {
+			v.Add(prefix+"email", "is required: the invitation is sent by email")
+		}
+		if strings.TrimSpace(in.Username.V) == "" && len(email) <= MaxUsernameLen && usernamePattern.MatchString(email) {
+			in.Username = Some(email)
+		}
+		in, rowV := checkUserInput(in, true, t.Settings.Languages)
+		for _, f := range rowV.fields {
+			if !(email == "" && f.Field == "email") { // said once already
+				v.Add(prefix+f.Field, "%s", f.Message)
+			}
+		}
+		out[i] = in
+	}
+	if v.OK() {
+		return out, nil
+	}
+	refs := newUserRefs(r, a.TenantID)
+	if err := refs.loadGroups(ctx, batchGroupIDs(out)); err != nil {
+		return nil, err
+	}
+	for i, in := range out {
+		if err := refs.check(ctx, fmt.Sprintf("invitations[%d].", i), in, true, &v); err != nil {
+			return nil, err
+		}
+	}
+	return nil, v.Err()
+}
+
+// batchGroupIDs are the groups the rows name, each once.
+func batchGroupIDs(rows []UserInput) []int64 {
+	seen := map[int64]bool{}
+	var ids []int64
+	for _, in := range rows {
+		for _, id := range groupIDsOf(in) {
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids
 }
 
 // inviterName is how the invitation email names who invited: a person by

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Skill is an entry of the tenant's skill catalogue.
@@ -131,6 +130,14 @@ func (s *Service) UpdateSkill(ctx context.Context, a *Actor, id int64, in SkillI
 	if err := s.requireCatalogueWrite(ctx, a, "renaming skills"); err != nil {
 		return nil, err
 	}
+	var v Validation // before the transaction
+	var name string
+	if in.Name.Set {
+		name = checkSkillName(&v, in.Name.V)
+	}
+	if err := v.Err(); err != nil {
+		return nil, s.reachableFirst(err, func(r Tx) error { _, err := r.Skill(ctx, a.TenantID, id); return err })
+	}
 	var sk *Skill
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		before, err := tx.Skill(ctx, a.TenantID, id)
@@ -139,12 +146,8 @@ func (s *Service) UpdateSkill(ctx context.Context, a *Actor, id int64, in SkillI
 		}
 		sk = new(Skill)
 		*sk = *before
-		var v Validation
 		if in.Name.Set {
-			sk.Name = checkSkillName(&v, in.Name.V)
-		}
-		if err := v.Err(); err != nil {
-			return err
+			sk.Name = name
 		}
 		if err := skillNameFree(ctx, tx, sk); err != nil {
 			return err
@@ -201,8 +204,8 @@ func (s *Service) SkillUsage(ctx context.Context, a *Actor, id int64) (int, erro
 
 func checkSkillName(v *Validation, name string) string {
 	name = strings.TrimSpace(name)
-	if name == "" || utf8.RuneCountInString(name) > 100 {
-		v.Add("name", "must be 1 to 100 characters")
+	if name == "" || tooLong(name, MaxSkillNameLen) {
+		v.Add("name", "must be 1 to %d characters", MaxSkillNameLen)
 	}
 	return name
 }
@@ -327,14 +330,18 @@ func (s *Service) CreateUserProfile(ctx context.Context, a *Actor, userID int64,
 }
 
 func (s *Service) createProfile(ctx context.Context, a *Actor, in ProfileInput, owner func(tx Tx, p *Profile) error) (*Profile, error) {
+	if !in.Skills.Set {
+		in.Skills = Some([]ProfileSkillInput{})
+	}
+	in, err := s.checkProfile(ctx, a, in, true) // before the transaction
+	if err != nil {
+		return nil, s.reachableFirst(err, func(r Tx) error { return owner(r, &Profile{}) })
+	}
 	now := s.Now()
 	p := &Profile{TenantID: a.TenantID, Skills: []ProfileSkill{}, CreatedAt: now, UpdatedAt: now}
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err = s.store.InTx(ctx, func(tx Tx) error {
 		if err := owner(tx, p); err != nil {
 			return err
-		}
-		if !in.Skills.Set {
-			in.Skills = Some([]ProfileSkillInput{})
 		}
 		if err := applyProfileInput(ctx, tx, p, in, true); err != nil {
 			return err
@@ -356,8 +363,18 @@ func (s *Service) UpdateProfile(ctx context.Context, a *Actor, id int64, in Prof
 	if err := a.requireWrite(PermGroupsManage, PermUsersManage); err != nil {
 		return nil, err
 	}
+	in, err := s.checkProfile(ctx, a, in, false) // before the transaction
+	if err != nil {
+		return nil, s.reachableFirst(err, func(r Tx) error {
+			p, err := r.Profile(ctx, a.TenantID, id)
+			if err != nil {
+				return err
+			}
+			return s.requireProfileOwner(ctx, r, a, p)
+		})
+	}
 	var p *Profile
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err = s.store.InTx(ctx, func(tx Tx) error {
 		before, err := tx.Profile(ctx, a.TenantID, id)
 		if err != nil {
 			return err
@@ -426,51 +443,88 @@ func (s *Service) requireProfileOwner(ctx context.Context, tx Tx, a *Actor, p *P
 	return s.actOn(ctx, tx, a, u) // grants.go
 }
 
-// applyProfileInput validates in and writes it into p. Every skill must be
-// one of the tenant's (another tenant's skill is an unknown skill), at most
-// once, with a level from 1 to 100.
+// checkProfile checks a profile's input before the transaction: its name,
+// the number of skills and their levels (checkProfileInput). When something
+// is wrong, the skills are looked up on a plain read too, so the answer
+// names every bad field.
+func (s *Service) checkProfile(ctx context.Context, a *Actor, in ProfileInput, create bool) (ProfileInput, error) {
+	in, v := checkProfileInput(in, create)
+	if v.OK() {
+		return in, nil
+	}
+	if in.Skills.Set && len(in.Skills.V) <= MaxProfileSkills {
+		if _, err := resolveProfileSkills(ctx, s.store.Read(), a.TenantID, in.Skills.V, v); err != nil {
+			return in, err
+		}
+	}
+	return in, v.Err()
+}
+
+// checkProfileInput checks what needs no database: the name (trimmed), the
+// number of skills, then each level.
+func checkProfileInput(in ProfileInput, create bool) (ProfileInput, *Validation) {
+	v := &Validation{}
+	if create || in.Name.Set {
+		in.Name.V = strings.TrimSpace(in.Name.V)
+		if in.Name.V == "" || tooLong(in.Name.V, MaxProfileNameLen) {
+			v.Add("name", "must be 1 to %d characters", MaxProfileNameLen)
+		}
+	}
+	if in.Skills.Set && !tooMany(v, "skills", len(in.Skills.V), MaxProfileSkills, "skills") {
+		for i, ps := range in.Skills.V {
+			if ps.Level < MinSkillLevel || ps.Level > MaxSkillLevel {
+				v.Add(fmt.Sprintf("skills[%d].level", i), "must be a whole number from %d to %d", MinSkillLevel, MaxSkillLevel)
+			}
+		}
+	}
+	return in, v
+}
+
+// resolveProfileSkills finds the skills of a profile's input in the tenant's
+// catalogue (another tenant's skill is an unknown skill), each at most once.
+func resolveProfileSkills(ctx context.Context, tx Tx, tenantID int64, in []ProfileSkillInput, v *Validation) ([]ProfileSkill, error) {
+	skills, err := tx.ListSkills(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[int64]*Skill, len(skills))
+	for i := range skills {
+		byID[skills[i].ID] = &skills[i]
+	}
+	out := []ProfileSkill{}
+	seen := make(map[int64]bool, len(in))
+	for i, ps := range in {
+		field := fmt.Sprintf("skills[%d]", i)
+		sk := byID[ps.SkillID]
+		switch {
+		case sk == nil:
+			v.Add(field+".skill_id", "no skill with id %d in this tenant's catalogue", ps.SkillID)
+		case seen[ps.SkillID]:
+			v.Add(field+".skill_id", "the skill %q is listed twice", sk.Name)
+		default:
+			seen[ps.SkillID] = true
+			out = append(out, ProfileSkill{SkillID: sk.ID, Name: sk.Name, Level: ps.Level})
+		}
+	}
+	slices.SortFunc(out, func(x, y ProfileSkill) int {
+		return strings.Compare(strings.ToLower(x.Name), strings.ToLower(y.Name))
+	})
+	return out, nil
+}
+
+// applyProfileInput writes in, checked already by checkProfileInput, into p:
+// the skills are looked up, and the name must be free at p's owner.
 func applyProfileInput(ctx context.Context, tx Tx, p *Profile, in ProfileInput, create bool) error {
 	var v Validation
 	if create || in.Name.Set {
-		p.Name = strings.TrimSpace(in.Name.V)
-		if p.Name == "" || utf8.RuneCountInString(p.Name) > 100 {
-			v.Add("name", "must be 1 to 100 characters")
-		}
+		p.Name = in.Name.V
 	}
 	if in.Skills.Set {
-		skills, err := tx.ListSkills(ctx, p.TenantID)
+		skills, err := resolveProfileSkills(ctx, tx, p.TenantID, in.Skills.V, &v)
 		if err != nil {
 			return err
 		}
-		byID := make(map[int64]*Skill, len(skills))
-		for i := range skills {
-			byID[skills[i].ID] = &skills[i]
-		}
-		p.Skills = []ProfileSkill{}
-		seen := map[int64]bool{}
-		for i, ps := range in.Skills.V {
-			field := fmt.Sprintf("skills[%d]", i)
-			sk := byID[ps.SkillID]
-			switch {
-			case sk == nil:
-				v.Add(field+".skill_id", "no skill with id %d in this tenant's catalogue", ps.SkillID)
-			case seen[ps.SkillID]:
-				v.Add(field+".skill_id", "the skill %q is listed twice", sk.Name)
-			}
-			if ps.Level < MinSkillLevel || ps.Level > MaxSkillLevel {
-				v.Add(field+".level", "must be a whole number from %d to %d", MinSkillLevel, MaxSkillLevel)
-			}
-			if sk != nil && !seen[ps.SkillID] {
-				seen[ps.SkillID] = true
-				p.Skills = append(p.Skills, ProfileSkill{SkillID: sk.ID, Name: sk.Name, Level: ps.Level})
-			}
-		}
-		if len(in.Skills.V) > 200 {
-			v.Add("skills", "at most 200 skills")
-		}
-		slices.SortFunc(p.Skills, func(x, y ProfileSkill) int {
-			return strings.Compare(strings.ToLower(x.Name), strings.ToLower(y.Name))
-		})
+		p.Skills = skills
 	}
 	if err := v.Err(); err != nil {
 		return err
@@ -534,6 +588,10 @@ func (s *Service) SetUserGroupProfiles(ctx context.Context, a *Actor, userID int
 	if err := a.requireWrite(PermUsersManage); err != nil {
 		return nil, err
 	}
+	var pre Validation
+	if tooMany(&pre, "enabled", len(enabled), MaxEnabledProfiles, "profiles"); !pre.OK() { // before the transaction
+		return nil, s.reachableFirst(pre.Err(), s.userReachable(ctx, a, userID))
+	}
 	var u *User
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		var err error
@@ -554,9 +612,13 @@ func (s *Service) SetUserGroupProfiles(ctx context.Context, a *Actor, userID int
 		if err != nil {
 			return err
 		}
+		isAvailable := make(map[int64]bool, len(available))
+		for _, p := range available {
+			isAvailable[p.ID] = true
+		}
 		var v Validation
 		for i, id := range enabled {
-			if !slices.ContainsFunc(available, func(p Profile) bool { return p.ID == id }) {
+			if !isAvailable[id] {
 				v.Add("enabled", "item %d: profile %d is not a group profile available to %s (home group and the groups above it)", i, id, u.Username)
 			}
 		}
@@ -567,22 +629,30 @@ func (s *Service) SetUserGroupProfiles(ctx context.Context, a *Actor, userID int
 		if err != nil {
 			return err
 		}
+		wasOff := make(map[int64]bool, len(oldOff))
+		for _, id := range oldOff {
+			wasOff[id] = true
+		}
+		isOn := make(map[int64]bool, len(enabled))
+		for _, id := range enabled {
+			isOn[id] = true
+		}
 		// Switch-offs of profiles of other groups (from before a move) are
 		// kept: they apply again if the user comes back.
 		var off []int64
 		var beforeOn, afterOn []int64
 		for _, p := range available {
-			if !slices.Contains(oldOff, p.ID) {
+			if !wasOff[p.ID] {
 				beforeOn = append(beforeOn, p.ID)
 			}
-			if slices.Contains(enabled, p.ID) {
+			if isOn[p.ID] {
 				afterOn = append(afterOn, p.ID)
 			} else {
 				off = append(off, p.ID)
 			}
 		}
 		for _, id := range oldOff {
-			if !slices.ContainsFunc(available, func(p Profile) bool { return p.ID == id }) {
+			if !isAvailable[id] {
 				off = append(off, id)
 			}
 		}

@@ -110,7 +110,6 @@ const (
 	maxTextValue    = 1000
 	maxDurationSecs = 366 * 24 * 3600
 	maxIntegerValue = 1<<53 - 1 // exact in every JSON client
-	maxChoices      = 100
 )
 
 // normalizeValue checks raw against the property's type and returns it in its
@@ -259,7 +258,7 @@ func (s *Service) CreateProperty(ctx context.Context, a *Actor, in PropertyInput
 	p := &Property{TenantID: a.TenantID, Choices: []string{}, CreatedAt: now, UpdatedAt: now}
 	var v Validation
 	p.Key = strings.TrimSpace(in.Key.V)
-	if !propertyKeyPattern.MatchString(p.Key) {
+	if len(p.Key) > 40 || !propertyKeyPattern.MatchString(p.Key) {
 		v.Add("key", "must be 2 to 40 characters of a-z, 0-9 and _, starting with a letter")
 	}
 	p.Type = in.Type.V
@@ -270,7 +269,11 @@ func (s *Service) CreateProperty(ctx context.Context, a *Actor, in PropertyInput
 		in.Label = Some(p.Key)
 	}
 	p.Label = checkLabel(&v, in.Label.V)
-	p.Choices = checkChoices(&v, p.Type, in.Choices)
+	if choices := checkChoiceList(&v, in.Choices); p.Type == PropChoice {
+		p.Choices = choices
+	}
+	checkChoicesForType(&v, p.Type, in.Choices)
+	checkRawValue(&v, "default", in.Default.V)
 	p.Default = zeroValue(p.Type, p.Choices)
 	if in.Default.Set && v.OK() {
 		p.Default = checkDefault(&v, p, in.Default)
@@ -297,37 +300,51 @@ func (s *Service) CreateProperty(ctx context.Context, a *Actor, in PropertyInput
 
 func checkLabel(v *Validation, label string) string {
 	label = strings.TrimSpace(label)
-	if label == "" || utf8.RuneCountInString(label) > 100 {
-		v.Add("label", "must be 1 to 100 characters")
+	if label == "" || tooLong(label, MaxPropertyLabelLen) {
+		v.Add("label", "must be 1 to %d characters", MaxPropertyLabelLen)
 	}
 	return label
 }
 
-func checkChoices(v *Validation, typ string, in Opt[[]string]) []string {
+// checkChoiceList bounds, trims and de-duplicates (in one pass) the choices
+// of a property; whether the property may have choices depends on its type
+// (checkChoicesForType).
+func checkChoiceList(v *Validation, in Opt[[]string]) []string {
 	out := []string{}
-	if typ != PropChoice {
-		if in.Set && len(in.V) > 0 {
-			v.Add("choices", "only properties of type choice have choices")
-		}
+	if !in.Set || tooMany(v, "choices", len(in.V), MaxChoices, "choices") {
 		return out
 	}
+	seen := make(map[string]bool, len(in.V))
 	for i, c := range in.V {
 		c = strings.TrimSpace(c)
 		switch {
-		case c == "" || utf8.RuneCountInString(c) > 100:
-			v.Add("choices", "item %d: must be 1 to 100 characters", i)
-		case slices.Contains(out, c):
+		case c == "" || tooLong(c, MaxChoiceLen):
+			v.Add("choices", "item %d: must be 1 to %d characters", i, MaxChoiceLen)
+		case seen[c]:
 			v.Add("choices", "item %d: %q is listed twice", i, c)
 		default:
+			seen[c] = true
 			out = append(out, c)
 		}
 	}
-	if len(in.V) == 0 {
-		v.Add("choices", "a choice property needs at least one choice")
-	} else if len(out) > maxChoices {
-		v.Add("choices", "at most %d choices", maxChoices)
-	}
 	return out
+}
+
+// checkChoicesForType: a choice property needs choices, the others have none.
+func checkChoicesForType(v *Validation, typ string, in Opt[[]string]) {
+	switch {
+	case typ != PropChoice && in.Set && len(in.V) > 0:
+		v.Add("choices", "only properties of type choice have choices")
+	case typ == PropChoice && len(in.V) == 0:
+		v.Add("choices", "a choice property needs at least one choice")
+	}
+}
+
+// checkRawValue bounds a value before it is parsed.
+func checkRawValue(v *Validation, field string, raw json.RawMessage) {
+	if len(raw) > MaxValueBytes {
+		v.Add(field, "must be at most %d bytes of JSON", MaxValueBytes)
+	}
 }
 
 func checkDefault(v *Validation, p *Property, in Opt[json.RawMessage]) json.RawMessage {
@@ -349,6 +366,17 @@ func (s *Service) UpdateProperty(ctx context.Context, a *Actor, key string, in P
 	if err := s.requireCatalogueWrite(ctx, a, "changing properties"); err != nil {
 		return nil, err
 	}
+	// Everything that needs no stored definition is checked first.
+	var pre Validation
+	var label string
+	if in.Label.Set {
+		label = checkLabel(&pre, in.Label.V)
+	}
+	choices := checkChoiceList(&pre, in.Choices)
+	checkRawValue(&pre, "default", in.Default.V)
+	if err := pre.Err(); err != nil {
+		return nil, s.reachableFirst(err, func(r Tx) error { _, err := propertyByKey(ctx, r, a.TenantID, key); return err })
+	}
 	var p *Property
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		before, err := propertyByKey(ctx, tx, a.TenantID, key)
@@ -365,10 +393,13 @@ func (s *Service) UpdateProperty(ctx context.Context, a *Actor, key string, in P
 			v.Add("type", "cannot be changed; define a new property instead")
 		}
 		if in.Label.Set {
-			p.Label = checkLabel(&v, in.Label.V)
+			p.Label = label
 		}
 		if in.Choices.Set {
-			p.Choices = checkChoices(&v, p.Type, in.Choices)
+			checkChoicesForType(&v, p.Type, in.Choices)
+			if p.Type == PropChoice {
+				p.Choices = choices
+			}
 			if v.OK() && p.Type == PropChoice {
 				values, err := tx.PropertyValuesOf(ctx, a.TenantID, p.ID)
 				if err != nil {
@@ -509,6 +540,14 @@ func (s *Service) changeGroupProperty(ctx context.Context, a *Actor, groupID int
 	if err := a.requireWrite(PermGroupsManage); err != nil {
 		return nil, err
 	}
+	if len(value) > MaxValueBytes { // before the transaction
+		return nil, s.reachableFirst(oneFieldError("value", "must be at most %d bytes of JSON", MaxValueBytes), func(r Tx) error {
+			if _, err := r.Group(ctx, a.TenantID, groupID); err != nil {
+				return err
+			}
+			return s.groupInScope(ctx, a, groupID, PermGroupsManage)
+		})
+	}
 	var out *GroupDetails
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		g, err := tx.Group(ctx, a.TenantID, groupID)
@@ -587,6 +626,9 @@ func (s *Service) ClearUserProperty(ctx context.Context, a *Actor, userID int64,
 func (s *Service) changeUserProperty(ctx context.Context, a *Actor, userID int64, key string, value json.RawMessage, set bool) (*User, error) {
 	if err := a.requireWrite(PermUsersManage); err != nil {
 		return nil, err
+	}
+	if len(value) > MaxValueBytes { // before the transaction
+		return nil, s.reachableFirst(oneFieldError("value", "must be at most %d bytes of JSON", MaxValueBytes), s.userReachable(ctx, a, userID))
 	}
 	var u *User
 	err := s.store.InTx(ctx, func(tx Tx) error {

@@ -39,6 +39,9 @@ func (s *Service) CreateRole(ctx context.Context, a *Actor, in RoleInput) (*Role
 	if err := a.requireWrite(PermRolesManage); err != nil {
 		return nil, err
 	}
+	if err := checkRoleBounds(in); err != nil { // bounds.go, before the transaction
+		return nil, err
+	}
 	now := s.Now()
 	r := &Role{TenantID: a.TenantID, Scope: ScopeTenant, Permissions: []string{}, AssignableRoles: []string{}, CreatedAt: now, UpdatedAt: now}
 	var v Validation
@@ -83,6 +86,9 @@ func (s *Service) CreateRole(ctx context.Context, a *Actor, in RoleInput) (*Role
 // UpdateRole changes a custom role. Built-in roles are fixed.
 func (s *Service) UpdateRole(ctx context.Context, a *Actor, id int64, in RoleInput) (*Role, error) {
 	if err := a.requireWrite(PermRolesManage); err != nil {
+		return nil, err
+	}
+	if err := checkRoleBounds(in); err != nil { // bounds.go, before the transaction
 		return nil, err
 	}
 	var r *Role

@@ -3,15 +3,12 @@ package roster
 import (
 	"context"
 	"fmt"
-	"net/mail"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/roster-dev/roster/internal/phone"
 )
 
 // UserInput creates or changes a user. For PATCH, fields that are not Set stay
@@ -47,10 +44,14 @@ func (s *Service) CreateUser(ctx context.Context, a *Actor, in UserInput) (*User
 	if err := a.requireWrite(PermUsersManage); err != nil {
 		return nil, err
 	}
+	in, err := s.checkUser(ctx, a, in, true) // before the transaction (userinput.go)
+	if err != nil {
+		return nil, err
+	}
 	var u *User
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err = s.store.InTx(ctx, func(tx Tx) error {
 		var err error
-		if u, err = s.createUserTx(ctx, tx, a, in, StatusActive); err != nil {
+		if u, err = s.createUserTx(ctx, tx, a, newUserRefs(tx, a.TenantID), in, StatusActive); err != nil {
 			return err
 		}
 		return s.fillUserDetails(ctx, tx, u) // properties and profiles (properties.go)
@@ -58,14 +59,15 @@ func (s *Service) CreateUser(ctx context.Context, a *Actor, in UserInput) (*User
 	return u, err
 }
 
-// createUserTx validates in and inserts the user with its audit event.
-func (s *Service) createUserTx(ctx context.Context, tx Tx, a *Actor, in UserInput, status string) (*User, error) {
+// createUserTx inserts the user of in, checked already by checkUserInput,
+// with its audit event; refs resolves its roles and groups.
+func (s *Service) createUserTx(ctx context.Context, tx Tx, a *Actor, refs *userRefs, in UserInput, status string) (*User, error) {
 	now := s.Now()
 	u := &User{TenantID: a.TenantID, Status: status, Roles: []string{}, Nicknames: []string{}, GroupAccess: []int64{}, AgentIDs: []int64{}, CreatedAt: now, UpdatedAt: now}
 	if !in.Roles.Set || in.Roles.Null {
 		in.Roles = Some([]string{DefaultRoleKey})
 	}
-	if err := s.applyUserInput(ctx, tx, a, u, nil, in, true); err != nil {
+	if err := s.applyUserInput(ctx, tx, a, refs, u, nil, in, true); err != nil {
 		return nil, err
 	}
 	if err := tx.CreateUser(ctx, u); err != nil {
@@ -106,8 +108,12 @@ func (s *Service) UpdateUser(ctx context.Context, a *Actor, id int64, in UserInp
 	if err := a.requireWrite(PermUsersManage); err != nil {
 		return nil, err
 	}
+	in, err := s.checkUser(ctx, a, in, false) // before the transaction (userinput.go)
+	if err != nil {
+		return nil, s.reachableFirst(err, s.userReachable(ctx, a, id))
+	}
 	u, err := s.changeUser(ctx, a, id, "user.update", func(tx Tx, u *User, before *User) error {
-		if err := s.applyUserInput(ctx, tx, a, u, before, in, false); err != nil {
+		if err := s.applyUserInput(ctx, tx, a, newUserRefs(tx, a.TenantID), u, before, in, false); err != nil {
 			return err
 		}
 		if before.QueueLoggedOn && u.GroupID != before.GroupID {
@@ -398,135 +404,66 @@ func (s *Service) Stats(ctx context.Context, a *Actor) (UserCounts, error) {
 	return s.store.Read().CountUsers(ctx, a.TenantID)
 }
 
-// applyUserInput validates in against the tenant's rules and writes it into u.
-// before is nil on create. Every problem is collected, so one answer names
-// every bad field; duplicates are conflicts (409) checked after that.
-func (s *Service) applyUserInput(ctx context.Context, tx Tx, a *Actor, u, before *User, in UserInput, create bool) error {
-	t, err := tx.TenantByID(ctx, a.TenantID)
-	if err != nil {
+// applyUserInput writes in, checked already by checkUserInput (outside the
+// transaction), into u and makes the checks that need the database: the
+// groups and roles it names exist (refs), the grant rule, the actor's scope
+// and uniqueness. before is nil on create. Every problem is collected, so one
+// answer names every bad field; duplicates are conflicts (409) checked after
+// that.
+func (s *Service) applyUserInput(ctx context.Context, tx Tx, a *Actor, refs *userRefs, u, before *User, in UserInput, create bool) error {
+	var v Validation
+	if err := refs.check(ctx, "", in, create, &v); err != nil {
 		return err
 	}
-	var v Validation
 	if create || in.Username.Set {
-		u.Username = strings.TrimSpace(in.Username.V)
-		switch {
-		case u.Username == "":
-			v.Add("username", "is required")
-		case !usernamePattern.MatchString(u.Username):
-			v.Add("username", "must be 1 to 64 characters of letters, digits and . _ @ + -, starting with a letter or digit")
-		}
+		u.Username = in.Username.V
 	}
 	if in.Name.Set {
-		u.Name = strings.TrimSpace(in.Name.V)
-		if len(u.Name) > 200 {
-			v.Add("name", "must be at most 200 characters")
-		}
+		u.Name = in.Name.V
 	}
 	if u.Name == "" {
 		u.Name = u.Username
 	}
 	if in.Email.Set {
-		u.Email = strings.ToLower(strings.TrimSpace(in.Email.V))
-		if u.Email != "" {
-			if addr, err := mail.ParseAddress(u.Email); err != nil || addr.Address != u.Email || len(u.Email) > 254 {
-				v.Add("email", "is not a valid email address")
-			}
-		}
+		u.Email = in.Email.V
 	}
 	if in.Mobile.Set {
-		u.Mobile = strings.TrimSpace(in.Mobile.V)
-		if u.Mobile != "" {
-			n, err := phone.Normalize(u.Mobile)
-			if err != nil {
-				v.Add("mobile", "%s", err)
-			}
-			u.Mobile = n
-		}
+		u.Mobile = in.Mobile.V
 	}
-	if (create || in.Email.Set || in.Mobile.Set) && u.Email == "" && u.Mobile == "" && !v.has("email") && !v.has("mobile") {
-		v.Add("email", "an email address or a mobile number is required (for invitations and one-time codes)")
-		v.Add("mobile", "an email address or a mobile number is required (for invitations and one-time codes)")
+	if !create && (in.Email.Set || in.Mobile.Set) && u.Email == "" && u.Mobile == "" {
+		v.Add("email", "%s", needContact)
+		v.Add("mobile", "%s", needContact)
 	}
 	if create || in.Language.Set {
-		u.Language = strings.TrimSpace(in.Language.V)
-		switch {
-		case u.Language == "":
-			v.Add("language", "is required")
-		case !slices.Contains(t.Settings.Languages, u.Language):
-			v.Add("language", "must be one of %s", strings.Join(t.Settings.Languages, ", "))
-		}
+		u.Language = in.Language.V
 	}
 	if create || in.GroupID.Set {
 		u.GroupID = in.GroupID.V
-		if !in.GroupID.Set || in.GroupID.Null || u.GroupID == 0 {
-			v.Add("group_id", "is required: every user has a home group")
-		} else if _, err := tx.Group(ctx, a.TenantID, u.GroupID); err != nil {
-			if ErrorCode(err) != ENotFound {
-				return err
-			}
-			v.Add("group_id", "no group with id %d", u.GroupID)
-		}
 	}
-	var roleIDs map[string]*Role
 	if in.Roles.Set {
-		roles, err := tx.ListRoles(ctx, a.TenantID)
-		if err != nil {
-			return err
-		}
-		roleIDs = make(map[string]*Role, len(roles))
-		for i := range roles {
-			roleIDs[roles[i].Key] = &roles[i]
-		}
 		u.Roles = []string{}
-		for i, k := range in.Roles.V {
-			if roleIDs[k] == nil {
-				v.Add("roles", "item %d: no role with the key %q", i, k)
-			} else if !slices.Contains(u.Roles, k) {
+		seen := make(map[string]bool, len(in.Roles.V))
+		for _, k := range in.Roles.V {
+			if r := refs.roles[k]; r != nil && !seen[k] {
+				seen[k] = true
 				u.Roles = append(u.Roles, k)
 			}
 		}
-		if len(in.Roles.V) == 0 {
-			v.Add("roles", "at least one role is required")
-		}
 		// Stored roles come back in role order; keep the same order here.
-		slices.SortFunc(u.Roles, func(x, y string) int { return int(roleIDs[x].ID - roleIDs[y].ID) })
+		slices.SortFunc(u.Roles, func(x, y string) int { return int(refs.roles[x].ID - refs.roles[y].ID) })
 	}
 	if in.AgentNumber.Set {
-		if in.AgentNumber.Null {
-			u.AgentNumber = nil
-		} else if in.AgentNumber.V < 1 || in.AgentNumber.V > 999_999_999 {
-			v.Add("agent_number", "must be a whole number from 1 to 999999999")
-		} else {
+		u.AgentNumber = nil
+		if !in.AgentNumber.Null {
 			n := in.AgentNumber.V
 			u.AgentNumber = &n
 		}
 	}
 	if in.Nicknames.Set {
-		u.Nicknames = []string{}
-		for i, n := range in.Nicknames.V {
-			n = strings.TrimSpace(n)
-			switch {
-			case n == "" || len(n) > 64:
-				v.Add("nicknames", "item %d: must be 1 to 64 characters", i)
-			case slices.ContainsFunc(u.Nicknames, func(o string) bool { return strings.EqualFold(o, n) }):
-				v.Add("nicknames", "item %d: %q is listed twice", i, n)
-			default:
-				u.Nicknames = append(u.Nicknames, n)
-			}
-		}
-		if len(u.Nicknames) > 20 {
-			v.Add("nicknames", "at most 20 nicknames")
-		}
+		u.Nicknames = in.Nicknames.V
 	}
 	if in.RingTo.Set {
-		u.RingTo = strings.TrimSpace(in.RingTo.V)
-		if u.RingTo != "" {
-			n, err := phone.Normalize(u.RingTo)
-			if err != nil {
-				v.Add("ring_to", "%s", err)
-			}
-			u.RingTo = n
-		}
+		u.RingTo = in.RingTo.V
 	}
 	if in.ScoringEnabled.Set {
 		u.ScoringEnabled = in.ScoringEnabled.V
@@ -536,13 +473,10 @@ func (s *Service) applyUserInput(ctx context.Context, tx Tx, a *Actor, u, before
 	}
 	if in.GroupAccess.Set {
 		u.GroupAccess = []int64{}
-		for i, gid := range in.GroupAccess.V {
-			if _, err := tx.Group(ctx, a.TenantID, gid); err != nil {
-				if ErrorCode(err) != ENotFound {
-					return err
-				}
-				v.Add("group_access", "item %d: no group with id %d", i, gid)
-			} else if !slices.Contains(u.GroupAccess, gid) {
+		seen := make(map[int64]bool, len(in.GroupAccess.V))
+		for _, gid := range in.GroupAccess.V {
+			if refs.groups[gid] && !seen[gid] {
+				seen[gid] = true
 				u.GroupAccess = append(u.GroupAccess, gid)
 			}
 		}
