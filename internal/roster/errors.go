@@ -42,8 +42,8 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	if e.Cause != nil {
-		return e.Message + ": " + e.Cause.Error()
+	if e.Cause != nil { // for the log: the code and what the driver said
+		return e.Code + ": " + e.Cause.Error()
 	}
 	if len(e.Fields) == 0 {
 		return e.Message
