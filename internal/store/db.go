@@ -88,7 +88,10 @@ func Open(ctx context.Context, dsn, dataDir string) (*DB, error) {
 	// after a checkpoint.
 	q := "?_txlock=immediate&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)" +
 		"&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(10000)&_pragma=journal_size_limit(67108864)"
-	db, err := sql.Open("sqlite", "file:"+path+q)
+	if err := createSQLiteFile(path); err != nil {
+		return nil, err
+	}
+	db, err := sql.Open("sqlite", "file:"+path+q+"&mode=rw")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}

@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/url"
+	"os"
 	"strings"
 	"syscall"
 
@@ -108,6 +110,19 @@ type row struct {
 }
 
 func (r row) Scan(dest ...any) error { return r.d.mapErr(r.Row.Scan(dest...)) }
+
+// createSQLiteFile makes the database file if there is none yet (an empty
+// file is an empty SQLite database). The pool then opens it with mode=rw,
+// never creating it: a file that is moved or deleted while Roster runs is an
+// outage (SQLITE_CANTOPEN, 503) until it is back, not a new, empty database
+// that new connections would quietly write to.
+func createSQLiteFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o640)
+	if err != nil {
+		return fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	return f.Close()
+}
 
 // defaultConnectTimeout bounds how long a request waits for a new
 // PostgreSQL connection: without it a server that drops packets holds

@@ -72,6 +72,38 @@ func TestPostgresOutage(t *testing.T) {
 	}
 }
 
+// TestSQLiteFileGone: while the database file is away, new connections
+// cannot open it (the store never creates it again behind Roster's back):
+// roster.EUnavailable; once it is back, the same pool serves again.
+func TestSQLiteFileGone(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "data")
+	db, err := store.Open(ctx, "", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db.SQL().SetMaxIdleConns(0) // every call opens a new connection
+	path := filepath.Join(dir, "roster.db")
+	if err := os.Rename(path, path+".away"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.Read().TenantBySlug(ctx, "acme")
+	wantUnavailable(t, "read without the file", err)
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("the store made a new database file: %v", err)
+	}
+	if err := os.Rename(path+".away", path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Read().TenantBySlug(ctx, "acme"); roster.ErrorCode(err) != roster.ENotFound {
+		t.Fatalf("read with the file back: %v; want not found", err)
+	}
+}
+
 // TestSQLiteBusyIsUnavailable: the lock held past the busy timeout is an
 // outage (503), not an internal error; constraint errors stay what they are.
 func TestSQLiteBusyIsUnavailable(t *testing.T) {
