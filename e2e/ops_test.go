@@ -356,6 +356,28 @@ func TestTrustedProxies(t *testing.T) {
 		if a := signIn(trusting, "someone-else", "wrong-password-1", "X-Forwarded-For", "203.0.113.1"); a.status != 429 {
 			t.Fatalf("the limited client again: %d; want 429", a.status)
 		}
+		// The console shares the rule: the same client is limited there too,
+		// with Retry-After; another one is not.
+		jar, _ := cookiejar.New(nil)
+		browser := &http.Client{Jar: jar}
+		form := opsDo(t, browser, "GET", trusting.url+"/signin", nil)
+		csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(form.body)
+		if csrf == nil {
+			t.Fatalf("no CSRF token on the sign-in page: %s", form.body)
+		}
+		post := func(forwardedFor string) opsAnswer {
+			return opsDo(t, browser, "POST", trusting.url+"/signin", url.Values{
+				"csrf": {csrf[1]}, "tenant": {"acme"}, "login": {"someone-else"}, "password": {"wrong-password-1"},
+			}, "X-Forwarded-For", forwardedFor)
+		}
+		if a := post("203.0.113.1"); a.status != 429 || a.header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Fatalf("console sign-in of the limited client: %d %v", a.status, a.header)
+		} else {
+			wantRetryAfter(t, "console 429", a)
+		}
+		if a := post("203.0.113.3"); a.status != 401 {
+			t.Fatalf("console sign-in of another client: %d; want 401", a.status)
+		}
 	})
 	t.Run("without the flag the header is ignored", func(t *testing.T) {
 		exhaust(plain, "192.0.2.1")
