@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/roster-dev/roster/internal/api"
+	"github.com/roster-dev/roster/internal/clientip"
 	"github.com/roster-dev/roster/internal/console"
 	"github.com/roster-dev/roster/internal/demo"
 	"github.com/roster-dev/roster/internal/roster"
@@ -63,7 +64,10 @@ type Config struct {
 	SMTPURL   string
 	MailFrom  string
 	PublicURL string
-	Lifecycle lifecycleConfig // sessions, passwords, SMS, delivery (lifecycle.go)
+	// TrustedProxies are the reverse proxies whose forwarding headers are
+	// believed (--trusted-proxies); nil: nobody's.
+	TrustedProxies *clientip.Proxies
+	Lifecycle      lifecycleConfig // sessions, passwords, SMS, delivery (lifecycle.go)
 }
 
 func envOr(key, def string) string {
@@ -117,10 +121,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.StringVar(&cfg.SMTPURL, "smtp-url", os.Getenv("ROSTER_SMTP_URL"), "smtp://[user:pass@]host:port for outgoing mail (env ROSTER_SMTP_URL)")
 		fs.StringVar(&cfg.MailFrom, "mail-from", envOr("ROSTER_MAIL_FROM", "roster@localhost"), "sender address of emails (env ROSTER_MAIL_FROM)")
 		fs.StringVar(&cfg.PublicURL, "public-url", os.Getenv("ROSTER_PUBLIC_URL"), "base URL of links in emails (env ROSTER_PUBLIC_URL; default http://ADDR)")
+		trusted := fs.String("trusted-proxies", os.Getenv("ROSTER_TRUSTED_PROXIES"),
+			"comma-separated CIDR ranges of reverse proxies whose X-Forwarded-For, Forwarded and X-Forwarded-Proto are believed (env ROSTER_TRUSTED_PROXIES; default: none)")
 		cfg.lifecycleFlags(fs)
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
+		proxies, err := clientip.Parse(*trusted)
+		if err != nil {
+			return fmt.Errorf("--trusted-proxies: %w", err)
+		}
+		cfg.TrustedProxies = proxies
 		return serve(ctx, cfg, stdout, stderr)
 	case "migrate":
 		if err := fs.Parse(args[1:]); err != nil {
@@ -259,9 +270,9 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 
 		metrics := api.NewMetrics()
 		mux := http.NewServeMux()
-		api.New(svc, log).Register(mux)
-		console.New(svc, log, console.Options{PublicURL: cfg.PublicURL}).Register(mux)
-		healthz, readyz := api.Health(svc.Ready)
+		api.New(svc, log, api.Options{Proxies: cfg.TrustedProxies}).Register(mux)
+		console.New(svc, log, console.Options{PublicURL: cfg.PublicURL, Proxies: cfg.TrustedProxies}).Register(mux)
+		healthz, readyz := api.Health(svc.Ready, log)
 		mux.HandleFunc("GET /healthz", healthz)
 		mux.HandleFunc("GET /readyz", readyz)
 		mux.Handle("GET /metrics", metrics)
@@ -281,7 +292,7 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 			fmt.Fprint(stdout, howto)
 		}
 		fmt.Fprintf(stdout, "Roster is listening on %s\n", baseURL)
-		log.Info("serving", "addr", ln.Addr().String(), "db", dialectName(cfg))
+		log.Info("serving", "addr", ln.Addr().String(), "db", dialectName(cfg), "trusted_proxies", cfg.TrustedProxies.String())
 
 		errc := make(chan error, 1)
 		go func() { errc <- srv.Serve(ln) }()

@@ -10,11 +10,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/roster-dev/roster/internal/clientip"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -23,13 +24,26 @@ var openAPIDocument []byte
 
 // Server serves /api/v1.
 type Server struct {
-	svc *roster.Service
-	log *slog.Logger
+	svc     *roster.Service
+	log     *slog.Logger
+	proxies *clientip.Proxies
 }
 
-// New returns the REST front door over svc.
-func New(svc *roster.Service, log *slog.Logger) *Server {
-	return &Server{svc: svc, log: log}
+// Options configure the REST front door.
+type Options struct {
+	// Proxies are the reverse proxies whose X-Forwarded-For, Forwarded and
+	// X-Forwarded-Proto are believed; nil trusts nobody.
+	Proxies *clientip.Proxies
+}
+
+// New returns the REST front door over svc, configured by the first of opts
+// (none: the defaults).
+func New(svc *roster.Service, log *slog.Logger, opts ...Options) *Server {
+	s := &Server{svc: svc, log: log}
+	if len(opts) > 0 {
+		s.proxies = opts[0].Proxies
+	}
+	return s
 }
 
 // handlerFunc is an endpoint that runs for an authenticated actor.
@@ -91,20 +105,32 @@ func (s *Server) directoryRoutes() []route {
 	}
 }
 
-// Register adds the API's routes to mux.
+// Register adds the API's routes to mux, each behind apiHeaders.
 func (s *Server) Register(mux *http.ServeMux) {
 	for _, rt := range s.routes() {
 		pattern := rt.method + " " + rt.path
-		mux.Handle(pattern, s.limitBody(bodyLimit(pattern), s.authenticated(rt.h))) // body.go
+		mux.Handle(pattern, apiHeaders(s.limitBody(bodyLimit(pattern), s.authenticated(rt.h)))) // body.go
 	}
 	s.registerLifecycle(mux) // public: sign-in and -out, codes, invitation links
-	mux.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET /api/v1/openapi.json", apiHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openAPIDocument)
-	})
+	})))
 	// Anything else under /api/ is a JSON 404, not the console's HTML.
-	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("/api/", apiHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, r, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path, nil)
+	})))
+}
+
+// apiHeaders marks every API answer: it holds personal data or secrets, so
+// nothing may keep it (Cache-Control: no-store), and its declared content
+// type is the only one (nosniff).
+func apiHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Cache-Control", "no-store")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		h.ServeHTTP(w, r)
 	})
 }
 
@@ -134,19 +160,15 @@ func (s *Server) authenticated(h handlerFunc) http.Handler {
 			s.error(w, r, err)
 			return
 		}
-		a.IP = clientIP(r)
+		a.IP = s.clientIP(r)
 		a.UserAgent = r.UserAgent()
 		h(w, r, a)
 	})
 }
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// clientIP is the address of the client: the TCP peer, or behind a trusted
+// proxy the address it forwarded (internal/clientip).
+func (s *Server) clientIP(r *http.Request) string { return s.proxies.ClientIP(r) }
 
 // statusOf maps the core's error codes to HTTP statuses, in one place.
 func statusOf(code string) int {
@@ -167,17 +189,27 @@ func statusOf(code string) int {
 		return http.StatusGone
 	case roster.ELimited:
 		return http.StatusTooManyRequests
+	case roster.EUnavailable:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
 
-// error renders err as problem+json. Internal errors are logged and shown
-// only as "internal error".
+// error renders err as problem+json, with Retry-After when waiting helps
+// (429, 503). Internal errors and outages are logged and shown only as
+// "internal error" and the outage message: their details may name hosts,
+// users and databases.
 func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
 	code := roster.ErrorCode(err)
 	status := statusOf(code)
-	if status == http.StatusInternalServerError {
+	switch status {
+	case http.StatusInternalServerError:
 		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	case http.StatusServiceUnavailable:
+		s.log.Warn("database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if d := roster.RetryAfter(err); d > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(d/time.Second)))
 	}
 	s.problem(w, r, status, roster.ErrorMessage(err), roster.ErrorFields(err))
 }
@@ -268,17 +300,27 @@ func (s *Server) withID(kind string, w http.ResponseWriter, r *http.Request, fn 
 	}
 }
 
-// Health serves /healthz and /readyz.
-func Health(ready func(ctx context.Context) error) (healthz, readyz http.HandlerFunc) {
+// Health serves /healthz and /readyz. /readyz tells its (anonymous) callers
+// only "not ready" and logs why: the reason may name the database's host,
+// user and name.
+func Health(ready func(ctx context.Context) error, log *slog.Logger) (healthz, readyz http.HandlerFunc) {
+	plain := func(w http.ResponseWriter) {
+		h := w.Header()
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Content-Type-Options", "nosniff")
+	}
 	healthz = func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
+		plain(w)
 		fmt.Fprintln(w, "ok")
 	}
 	readyz = func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
+		plain(w)
 		if err := ready(r.Context()); err != nil {
+			log.Warn("not ready", "err", err)
+			w.Header().Set("Retry-After", strconv.Itoa(int(roster.RetryAfter(roster.Unavailable(err))/time.Second)))
 			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintln(w, "not ready:", err)
+			fmt.Fprintln(w, "not ready")
 			return
 		}
 		fmt.Fprintln(w, "ready")

@@ -201,7 +201,10 @@ func TestHostileBodiesRefusedFast(t *testing.T) {
 		if ct := header.Get("Content-Type"); ct != "application/problem+json" {
 			t.Errorf("%s: Content-Type %q, want application/problem+json", c.name, ct)
 		}
-		if took > 200*time.Millisecond {
+		// Measured at 0.3-46 ms on a quiet machine (docs/rules.md, Bounds);
+		// the bound leaves room for a loaded CI host, and still fails the
+		// quadratic check inside a transaction this replaced (~45 s).
+		if took > 2*time.Second {
 			t.Errorf("%s: refused after %v, want milliseconds", c.name, took)
 		}
 	}

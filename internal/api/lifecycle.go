@@ -44,7 +44,7 @@ func (s *Server) publicLifecycleRoutes() map[string]http.HandlerFunc {
 // Origin or Sec-Fetch-Site (curl, scripts) are not browsers and pass.
 func (s *Server) registerLifecycle(mux *http.ServeMux) {
 	for pattern, h := range s.publicLifecycleRoutes() {
-		mux.Handle(pattern, s.limitBody(bodyLimit(pattern), s.sameOrigin(h))) // body.go
+		mux.Handle(pattern, apiHeaders(s.limitBody(bodyLimit(pattern), s.sameOrigin(h)))) // body.go
 	}
 }
 
@@ -76,13 +76,15 @@ func (s *Server) withSession(w http.ResponseWriter, r *http.Request, token strin
 		s.error(w, r, err)
 		return
 	}
-	a.IP = clientIP(r)
+	a.IP = s.clientIP(r)
 	a.UserAgent = r.UserAgent()
 	h(w, r, a)
 }
 
+// secureCookies: the public URL is https, the connection is TLS, or a
+// trusted proxy says the client came over https.
 func (s *Server) secureCookies(r *http.Request) bool {
-	return strings.HasPrefix(s.svc.PublicURL(), "https://") || r.TLS != nil
+	return strings.HasPrefix(s.svc.PublicURL(), "https://") || s.proxies.Secure(r)
 }
 
 func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, token string, maxAge time.Duration) {
@@ -121,7 +123,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := s.svc.SignIn(r.Context(), roster.SignInInput{Tenant: in.Tenant, Login: in.Login, Password: in.Password,
-		IP: clientIP(r), UserAgent: r.UserAgent(), Previous: sessionToken(r)})
+		IP: s.clientIP(r), UserAgent: r.UserAgent(), Previous: sessionToken(r)})
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -145,7 +147,7 @@ func nonNil(s []string) []string {
 }
 
 func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
-	if err := s.svc.SignOut(r.Context(), sessionToken(r), clientIP(r), r.UserAgent()); err != nil {
+	if err := s.svc.SignOut(r.Context(), sessionToken(r), s.clientIP(r), r.UserAgent()); err != nil {
 		s.error(w, r, err)
 		return
 	}
@@ -200,7 +202,7 @@ func (s *Server) forgotPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err := s.svc.RequestPasswordCode(r.Context(), roster.CodeRequest{Tenant: in.Tenant, Login: in.Login, Channel: in.Channel,
-		IP: clientIP(r), UserAgent: r.UserAgent()})
+		IP: s.clientIP(r), UserAgent: r.UserAgent()})
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -222,7 +224,7 @@ func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err := s.svc.ResetPassword(r.Context(), roster.ResetInput{Tenant: in.Tenant, Login: in.Login, Code: in.Code,
-		Password: in.Password, IP: clientIP(r), UserAgent: r.UserAgent()})
+		Password: in.Password, IP: s.clientIP(r), UserAgent: r.UserAgent()})
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -333,7 +335,7 @@ func (s *Server) acceptInvitation(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	u, err := s.svc.AcceptInvitation(r.Context(), in.Token, in.Password, clientIP(r), r.UserAgent())
+	u, err := s.svc.AcceptInvitation(r.Context(), in.Token, in.Password, s.clientIP(r), r.UserAgent())
 	if err != nil {
 		s.error(w, r, err)
 		return

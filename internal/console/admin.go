@@ -406,7 +406,7 @@ func (s *Server) updateRole(w http.ResponseWriter, r *http.Request, p *page) err
 	if err != nil {
 		status, ok := formFailed(p, err)
 		if !ok {
-			if status = statusOf(roster.ErrorCode(err)); status == http.StatusInternalServerError {
+			if status = statusOf(roster.ErrorCode(err)); status >= http.StatusInternalServerError {
 				return err
 			}
 			p.Error = roster.ErrorMessage(err)

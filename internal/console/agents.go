@@ -121,7 +121,7 @@ func (s *Server) agentLookup(w http.ResponseWriter, r *http.Request, p *page) er
 // jsonError answers a script with the core's message.
 func (s *Server) jsonError(w http.ResponseWriter, err error) error {
 	status := statusOf(roster.ErrorCode(err))
-	if status == http.StatusInternalServerError {
+	if status >= http.StatusInternalServerError {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")

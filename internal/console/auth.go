@@ -1,7 +1,6 @@
 package console
 
 import (
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -64,7 +63,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, token stri
 	if err != nil {
 		return nil, nil, err
 	}
-	a.IP, a.UserAgent = clientIP(r), r.UserAgent()
+	a.IP, a.UserAgent = s.clientIP(r), r.UserAgent()
 	info := &sessionInfo{token: token}
 	secret := cookieValue(r, viewAsCookie)
 	if secret == "" {
@@ -106,13 +105,9 @@ func (s *Server) clearSession(w http.ResponseWriter, r *http.Request) {
 	s.setCookie(w, r, sessionCookie, "", -1)
 }
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// clientIP is the address of the client: the TCP peer, or behind a trusted
+// proxy the address it forwarded (internal/clientip).
+func (s *Server) clientIP(r *http.Request) string { return s.opts.Proxies.ClientIP(r) }
 
 func (s *Server) authRoutes() []route {
 	return []route{
@@ -155,7 +150,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, p *page) error {
 	f := authForm{Tenant: r.PostFormValue("tenant"), Login: r.PostFormValue("login"), Next: localPath(r.PostFormValue("next"), "")}
 	in, err := s.svc.SignIn(r.Context(), roster.SignInInput{
 		Tenant: f.Tenant, Login: f.Login, Password: r.PostFormValue("password"),
-		IP: clientIP(r), UserAgent: r.UserAgent(), Previous: cookieValue(r, sessionCookie),
+		IP: s.clientIP(r), UserAgent: r.UserAgent(), Previous: cookieValue(r, sessionCookie),
 	})
 	if err != nil {
 		return s.authFormFailed(w, r, p, "signin", "Sign in", f, err)
@@ -174,7 +169,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, p *page) error {
 func (s *Server) authFormFailed(w http.ResponseWriter, r *http.Request, p *page, tmpl, title string, f any, err error) error {
 	code := roster.ErrorCode(err)
 	status := statusOf(code)
-	if status == http.StatusInternalServerError {
+	if status >= http.StatusInternalServerError {
 		return err
 	}
 	p.Errors = errorsOf(err)
@@ -182,13 +177,14 @@ func (s *Server) authFormFailed(w http.ResponseWriter, r *http.Request, p *page,
 	if code == roster.EInvalid && len(p.Errors) > 0 {
 		p.Error = "Please correct the fields marked below."
 	}
+	setRetryAfter(w, err) // too many attempts
 	p.Title, p.Data = title, f
 	s.render(w, r, status, tmpl, p)
 	return nil
 }
 
 func (s *Server) signOut(w http.ResponseWriter, r *http.Request, p *page) error {
-	if err := s.svc.SignOut(r.Context(), cookieValue(r, sessionCookie), clientIP(r), r.UserAgent()); err != nil {
+	if err := s.svc.SignOut(r.Context(), cookieValue(r, sessionCookie), s.clientIP(r), r.UserAgent()); err != nil {
 		return err
 	}
 	s.clearSession(w, r)
@@ -209,7 +205,7 @@ func (s *Server) forgotPage(w http.ResponseWriter, r *http.Request, p *page) err
 func (s *Server) forgot(w http.ResponseWriter, r *http.Request, p *page) error {
 	f := authForm{Tenant: r.PostFormValue("tenant"), Login: r.PostFormValue("login"), Channel: r.PostFormValue("channel")}
 	err := s.svc.RequestPasswordCode(r.Context(), roster.CodeRequest{Tenant: f.Tenant, Login: f.Login, Channel: f.Channel,
-		IP: clientIP(r), UserAgent: r.UserAgent()})
+		IP: s.clientIP(r), UserAgent: r.UserAgent()})
 	if err != nil {
 		return s.authFormFailed(w, r, p, "forgot", "Forgot password / need a new password", f, err)
 	}
@@ -228,7 +224,7 @@ func (s *Server) resetPage(w http.ResponseWriter, r *http.Request, p *page) erro
 func (s *Server) reset(w http.ResponseWriter, r *http.Request, p *page) error {
 	f := authForm{Tenant: r.PostFormValue("tenant"), Login: r.PostFormValue("login")}
 	err := s.svc.ResetPassword(r.Context(), roster.ResetInput{Tenant: f.Tenant, Login: f.Login, Code: r.PostFormValue("code"),
-		Password: r.PostFormValue("password"), IP: clientIP(r), UserAgent: r.UserAgent()})
+		Password: r.PostFormValue("password"), IP: s.clientIP(r), UserAgent: r.UserAgent()})
 	if err != nil {
 		return s.authFormFailed(w, r, p, "reset", "Set a new password", f, err)
 	}
@@ -251,7 +247,7 @@ func (s *Server) acceptPage(w http.ResponseWriter, r *http.Request, p *page) err
 	d := acceptData{Token: token, Info: info}
 	status := http.StatusOK
 	if err != nil {
-		if status = statusOf(roster.ErrorCode(err)); status == http.StatusInternalServerError {
+		if status = statusOf(roster.ErrorCode(err)); status >= http.StatusInternalServerError {
 			return err
 		}
 		d.Reason = roster.ErrorMessage(err)
@@ -269,7 +265,7 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request, p *page) error {
 			Fields: []roster.FieldError{{Field: "password2", Message: "does not match the password"}}}
 		return s.acceptFailed(w, r, p, token, err)
 	}
-	u, err := s.svc.AcceptInvitation(ctx, token, password, clientIP(r), r.UserAgent())
+	u, err := s.svc.AcceptInvitation(ctx, token, password, s.clientIP(r), r.UserAgent())
 	if err != nil {
 		return s.acceptFailed(w, r, p, token, err)
 	}
@@ -277,7 +273,7 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request, p *page) error {
 	if err == nil && t.ID == u.TenantID {
 		// Sign the new user in with the password they just chose.
 		in, err := s.svc.SignIn(ctx, roster.SignInInput{Tenant: t.Slug, Login: u.Username, Password: password,
-			IP: clientIP(r), UserAgent: r.UserAgent(), Previous: cookieValue(r, sessionCookie)})
+			IP: s.clientIP(r), UserAgent: r.UserAgent(), Previous: cookieValue(r, sessionCookie)})
 		if err == nil {
 			_, maxAge := s.svc.SessionLifetimes()
 			s.setCookie(w, r, sessionCookie, in.Token, int(maxAge.Seconds()))

@@ -8,8 +8,11 @@ package console
 import (
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
+	"github.com/roster-dev/roster/internal/clientip"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -20,6 +23,9 @@ type Options struct {
 	PublicURL string
 	// SecureCookies forces the Secure flag on cookies (behind a TLS proxy).
 	SecureCookies bool
+	// Proxies are the reverse proxies whose X-Forwarded-For, Forwarded and
+	// X-Forwarded-Proto are believed; nil trusts nobody.
+	Proxies *clientip.Proxies
 }
 
 // Server serves the console's pages and static assets.
@@ -150,12 +156,22 @@ func statusOf(code string) int {
 		return http.StatusGone
 	case roster.ELimited:
 		return http.StatusTooManyRequests
+	case roster.EUnavailable:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
 
+// setRetryAfter tells the browser when trying again helps (429, 503).
+func setRetryAfter(w http.ResponseWriter, err error) {
+	if d := roster.RetryAfter(err); d > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(d/time.Second)))
+	}
+}
+
 // fail renders err as an error page. Internal errors are logged and shown
-// only as "something went wrong".
+// only as "something went wrong"; an outage is logged and the page says to
+// try again in a minute.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, p *page, err error) {
 	code := roster.ErrorCode(err)
 	status := statusOf(code)
@@ -164,9 +180,13 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, p *page, err error
 		s.toSignIn(w, r)
 		return
 	}
-	if status == http.StatusInternalServerError {
+	switch status {
+	case http.StatusInternalServerError:
 		s.log.Error("console: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	case http.StatusServiceUnavailable:
+		s.log.Warn("console: database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
+	setRetryAfter(w, err)
 	if p == nil {
 		p = &page{}
 	}
@@ -179,6 +199,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, p *page, err error
 		http.StatusForbidden:             "Not allowed",
 		http.StatusGone:                  "No longer available",
 		http.StatusTooManyRequests:       "Too many attempts",
+		http.StatusServiceUnavailable:    "Roster cannot reach its database",
 	}[status]
 	if title == "" {
 		title = "Something went wrong"

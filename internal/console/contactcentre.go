@@ -139,7 +139,7 @@ func (s *Server) findProperty(r *http.Request, p *page) (*roster.Property, error
 // refusal as the message (the value's field error).
 func (s *Server) propertyChanged(w http.ResponseWriter, r *http.Request, to, ok string, err error) error {
 	if err != nil {
-		if statusOf(roster.ErrorCode(err)) == http.StatusInternalServerError {
+		if statusOf(roster.ErrorCode(err)) >= http.StatusInternalServerError {
 			return err
 		}
 		msg := roster.ErrorMessage(err)

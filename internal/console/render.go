@@ -157,7 +157,7 @@ func loadViews(st *staticFiles) *views {
 // for the error page.
 func (s *Server) refused(w http.ResponseWriter, r *http.Request, p *page, err error, name, title, section string, data any) error {
 	status := statusOf(roster.ErrorCode(err))
-	if status == http.StatusInternalServerError {
+	if status >= http.StatusInternalServerError {
 		return err
 	}
 	p.Error = roster.ErrorMessage(err)

@@ -66,9 +66,11 @@ func setSecurityHeaders(w http.ResponseWriter, tls bool) {
 	}
 }
 
-// secureRequest reports whether cookies must carry the Secure flag.
+// secureRequest reports whether cookies must carry the Secure flag: the
+// public URL is https, the connection is TLS, or a trusted proxy says the
+// client came over https.
 func (s *Server) secureRequest(r *http.Request) bool {
-	return s.opts.SecureCookies || r.TLS != nil
+	return s.opts.SecureCookies || s.opts.Proxies.Secure(r)
 }
 
 // setCookie writes an HttpOnly, SameSite=Lax cookie for the whole site;

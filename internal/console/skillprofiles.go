@@ -346,7 +346,7 @@ func (s *Server) deleteProfile(w http.ResponseWriter, r *http.Request, p *page) 
 		return err
 	}
 	if err := s.svc.DeleteProfile(r.Context(), p.Actor, d.Profile.ID); err != nil {
-		if statusOf(roster.ErrorCode(err)) == http.StatusInternalServerError {
+		if statusOf(roster.ErrorCode(err)) >= http.StatusInternalServerError {
 			return err
 		}
 		if lerr := s.profileLosers(r, p, d); lerr != nil {

@@ -390,7 +390,7 @@ func (s *Server) doUserAction(w http.ResponseWriter, r *http.Request, p *page) e
 		status, ok := formFailed(p, err)
 		if !ok {
 			status = statusOf(roster.ErrorCode(err))
-			if status == http.StatusInternalServerError {
+			if status >= http.StatusInternalServerError {
 				return err
 			}
 			p.Error = roster.ErrorMessage(err)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Error codes. Front doors map them to their own status codes in one place
@@ -17,6 +18,7 @@ const (
 	EGone         = "gone"         // it existed but is over for good (an expired invitation link)
 	ELimited      = "rate_limited" // too many attempts; try again later
 	ETooLarge     = "too_large"    // the request is larger than its endpoint takes
+	EUnavailable  = "unavailable"  // the database cannot be reached now; nothing was changed, try again
 	EInternal     = "internal"     // a bug or an outage; details are logged, never shown
 )
 
@@ -32,9 +34,18 @@ type Error struct {
 	Code    string
 	Message string
 	Fields  []FieldError
+	// RetryAfter is how long the caller should wait before trying again
+	// (ELimited, EUnavailable); zero: the code's default (RetryAfter).
+	RetryAfter time.Duration
+	// Cause is the underlying error of an outage, for the log only: it may
+	// name hosts, users and databases, so front doors never show it.
+	Cause error
 }
 
 func (e *Error) Error() string {
+	if e.Cause != nil { // for the log: the code and what the driver said
+		return e.Code + ": " + e.Cause.Error()
+	}
 	if len(e.Fields) == 0 {
 		return e.Message
 	}
@@ -43,6 +54,46 @@ func (e *Error) Error() string {
 		parts[i] = f.Field + ": " + f.Message
 	}
 	return e.Message + " (" + strings.Join(parts, "; ") + ")"
+}
+
+// Unwrap returns the cause of an outage, so errors.Is sees through it.
+func (e *Error) Unwrap() error { return e.Cause }
+
+// Unavailable is the error of a database that cannot be reached: the
+// message is safe to show, the cause goes to the log.
+func Unavailable(cause error) *Error {
+	return &Error{Code: EUnavailable, Message: UnavailableMessage, Cause: cause}
+}
+
+// UnavailableMessage is what callers are told during an outage.
+const UnavailableMessage = "Roster cannot reach its database right now; try again in a minute"
+
+// Defaults of RetryAfter when the error does not say.
+const (
+	retryUnavailable = 30 * time.Second
+	retryLimited     = 60 * time.Second
+)
+
+// RetryAfter is how long the caller of a refused request should wait before
+// trying again, rounded up to whole seconds: the error's own RetryAfter, else
+// the default of its code; zero when trying again will not help.
+func RetryAfter(err error) time.Duration {
+	var e *Error
+	if !errors.As(err, &e) {
+		return 0
+	}
+	d := e.RetryAfter
+	if d <= 0 {
+		switch e.Code {
+		case EUnavailable:
+			d = retryUnavailable
+		case ELimited:
+			d = retryLimited
+		default:
+			return 0
+		}
+	}
+	return ((d + time.Second - 1) / time.Second) * time.Second
 }
 
 // Errorf returns an *Error with the given code.

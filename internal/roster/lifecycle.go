@@ -187,7 +187,9 @@ func rateLimited(what string, retry time.Duration) error {
 	if mins < 1 {
 		mins = 1
 	}
-	return Errorf(ELimited, "too many %s; try again in %d minute%s", what, mins, plural(mins))
+	e := Errorf(ELimited, "too many %s; try again in %d minute%s", what, mins, plural(mins))
+	e.RetryAfter = retry
+	return e
 }
 
 func plural(n int) string {

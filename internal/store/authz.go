@@ -33,6 +33,10 @@ type snapshotReader interface {
 // inSnapshot runs fn in a read-only REPEATABLE READ transaction (PostgreSQL)
 // and passes it the transactions running at its snapshot.
 func (q *queries) inSnapshot(ctx context.Context, fn func(r snapshotReader, running []uint64) error) error {
+	return classify(q.snapshot(ctx, fn)) // an outage is roster.EUnavailable (errors.go)
+}
+
+func (q *queries) snapshot(ctx context.Context, fn func(r snapshotReader, running []uint64) error) error {
 	db, ok := q.q.(*sql.DB)
 	if !ok {
 		return fmt.Errorf("store: the change log is read outside transactions")
@@ -110,7 +114,7 @@ func (q *queries) AuthzChanges(ctx context.Context, cur authz.Cursor) ([]authz.C
 	}
 	if q.d.dialect != Postgres {
 		err := read(q.q.QueryContext(ctx, `SELECT id, tenant_id, kind, ref_id FROM authz_changes WHERE id > ? ORDER BY id`, cur.ID))
-		return out, next, err
+		return out, next, classify(err)
 	}
 	err := q.inSnapshot(ctx, func(r snapshotReader, running []uint64) error {
 		next.Pending = running

@@ -52,7 +52,7 @@ type DB struct {
 // is ignored and SQLite at dataDir/roster.db is used (the folder is created).
 func Open(ctx context.Context, dsn, dataDir string) (*DB, error) {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		db, err := sql.Open("pgx", dsn)
+		db, err := sql.Open("pgx", withConnectTimeout(dsn))
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
@@ -88,7 +88,10 @@ func Open(ctx context.Context, dsn, dataDir string) (*DB, error) {
 	// after a checkpoint.
 	q := "?_txlock=immediate&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)" +
 		"&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(10000)&_pragma=journal_size_limit(67108864)"
-	db, err := sql.Open("sqlite", "file:"+path+q)
+	if err := createSQLiteFile(path); err != nil {
+		return nil, err
+	}
+	db, err := sql.Open("sqlite", "file:"+path+q+"&mode=rw")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
@@ -238,11 +241,11 @@ func (d *DB) IntegrityCheck(ctx context.Context) error {
 func (d *DB) InTx(ctx context.Context, fn func(roster.Tx) error) error {
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return classify(fmt.Errorf("begin: %w", err))
 	}
 	defer tx.Rollback()
 	if err := fn(&queries{q: tx, d: d}); err != nil {
-		return err
+		return classify(err)
 	}
 	if err := tx.Commit(); err != nil {
 		return d.mapErr(err)
@@ -276,8 +279,8 @@ func (q *queries) query(ctx context.Context, query string, args ...any) (*sql.Ro
 	return rows, q.d.mapErr(err)
 }
 
-func (q *queries) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return q.q.QueryRowContext(ctx, q.d.rebind(query), args...)
+func (q *queries) queryRow(ctx context.Context, query string, args ...any) row {
+	return row{q.q.QueryRowContext(ctx, q.d.rebind(query), args...), q.d}
 }
 
 // insert runs an INSERT ... RETURNING id and returns the id.
@@ -312,7 +315,8 @@ func (d *DB) rebind(query string) string {
 }
 
 // mapErr turns constraint violations into the core's conflict errors, naming
-// the field where the violated index tells it.
+// the field where the violated index tells it, and outages into
+// roster.EUnavailable.
 func (d *DB) mapErr(err error) error {
 	if err == nil {
 		return nil
@@ -342,7 +346,7 @@ func (d *DB) mapErr(err error) error {
 	case foreign:
 		return roster.Errorf(roster.EConflict, "this refers to something that does not exist, or is still referred to")
 	}
-	return err
+	return classify(err) // an outage becomes roster.EUnavailable (errors.go)
 }
 
 func ms(t time.Time) int64 { return t.UnixMilli() }

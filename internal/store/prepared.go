@@ -87,9 +87,9 @@ func (d *DB) closeStatements() {
 }
 
 // queryRowKept is queryRow for a fixed query text on a per-request path.
-func (q *queries) queryRowKept(ctx context.Context, query string, args ...any) *sql.Row {
+func (q *queries) queryRowKept(ctx context.Context, query string, args ...any) row {
 	if st := q.kept(ctx, query); st != nil {
-		return st.QueryRowContext(ctx, args...)
+		return row{st.QueryRowContext(ctx, args...), q.d}
 	}
 	return q.queryRow(ctx, query, args...)
 }

@@ -1,0 +1,4 @@
+package store
+
+// Classify is classify, for the tests of store_test.
+var Classify = classify
