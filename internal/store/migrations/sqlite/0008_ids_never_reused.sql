@@ -562,48 +562,48 @@ END;
 -- The copy left each table's highest id in sqlite_sequence. Ids given out
 -- before this upgrade whose rows are gone since are not given out again
 -- either, where the audit log, the change log or an invitation still names
--- them. Values from 2^32 up are no ids (users_fts keeps ids below 2^32).
-CREATE TEMP TABLE ids_given (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+-- them: each tenant's highest per kind is one index lookup (audit_target,
+-- audit_actor, invitations_user), not a scan. Values from 2^32 up are no
+-- ids (users_fts keeps ids below 2^32).
+CREATE TEMP TABLE ids_given (name TEXT NOT NULL, seq INTEGER);
+INSERT INTO temp.ids_given (name, seq) SELECT name, seq FROM sqlite_sequence;
 INSERT INTO temp.ids_given (name, seq)
-SELECT name, max(seq) FROM (
-    SELECT name, seq FROM sqlite_sequence
-    UNION ALL SELECT 'tenants', max(id) FROM tenants
-    UNION ALL SELECT 'org_groups', max(id) FROM org_groups
-    UNION ALL SELECT 'roles', max(id) FROM roles
-    UNION ALL SELECT 'users', max(id) FROM users
-    UNION ALL SELECT 'api_tokens', max(id) FROM api_tokens
-    UNION ALL SELECT 'audit_events', max(id) FROM audit_events
-    UNION ALL SELECT 'invitations', max(id) FROM invitations
-    UNION ALL SELECT 'sessions', max(id) FROM sessions
-    UNION ALL SELECT 'one_time_codes', max(id) FROM one_time_codes
-    UNION ALL SELECT 'outbox_messages', max(id) FROM outbox_messages
-    UNION ALL SELECT 'agent_ids', max(id) FROM agent_ids
-    UNION ALL SELECT 'interactions', max(id) FROM interactions
-    UNION ALL SELECT 'impersonations', max(id) FROM impersonations
-    UNION ALL SELECT 'properties', max(id) FROM properties
-    UNION ALL SELECT 'skills', max(id) FROM skills
-    UNION ALL SELECT 'profiles', max(id) FROM profiles
-    UNION ALL SELECT 'coaching_plans', max(id) FROM coaching_plans
-    UNION ALL SELECT 'coaching_notes', max(id) FROM coaching_notes
-    UNION ALL
-    SELECT CASE target_kind WHEN 'tenant' THEN 'tenants' WHEN 'group' THEN 'org_groups' WHEN 'role' THEN 'roles'
-        WHEN 'user' THEN 'users' WHEN 'token' THEN 'api_tokens' WHEN 'invitation' THEN 'invitations'
-        WHEN 'impersonation' THEN 'impersonations' WHEN 'agent' THEN 'agent_ids' WHEN 'property' THEN 'properties'
-        WHEN 'skill' THEN 'skills' WHEN 'profile' THEN 'profiles' WHEN 'coaching_plan' THEN 'coaching_plans' END,
-        max(target_id)
-    FROM audit_events GROUP BY target_kind
-    UNION ALL
-    SELECT CASE actor_kind WHEN 'user' THEN 'users' WHEN 'token' THEN 'api_tokens' END, max(actor_id)
-    FROM audit_events GROUP BY actor_kind
-    UNION ALL
-    SELECT CASE kind WHEN 'user' THEN 'users' WHEN 'group' THEN 'org_groups' WHEN 'role' THEN 'roles'
-        WHEN 'agent' THEN 'agent_ids' WHEN 'token' THEN 'api_tokens' END, max(ref_id)
-    FROM authz_changes GROUP BY kind
-    UNION ALL
-    SELECT 'users', max(user_id) FROM invitations
-)
-WHERE name IS NOT NULL AND seq > 0 AND seq < 4294967296
-GROUP BY name;
+SELECT 'tenants', max(id) FROM tenants
+UNION ALL SELECT 'org_groups', max(id) FROM org_groups
+UNION ALL SELECT 'roles', max(id) FROM roles
+UNION ALL SELECT 'users', max(id) FROM users
+UNION ALL SELECT 'api_tokens', max(id) FROM api_tokens
+UNION ALL SELECT 'audit_events', max(id) FROM audit_events
+UNION ALL SELECT 'invitations', max(id) FROM invitations
+UNION ALL SELECT 'sessions', max(id) FROM sessions
+UNION ALL SELECT 'one_time_codes', max(id) FROM one_time_codes
+UNION ALL SELECT 'outbox_messages', max(id) FROM outbox_messages
+UNION ALL SELECT 'agent_ids', max(id) FROM agent_ids
+UNION ALL SELECT 'interactions', max(id) FROM interactions
+UNION ALL SELECT 'impersonations', max(id) FROM impersonations
+UNION ALL SELECT 'properties', max(id) FROM properties
+UNION ALL SELECT 'skills', max(id) FROM skills
+UNION ALL SELECT 'profiles', max(id) FROM profiles
+UNION ALL SELECT 'coaching_plans', max(id) FROM coaching_plans
+UNION ALL SELECT 'coaching_notes', max(id) FROM coaching_notes;
+INSERT INTO temp.ids_given (name, seq)
+WITH kinds (kind, name) AS (VALUES ('tenant', 'tenants'), ('group', 'org_groups'), ('role', 'roles'), ('user', 'users'),
+    ('token', 'api_tokens'), ('invitation', 'invitations'), ('impersonation', 'impersonations'), ('agent', 'agent_ids'),
+    ('property', 'properties'), ('skill', 'skills'), ('profile', 'profiles'), ('coaching_plan', 'coaching_plans'))
+SELECT k.name, (SELECT max(e.target_id) FROM audit_events e WHERE e.tenant_id = t.id AND e.target_kind = k.kind)
+FROM tenants t, kinds k;
+INSERT INTO temp.ids_given (name, seq)
+WITH kinds (kind, name) AS (VALUES ('user', 'users'), ('token', 'api_tokens'))
+SELECT k.name, (SELECT max(e.actor_id) FROM audit_events e WHERE e.tenant_id = t.id AND e.actor_kind = k.kind)
+FROM tenants t, kinds k;
+INSERT INTO temp.ids_given (name, seq)
+SELECT 'users', (SELECT max(i.user_id) FROM invitations i WHERE i.tenant_id = t.id) FROM tenants t;
+-- The change log is pruned to recent days: small enough to read whole.
+INSERT INTO temp.ids_given (name, seq)
+SELECT CASE kind WHEN 'user' THEN 'users' WHEN 'group' THEN 'org_groups' WHEN 'role' THEN 'roles'
+    WHEN 'agent' THEN 'agent_ids' WHEN 'token' THEN 'api_tokens' END, max(ref_id)
+FROM authz_changes GROUP BY kind;
+DELETE FROM temp.ids_given WHERE seq IS NULL OR seq <= 0 OR seq >= 4294967296 OR name IS NULL;
 DELETE FROM sqlite_sequence WHERE name IN (SELECT name FROM temp.ids_given);
-INSERT INTO sqlite_sequence (name, seq) SELECT name, seq FROM temp.ids_given;
+INSERT INTO sqlite_sequence (name, seq) SELECT name, max(seq) FROM temp.ids_given GROUP BY name;
 DROP TABLE temp.ids_given;
