@@ -11,14 +11,14 @@
 -- runs PRAGMA foreign_key_check before it commits.
 --
 -- Each table: create new_X, copy with INSERT ... SELECT * (no triggers and
--- foreign keys off, so SQLite copies the table and its unique indexes page
--- by page), drop X, rename new_X to X, make X's indexes again. The
--- triggers are dropped first and made again last, as they were, in the same
--- order (so they fire in the same order): a rename would otherwise rewrite
--- them, and a trigger on a kept table that names a dropped one would stop it.
--- The copy fires no trigger: the counters and search index stay as they are.
--- The index builds are most of the time (1M users: ~20 s): sorted on
--- helper threads.
+-- foreign keys off, so SQLite moves the records of the table and of its
+-- unique indexes as they are, without decoding them), drop X, rename new_X
+-- to X, make X's indexes again. The triggers are dropped first and made
+-- again last, as they were and in the same order (so they fire in the same
+-- order), so that no rename rewrites one and none names a table while it
+-- is gone. The copy fires no trigger: the counters, the search index and
+-- the change log stay as they are. The index builds take most of the time
+-- (1M users and 1M audit events: ~20 s), sorted on helper threads.
 PRAGMA threads = 4;
 DROP TRIGGER users_fts_insert;
 DROP TRIGGER users_fts_delete;
