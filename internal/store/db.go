@@ -6,6 +6,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -185,7 +186,14 @@ func (d *DB) createMigrationsTable(ctx context.Context) error {
 	return nil
 }
 
+// foreignKeysOff, as a migration's first line, marks one that rebuilds
+// tables by SQLite's ALTER TABLE procedure: it runs with foreign keys off.
+const foreignKeysOff = "-- roster:foreign-keys-off"
+
 func (d *DB) applyMigration(ctx context.Context, m migration) (bool, error) {
+	if d.dialect == SQLite && strings.HasPrefix(m.sql, foreignKeysOff) {
+		return d.applyWithoutForeignKeys(ctx, m)
+	}
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, err
@@ -196,6 +204,53 @@ func (d *DB) applyMigration(ctx context.Context, m migration) (bool, error) {
 			return false, err
 		}
 	}
+	done, err := d.runMigration(ctx, tx, m)
+	if err != nil || !done {
+		return false, err
+	}
+	return true, tx.Commit()
+}
+
+// applyWithoutForeignKeys applies m on a connection of its own with foreign
+// keys off (with them on, DROP TABLE deletes its rows and cascades into
+// child tables), checks every foreign key before it commits, and turns them
+// on again before the connection goes back to the pool. The pragma cannot
+// change inside a transaction, hence the connection.
+func (d *DB) applyWithoutForeignKeys(ctx context.Context, m migration) (applied bool, err error) {
+	conn, err := d.db.Conn(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
+		return false, err
+	}
+	defer func() {
+		if _, onErr := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA foreign_keys = ON"); onErr != nil {
+			// Never back into the pool without foreign keys.
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			if err == nil {
+				err = fmt.Errorf("turn foreign keys on again: %w", onErr)
+			}
+		}
+	}()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	done, err := d.runMigration(ctx, tx, m)
+	if err != nil || !done {
+		return false, err
+	}
+	if err := foreignKeyViolations(ctx, tx); err != nil {
+		return false, err
+	}
+	return true, tx.Commit()
+}
+
+// runMigration applies m in tx with its record, unless it is recorded already.
+func (d *DB) runMigration(ctx context.Context, tx *sql.Tx, m migration) (bool, error) {
 	var n int
 	if err := tx.QueryRowContext(ctx, d.rebind("SELECT count(*) FROM schema_migrations WHERE version = ?"), m.version).Scan(&n); err != nil {
 		return false, err
@@ -210,7 +265,33 @@ func (d *DB) applyMigration(ctx context.Context, m migration) (bool, error) {
 		m.version, m.name, time.Now().UnixMilli()); err != nil {
 		return false, err
 	}
-	return true, tx.Commit()
+	return true, nil
+}
+
+// foreignKeyViolations reports the first rows PRAGMA foreign_key_check finds.
+func foreignKeyViolations(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, "PRAGMA foreign_key_check")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var found []string
+	for rows.Next() && len(found) < 5 {
+		var table, parent string
+		var rowid sql.NullInt64
+		var fk int
+		if err := rows.Scan(&table, &rowid, &parent, &fk); err != nil {
+			return err
+		}
+		found = append(found, fmt.Sprintf("%s row %d refers to a missing %s", table, rowid.Int64, parent))
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(found) > 0 {
+		return fmt.Errorf("foreign_key_check: %s", strings.Join(found, "; "))
+	}
+	return nil
 }
 
 // IntegrityCheck runs the database's own consistency check (SQLite) and
