@@ -34,6 +34,8 @@ Usage:
                                                  create a tenant (and invite its first admin)
   roster token create --tenant S --name N --role ROLEKEY
                                                  create a tenant service token (printed once)
+  roster tenant list | show --slug S | set --slug S [--name N] [--languages en,de,nb] [--group-depth N] ...
+                                                 list, show or change tenants and their settings
   roster token list --tenant S                   list the tenant's API tokens (no secrets)
   roster token revoke --tenant S ID              revoke an API token at once
 
@@ -195,6 +197,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return nil
 		})
 	}
+	if cmd == "tenant list" || cmd == "tenant show" || cmd == "tenant set" {
+		return tenantCommand(ctx, cmd, fs, cfg, args, stdout, stderr) // tenants.go
+	}
 	if cmd == "token list" || cmd == "token revoke" {
 		return tokenCommand(ctx, cmd, fs, cfg, args, stdout, stderr) // tokens.go
 	}
@@ -211,7 +216,9 @@ func cliError(err error) error {
 	var b strings.Builder
 	b.WriteString(roster.ErrorMessage(err))
 	for _, f := range fields {
-		fmt.Fprintf(&b, "\n  --%s: %s", f.Field, f.Message)
+		// Fields are named like the flags that set them.
+		flagName := strings.ReplaceAll(strings.TrimPrefix(f.Field, "settings."), "_", "-")
+		fmt.Fprintf(&b, "\n  --%s: %s", flagName, f.Message)
 	}
 	return errors.New(b.String())
 }

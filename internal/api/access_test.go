@@ -176,30 +176,36 @@ func (at *accessTenant) pathFor(pattern string) string {
 // 404, 409), never 403.
 var accessMatrix = map[string]string{
 	// Directory.
-	"GET /api/v1/users":                  "admin read_only environment_manager",
-	"POST /api/v1/users":                 "admin environment_manager",
-	"GET /api/v1/users/{id}":             "admin read_only environment_manager",
-	"PATCH /api/v1/users/{id}":           "admin", /* the user is an Agent: an Environment Manager may not act on them (grant rule) */
-	"DELETE /api/v1/users/{id}":          "admin environment_manager",
-	"POST /api/v1/users/{id}/deactivate": "admin", /* the user is an Agent: an Environment Manager may not act on them (grant rule) */
-	"POST /api/v1/users/{id}/reactivate": "admin", /* the user is an Agent: an Environment Manager may not act on them (grant rule) */
-	"GET /api/v1/agent-numbers":          "admin read_only environment_manager",
-	"GET /api/v1/stats":                  "admin read_only environment_manager",
-	"GET /api/v1/groups":                 "admin team_leader read_only environment_manager",
-	"POST /api/v1/groups":                "admin environment_manager",
-	"GET /api/v1/groups/{id}":            "admin team_leader read_only environment_manager",
-	"PATCH /api/v1/groups/{id}":          "admin environment_manager",
-	"DELETE /api/v1/groups/{id}":         "admin environment_manager",
-	"GET /api/v1/roles":                  "admin read_only environment_manager",
-	"POST /api/v1/roles":                 "admin environment_manager",
-	"PATCH /api/v1/roles/{id}":           "admin", /* the user is an Agent: an Environment Manager may not act on them (grant rule) */
-	"DELETE /api/v1/roles/{id}":          "admin environment_manager",
-	"GET /api/v1/permissions":            "*",
-	"POST /api/v1/tokens":                "admin environment_manager",
-	"GET /api/v1/tokens":                 "admin environment_manager",
-	"GET /api/v1/tokens/{id}":            "admin environment_manager",
-	"DELETE /api/v1/tokens/{id}":         "admin environment_manager",
-	"GET /api/v1/audit":                  "admin environment_manager",
+	"GET /api/v1/users":                     "admin read_only environment_manager",
+	"POST /api/v1/users":                    "admin environment_manager",
+	"GET /api/v1/users/{id}":                "admin read_only environment_manager",
+	"PATCH /api/v1/users/{id}":              "admin", /* the user is an Agent: an Environment Manager may not act on them (grant rule) */
+	"DELETE /api/v1/users/{id}":             "admin environment_manager",
+	"POST /api/v1/users/{id}/deactivate":    "admin", /* the user is an Agent: an Environment Manager may not act on them (grant rule) */
+	"POST /api/v1/users/{id}/reactivate":    "admin", /* the user is an Agent: an Environment Manager may not act on them (grant rule) */
+	"GET /api/v1/agent-numbers":             "admin read_only environment_manager",
+	"GET /api/v1/stats":                     "admin read_only environment_manager",
+	"GET /api/v1/groups":                    "admin team_leader read_only environment_manager",
+	"POST /api/v1/groups":                   "admin environment_manager",
+	"GET /api/v1/groups/{id}":               "admin team_leader read_only environment_manager",
+	"PATCH /api/v1/groups/{id}":             "admin environment_manager",
+	"DELETE /api/v1/groups/{id}":            "admin environment_manager",
+	"GET /api/v1/roles":                     "admin read_only environment_manager",
+	"POST /api/v1/roles":                    "admin environment_manager",
+	"PATCH /api/v1/roles/{id}":              "admin", /* the user is an Agent: an Environment Manager may not act on them (grant rule) */
+	"DELETE /api/v1/roles/{id}":             "admin environment_manager",
+	"GET /api/v1/permissions":               "*",
+	"POST /api/v1/tokens":                   "admin environment_manager",
+	"GET /api/v1/tokens":                    "admin environment_manager",
+	"GET /api/v1/tokens/{id}":               "admin environment_manager",
+	"DELETE /api/v1/tokens/{id}":            "admin environment_manager",
+	"GET /api/v1/audit":                     "admin environment_manager",
+	"GET /api/v1/tenant":                    "*",
+	"PATCH /api/v1/tenant":                  "admin environment_manager",
+	"GET /api/v1/me":                        "", // a person's own: refused to API tokens, whatever the role
+	"PATCH /api/v1/me":                      "",
+	"POST /api/v1/me/confirm":               "",
+	"POST /api/v1/users/{id}/password-code": "admin", // an Agent: not the Environment Manager's to act on
 
 	// Agents, interactions, moves, queue, decision API, view-as.
 	"POST /api/v1/interactions/batch":      "admin",

@@ -37,6 +37,15 @@ type directoryTx interface {
 	CreateTenant(ctx context.Context, t *Tenant) error
 	TenantByID(ctx context.Context, id int64) (*Tenant, error)
 	TenantBySlug(ctx context.Context, slug string) (*Tenant, error)
+	UpdateTenant(ctx context.Context, t *Tenant) error
+	ListTenants(ctx context.Context) ([]Tenant, error)
+	// UserLanguages counts the tenant's users by language.
+	UserLanguages(ctx context.Context, tenantID int64) (map[string]int, error)
+
+	// Pending changes of a user's own email or mobile (me.go).
+	ContactChanges(ctx context.Context, tenantID, userID int64) ([]ContactChange, error)
+	PutContactChange(ctx context.Context, c *ContactChange) error
+	DeleteContactChange(ctx context.Context, tenantID, userID int64, field string) error
 
 	CreateGroup(ctx context.Context, g *Group) error
 	Group(ctx context.Context, tenantID, id int64) (*Group, error)

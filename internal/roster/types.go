@@ -1,6 +1,7 @@
 package roster
 
 import (
+	"bytes"
 	"encoding/json"
 	"time"
 )
@@ -14,13 +15,36 @@ type Tenant struct {
 	CreatedAt time.Time      `json:"created_at"`
 }
 
-// TenantSettings are the per-tenant knobs.
+// TenantSettings are the per-tenant knobs (tenantsettings.go changes them).
 type TenantSettings struct {
 	InvitationExpiryDays int      `json:"invitation_expiry_days"`
 	GroupDepth           int      `json:"group_depth"`
-	MinPasswordLength    int      `json:"min_password_length"`
+	MinPasswordLength    int      `json:"password_min_length"`
 	Languages            []string `json:"languages"`
+	DefaultLanguage      string   `json:"default_language"`
 	BrandingName         string   `json:"branding_name"`
+}
+
+// UnmarshalJSON also reads settings stored before the key was renamed
+// (min_password_length).
+func (ts *TenantSettings) UnmarshalJSON(b []byte) error {
+	type plain TenantSettings
+	var old struct {
+		plain
+		OldMinPasswordLength int `json:"min_password_length"`
+	}
+	old.plain = plain(*ts)
+	if err := json.Unmarshal(b, &old); err != nil {
+		return err
+	}
+	*ts = TenantSettings(old.plain)
+	if old.OldMinPasswordLength != 0 && !bytes.Contains(b, []byte(`"password_min_length"`)) {
+		ts.MinPasswordLength = old.OldMinPasswordLength
+	}
+	if ts.DefaultLanguage == "" && len(ts.Languages) > 0 {
+		ts.DefaultLanguage = ts.Languages[0]
+	}
+	return nil
 }
 
 // DefaultTenantSettings are applied to new tenants.
@@ -30,6 +54,7 @@ func DefaultTenantSettings() TenantSettings {
 		GroupDepth:           3,
 		MinPasswordLength:    10,
 		Languages:            []string{"en", "de"},
+		DefaultLanguage:      "en",
 	}
 }
 

@@ -113,7 +113,7 @@ func idKinds(t *testing.T, db *store.DB) []idKind {
 			deleteRow("invitations")(t, id)
 		}},
 		{"api_tokens", func(t *testing.T, i int) int64 {
-			tok, _, err := svc.CreateToken(ctx, a, fmt.Sprintf("token %d", i), roster.RoleAgent)
+			tok, _, err := svc.CreateToken(ctx, a, roster.TokenInput{Name: fmt.Sprintf("token %d", i), Role: roster.RoleAgent})
 			run(t, err)
 			return tok.ID
 		}, deleteRow("api_tokens")},
