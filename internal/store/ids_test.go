@@ -26,7 +26,7 @@ type idKind struct {
 // out the deleted id again.
 func TestIdsNeverReused(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
-		for _, k := range idKinds(t, db) {
+		for _, k := range idKinds(t, db, "ids") {
 			t.Run(k.name, func(t *testing.T) {
 				seen := map[int64]bool{}
 				var live []int64
@@ -59,10 +59,10 @@ func TestIdsNeverReused(t *testing.T) {
 
 // idKinds are the kinds of row with an id, made through the core; deleted
 // through it where it deletes them, otherwise by their row.
-func idKinds(t *testing.T, db *store.DB) []idKind {
+func idKinds(t *testing.T, db *store.DB, slug string) []idKind {
 	ctx := context.Background()
 	svc := roster.NewService(db, roster.Options{})
-	a, top := newTenant(t, svc, "ids")
+	a, top := newTenant(t, svc, slug)
 	run := func(t *testing.T, err error) {
 		t.Helper()
 		if err != nil {
