@@ -189,6 +189,81 @@ func trustScenarios(t *testing.T, bin string, env []string) {
 		emma.want(t, 200, "POST", fmt.Sprintf("/api/v1/users/%d/deactivate", op.Invitations[0].UserID), nil, nil)
 	})
 
+	t.Run("ids are never reused", func(t *testing.T) {
+		type made struct {
+			ID int64 `json:"id"`
+		}
+		for _, kind := range []struct {
+			path string
+			body func(i int) map[string]any
+		}{
+			{"/api/v1/users", func(i int) map[string]any { return user(fmt.Sprintf("idle%d", i), "agent") }},
+			{"/api/v1/groups", func(i int) map[string]any { return map[string]any{"name": fmt.Sprintf("G%d", i), "parent_id": team1.ID} }},
+			{"/api/v1/roles", func(i int) map[string]any {
+				return map[string]any{"key": fmt.Sprintf("r%d", i), "name": fmt.Sprintf("R%d", i), "permissions": []string{}, "scope": "self"}
+			}},
+			{"/api/v1/skills", func(i int) map[string]any { return map[string]any{"name": fmt.Sprintf("S%d", i)} }},
+		} {
+			var first, second made
+			srv.want(t, 201, admin, "POST", kind.path, kind.body(1), &first)
+			srv.want(t, 204, admin, "DELETE", fmt.Sprintf("%s/%d", kind.path, first.ID), nil, nil)
+			srv.want(t, 201, admin, "POST", kind.path, kind.body(2), &second)
+			if second.ID <= first.ID {
+				t.Errorf("%s: id %d after %d was deleted", kind.path, second.ID, first.ID)
+			}
+		}
+		var inv struct {
+			Invitations []struct {
+				ID int64 `json:"id"`
+			} `json:"invitations"`
+		}
+		srv.want(t, 201, admin, "POST", "/api/v1/invitations", map[string]any{"invitations": []any{user("inva", "agent")}}, &inv)
+		first := inv.Invitations[0].ID
+		srv.want(t, 204, admin, "DELETE", fmt.Sprintf("/api/v1/invitations/%d", first), nil, nil)
+		srv.want(t, 201, admin, "POST", "/api/v1/invitations", map[string]any{"invitations": []any{user("invb", "agent")}}, &inv)
+		if inv.Invitations[0].ID <= first {
+			t.Errorf("invitation id %d after %d was cancelled", inv.Invitations[0].ID, first)
+		}
+	})
+
+	t.Run("a hostile body is refused at once and blocks no other writer", func(t *testing.T) {
+		lcRun(t, bin, env, "tenant", "create", "--slug", "other", "--name", "Other")
+		out := lcRun(t, bin, env, "token", "create", "--tenant", "other", "--name", "other", "--role", "admin")
+		other := out[len(out)-1]
+		var og apiList[apiGroup]
+		srv.want(t, 200, other, "GET", "/api/v1/groups", nil, &og)
+		nicknames := make([]string, 100_000)
+		for i := range nicknames {
+			nicknames[i] = fmt.Sprintf("n%05d", i)
+		}
+		hostile := user("hostile", "agent")
+		hostile["nicknames"] = nicknames
+		done := make(chan apiResult, 1)
+		start := time.Now()
+		go func() { done <- srv.do(t, admin, "POST", "/api/v1/users", hostile) }()
+		// Meanwhile another tenant writes.
+		for i := range 10 {
+			r := srv.do(t, other, "POST", "/api/v1/users", map[string]any{"username": fmt.Sprintf("w%d", i), "email": fmt.Sprintf("w%d@other.example", i),
+				"language": "en", "group_id": og.Items[0].ID})
+			if r.status != 201 {
+				t.Fatalf("another tenant's write during the hostile body: %d %s", r.status, r.body)
+			}
+		}
+		r := <-done
+		took := time.Since(start)
+		if r.status != http.StatusBadRequest && r.status != http.StatusRequestEntityTooLarge {
+			t.Fatalf("100,000 nicknames: %d %s", r.status, r.body)
+		}
+		if took > 5*time.Second {
+			t.Fatalf("100,000 nicknames refused after %v", took)
+		}
+		t.Logf("100,000 nicknames (%d bytes) refused with %d; with ten writes of another tenant alongside: %v", len(fmt.Sprint(nicknames)), r.status, took)
+		var none apiList[apiUser]
+		if srv.want(t, 200, admin, "GET", "/api/v1/users?q=hostile", nil, &none); none.Total != 0 {
+			t.Fatalf("the refused user exists: %+v", none.Items)
+		}
+	})
+
 	t.Run("tokens are listed, revoked, bound to their maker and may expire", func(t *testing.T) {
 		ada := invitePerson(t, srv, admin, user("ada", "admin"))
 		var made struct {
