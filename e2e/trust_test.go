@@ -198,7 +198,9 @@ func trustScenarios(t *testing.T, bin string, env []string) {
 			body func(i int) map[string]any
 		}{
 			{"/api/v1/users", func(i int) map[string]any { return user(fmt.Sprintf("idle%d", i), "agent") }},
-			{"/api/v1/groups", func(i int) map[string]any { return map[string]any{"name": fmt.Sprintf("G%d", i), "parent_id": team1.ID} }},
+			{"/api/v1/groups", func(i int) map[string]any {
+				return map[string]any{"name": fmt.Sprintf("G%d", i), "parent_id": team1.ID}
+			}},
 			{"/api/v1/roles", func(i int) map[string]any {
 				return map[string]any{"key": fmt.Sprintf("r%d", i), "name": fmt.Sprintf("R%d", i), "permissions": []string{}, "scope": "self"}
 			}},
