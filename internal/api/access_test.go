@@ -205,6 +205,8 @@ var accessMatrix = map[string]string{
 	"GET /api/v1/me":                        "", // a person's own: refused to API tokens, whatever the role
 	"PATCH /api/v1/me":                      "",
 	"POST /api/v1/me/confirm":               "",
+	"GET /api/v1/me/sessions":               "",
+	"DELETE /api/v1/me/sessions":            "",
 	"POST /api/v1/users/{id}/password-code": "admin", // an Agent: not the Environment Manager's to act on
 
 	// Agents, interactions, moves, queue, decision API, view-as.

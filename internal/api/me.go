@@ -60,3 +60,21 @@ func (s *Server) sendPasswordCode(w http.ResponseWriter, r *http.Request, a *ros
 		return err
 	})
 }
+
+func (s *Server) mySessions(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	list, err := s.svc.MySessions(r.Context(), a, sessionToken(r))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": list, "total": len(list), "page": 1, "per_page": len(list)})
+}
+
+func (s *Server) signOutOthers(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	n, err := s.svc.SignOutOthers(r.Context(), a, sessionToken(r))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ended": n})
+}

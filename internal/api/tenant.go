@@ -16,6 +16,8 @@ func (s *Server) tenantRoutes() []route {
 		{"GET", "/api/v1/me", s.getMe},
 		{"PATCH", "/api/v1/me", s.updateMe},
 		{"POST", "/api/v1/me/confirm", s.confirmMe},
+		{"GET", "/api/v1/me/sessions", s.mySessions},
+		{"DELETE", "/api/v1/me/sessions", s.signOutOthers},
 		{"POST", "/api/v1/users/{id}/password-code", s.sendPasswordCode},
 	}
 }

@@ -122,6 +122,9 @@ func (s *Server) authRoutes() []route {
 		{"POST /invite/{token}", public, s.accept},
 		{"GET /account", signedIn, s.accountPage},
 		{"POST /account/password", signedIn, s.changePassword},
+		{"POST /account/profile", signedIn, s.updateAccount},
+		{"POST /account/confirm", signedIn, s.confirmAccount},
+		{"POST /account/sessions/others", signedIn, s.signOutOthers},
 	}
 }
 
@@ -296,20 +299,6 @@ func (s *Server) acceptFailed(w http.ResponseWriter, r *http.Request, p *page, t
 	return s.authFormFailed(w, r, p, "accept", "Accept your invitation", d, err)
 }
 
-type accountData struct {
-	User *roster.User
-}
-
-// accountPage is the signed-in user's own account: details and password.
-func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, p *page) error {
-	u, err := s.svc.CurrentUser(r.Context(), p.Actor)
-	if err != nil {
-		return err
-	}
-	p.Title, p.Section, p.Data = "Your account", "account", accountData{User: u}
-	return s.show(w, r, "account", p)
-}
-
 func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, p *page) error {
 	err := s.svc.ChangePassword(r.Context(), p.Actor, cookieValue(r, sessionCookie), r.PostFormValue("current_password"), r.PostFormValue("new_password"))
 	if err != nil {
@@ -317,11 +306,11 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, p *page)
 		if !ok {
 			return err
 		}
-		u, uerr := s.svc.CurrentUser(r.Context(), p.Actor)
-		if uerr != nil {
-			return uerr
+		d, derr := s.accountData(r, p)
+		if derr != nil {
+			return derr
 		}
-		p.Title, p.Section, p.Data = "Your account", "account", accountData{User: u}
+		p.Title, p.Section, p.Data = "Your account", "account", d
 		s.render(w, r, status, "account", p)
 		return nil
 	}

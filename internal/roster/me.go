@@ -382,3 +382,68 @@ func (s *Service) SendPasswordCode(ctx context.Context, a *Actor, userID int64, 
 
 // OrDefaultChannel is the channel a code goes by when none is named.
 func OrDefaultChannel(channel string) string { return cmp.Or(channel, ChannelEmail) }
+
+// MySession is one of the signed-in user's sessions.
+type MySession struct {
+	ID         int64     `json:"id"`
+	CreatedAt  time.Time `json:"created_at"`
+	LastSeenAt time.Time `json:"last_seen_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	IP         string    `json:"ip"`
+	UserAgent  string    `json:"user_agent"`
+	Current    bool      `json:"current"` // the session of this request
+}
+
+// MySessions lists the signed-in user's live sessions, newest first;
+// currentToken marks the one of this request.
+func (s *Service) MySessions(ctx context.Context, a *Actor, currentToken string) ([]MySession, error) {
+	if err := s.meUser(a); err != nil {
+		return nil, err
+	}
+	all, err := s.store.Read().UserSessions(ctx, a.TenantID, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	current := HashSecret(currentToken)
+	idle, _ := s.SessionLifetimes()
+	now := s.Now()
+	out := []MySession{}
+	for _, sess := range all {
+		if !now.Before(sess.ExpiresAt) || !now.Before(sess.LastSeenAt.Add(idle)) {
+			continue
+		}
+		out = append(out, MySession{ID: sess.ID, CreatedAt: sess.CreatedAt, LastSeenAt: sess.LastSeenAt, ExpiresAt: sess.ExpiresAt,
+			IP: sess.IP, UserAgent: sess.UserAgent, Current: currentToken != "" && subtle.ConstantTimeCompare(current, sess.TokenHash) == 1})
+	}
+	return out, nil
+}
+
+// SignOutOthers ends every session of the signed-in user but the current
+// one ("sign out everywhere else"), and returns how many ended.
+func (s *Service) SignOutOthers(ctx context.Context, a *Actor, currentToken string) (int, error) {
+	if err := s.meUser(a); err != nil {
+		return 0, err
+	}
+	if a.ReadOnly {
+		return 0, Errorf(EForbidden, "viewing as another user is read-only")
+	}
+	sessions, err := s.MySessions(ctx, a, currentToken)
+	if err != nil {
+		return 0, err
+	}
+	var keep int64
+	for _, sess := range sessions {
+		if sess.Current {
+			keep = sess.ID
+		}
+	}
+	var n int
+	err = s.inTxOutsideDecisions(ctx, func(tx Tx) error {
+		var err error
+		if n, err = tx.DeleteUserSessions(ctx, a.TenantID, a.ID, keep); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "session.delete_others", "user", a.ID, nil, map[string]any{"ended": n})
+	})
+	return n, err
+}

@@ -46,6 +46,7 @@ type directoryTx interface {
 	ContactChanges(ctx context.Context, tenantID, userID int64) ([]ContactChange, error)
 	PutContactChange(ctx context.Context, c *ContactChange) error
 	DeleteContactChange(ctx context.Context, tenantID, userID int64, field string) error
+	UserSessions(ctx context.Context, tenantID, userID int64) ([]Session, error)
 
 	CreateGroup(ctx context.Context, g *Group) error
 	Group(ctx context.Context, tenantID, id int64) (*Group, error)

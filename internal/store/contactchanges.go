@@ -39,3 +39,23 @@ func (q *queries) DeleteContactChange(ctx context.Context, tenantID, userID int6
 	_, err := q.exec(ctx, `DELETE FROM contact_changes WHERE tenant_id = ? AND user_id = ? AND field = ?`, tenantID, userID, field)
 	return err
 }
+
+func (q *queries) UserSessions(ctx context.Context, tenantID, userID int64) ([]roster.Session, error) {
+	rows, err := q.query(ctx, `SELECT id, tenant_id, user_id, token_hash, created_at, last_seen_at, expires_at, ip, user_agent
+		FROM sessions WHERE tenant_id = ? AND user_id = ? ORDER BY id DESC`, tenantID, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []roster.Session{}
+	for rows.Next() {
+		var s roster.Session
+		var created, seen, expires int64
+		if err := rows.Scan(&s.ID, &s.TenantID, &s.UserID, &s.TokenHash, &created, &seen, &expires, &s.IP, &s.UserAgent); err != nil {
+			return nil, err
+		}
+		s.CreatedAt, s.LastSeenAt, s.ExpiresAt = fromMS(created), fromMS(seen), fromMS(expires)
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
