@@ -173,6 +173,9 @@ func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusInternalServerError {
 		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
+	if secs := roster.RetryAfterSeconds(err); secs > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+	}
 	s.problem(w, r, status, roster.ErrorMessage(err), roster.ErrorFields(err))
 }
 

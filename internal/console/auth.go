@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/roster-dev/roster/internal/roster"
@@ -181,6 +182,7 @@ func (s *Server) authFormFailed(w http.ResponseWriter, r *http.Request, p *page,
 	if status == http.StatusInternalServerError {
 		return err
 	}
+	setRetryAfter(w, err)
 	p.Errors = errorsOf(err)
 	p.Error = roster.ErrorMessage(err)
 	if code == roster.EInvalid && len(p.Errors) > 0 {
@@ -189,6 +191,13 @@ func (s *Server) authFormFailed(w http.ResponseWriter, r *http.Request, p *page,
 	p.Title, p.Data = title, f
 	s.render(w, r, status, tmpl, p)
 	return nil
+}
+
+// setRetryAfter tells a throttled client when to try again.
+func setRetryAfter(w http.ResponseWriter, err error) {
+	if secs := roster.RetryAfterSeconds(err); secs > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+	}
 }
 
 func (s *Server) signOut(w http.ResponseWriter, r *http.Request, p *page) error {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Error codes. Front doors map them to their own status codes in one place
@@ -31,6 +32,8 @@ type Error struct {
 	Code    string
 	Message string
 	Fields  []FieldError
+	// RetryAfter is how long a throttled caller should wait (ELimited).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -77,6 +80,16 @@ func ErrorFields(err error) []FieldError {
 		return e.Fields
 	}
 	return nil
+}
+
+// RetryAfterSeconds is how many whole seconds the caller should wait before
+// trying again (0: not said), for the Retry-After header.
+func RetryAfterSeconds(err error) int {
+	var e *Error
+	if errors.As(err, &e) && e.RetryAfter > 0 {
+		return int((e.RetryAfter + time.Second - 1) / time.Second)
+	}
+	return 0
 }
 
 // Validation collects field errors; Err returns nil when there are none.
