@@ -45,8 +45,7 @@ func newThrottled(t *testing.T, db *store.DB, slug string) *throttled {
 	return th
 }
 
-// lastWait is the delay of the latest sign-in (0 when it waited none) and
-// forgets the record.
+// takeWaits returns the waits recorded since the last call.
 func (th *throttled) takeWaits() []time.Duration {
 	th.mu.Lock()
 	defer th.mu.Unlock()
@@ -55,15 +54,15 @@ func (th *throttled) takeWaits() []time.Duration {
 	return w
 }
 
-// signInFrom signs in from ip and returns the error and how long it waited.
-func (th *throttled) signInFrom(ip, login, password string) (error, time.Duration) {
+// signInFrom signs in from ip and returns how long it waited and the error.
+func (th *throttled) signInFrom(ip, login, password string) (time.Duration, error) {
 	th.takeWaits()
 	_, err := th.svc.SignIn(th.ctx, roster.SignInInput{Tenant: th.tenant.Slug, Login: login, Password: password, IP: ip})
 	var waited time.Duration
 	for _, w := range th.takeWaits() {
 		waited += w
 	}
-	return err, waited
+	return waited, err
 }
 
 // withPassword creates a user with roles and gives them goodPassword by code.
@@ -105,7 +104,7 @@ func TestSignInThrottle(t *testing.T) {
 		{"attacker from one address cannot keep the admin out", func(t *testing.T, th *throttled) {
 			th.withPassword("boss", "admin")
 			for i := range 50 {
-				err, _ := th.signInFrom("192.0.2.66", "boss", fmt.Sprintf("guess-%d", i))
+				_, err := th.signInFrom("192.0.2.66", "boss", fmt.Sprintf("guess-%d", i))
 				if i < 5 {
 					wantCode(t, err, roster.EUnauthorized)
 				} else {
@@ -113,10 +112,10 @@ func TestSignInThrottle(t *testing.T) {
 				}
 			}
 			// The pair is stopped, the right password included ...
-			err, _ := th.signInFrom("192.0.2.66", "boss", goodPassword)
+			_, err := th.signInFrom("192.0.2.66", "boss", goodPassword)
 			wantLimited(t, err, 15*time.Minute)
 			// ... the owner from elsewhere gets in after the account's delay.
-			err, waited := th.signInFrom("203.0.113.5", "boss", goodPassword)
+			waited, err := th.signInFrom("203.0.113.5", "boss", goodPassword)
 			must(t, err)
 			if waited != time.Second {
 				t.Fatalf("the owner waited %v after 5 failures, want 1s", waited)
@@ -126,7 +125,7 @@ func TestSignInThrottle(t *testing.T) {
 			th.withPassword("boss", "admin")
 			for a := range 20 {
 				for i := range 6 {
-					err, _ := th.signInFrom(fmt.Sprintf("198.51.100.%d", a), "boss", "wrong")
+					_, err := th.signInFrom(fmt.Sprintf("198.51.100.%d", a), "boss", "wrong")
 					if i < 5 {
 						wantCode(t, err, roster.EUnauthorized)
 					} else {
@@ -135,7 +134,7 @@ func TestSignInThrottle(t *testing.T) {
 				}
 			}
 			for range 3 {
-				err, waited := th.signInFrom("203.0.113.5", "boss", goodPassword)
+				waited, err := th.signInFrom("203.0.113.5", "boss", goodPassword)
 				must(t, err)
 				if waited != 30*time.Second {
 					t.Fatalf("the owner waited %v after 100 failures, want the cap of 30s", waited)
@@ -147,7 +146,7 @@ func TestSignInThrottle(t *testing.T) {
 			var got []time.Duration
 			for i := range defaultDelays {
 				// A new address every time: only the account's delay applies.
-				err, waited := th.signInFrom(fmt.Sprintf("198.51.100.%d", i), "anna", "wrong")
+				waited, err := th.signInFrom(fmt.Sprintf("198.51.100.%d", i), "anna", "wrong")
 				wantCode(t, err, roster.EUnauthorized)
 				got = append(got, waited)
 			}
@@ -164,7 +163,7 @@ func TestSignInThrottle(t *testing.T) {
 					if i%2 == 1 {
 						ip = fmt.Sprintf("198.51.100.%d", i) // fresh addresses drive the delay
 					}
-					err, waited := th.signInFrom(ip, login, "wrong")
+					waited, err := th.signInFrom(ip, login, "wrong")
 					out = append(out, fmt.Sprintf("%s|%s|%d|%v", roster.ErrorCode(err), err, roster.RetryAfterSeconds(err), waited))
 				}
 				return out
@@ -183,24 +182,24 @@ func TestSignInThrottle(t *testing.T) {
 		{"per-address cap across accounts", func(t *testing.T, th *throttled) {
 			th.withPassword("otto")
 			for i := range 50 {
-				err, _ := th.signInFrom("192.0.2.99", fmt.Sprintf("user%02d", i), "wrong")
+				_, err := th.signInFrom("192.0.2.99", fmt.Sprintf("user%02d", i), "wrong")
 				wantCode(t, err, roster.EUnauthorized)
 			}
-			err, _ := th.signInFrom("192.0.2.99", "otto", goodPassword)
+			_, err := th.signInFrom("192.0.2.99", "otto", goodPassword)
 			wantLimited(t, err, 15*time.Minute)
-			err, _ = th.signInFrom("192.0.2.100", "otto", goodPassword)
+			_, err = th.signInFrom("192.0.2.100", "otto", goodPassword)
 			must(t, err)
 		}},
 		{"windows expire", func(t *testing.T, th *throttled) {
 			th.withPassword("anna")
 			for i := range 10 {
-				err, _ := th.signInFrom(fmt.Sprintf("198.51.100.%d", i%2), "anna", "wrong")
+				_, err := th.signInFrom(fmt.Sprintf("198.51.100.%d", i%2), "anna", "wrong")
 				wantCode(t, err, roster.EUnauthorized)
 			}
-			err, _ := th.signInFrom("198.51.100.0", "anna", goodPassword)
+			_, err := th.signInFrom("198.51.100.0", "anna", goodPassword)
 			wantLimited(t, err, 15*time.Minute)
 			*th.clock = th.clock.Add(15 * time.Minute)
-			err, waited := th.signInFrom("198.51.100.0", "anna", goodPassword)
+			waited, err := th.signInFrom("198.51.100.0", "anna", goodPassword)
 			must(t, err)
 			if waited != 0 {
 				t.Fatalf("waited %v after the window ended", waited)
@@ -214,11 +213,11 @@ func TestSignInThrottle(t *testing.T) {
 			failures := 0
 			for round := 0; failures < 50; round++ {
 				for i := 0; i < 4 && failures < 50; i++ {
-					err, _ := th.signInFrom(ip, fmt.Sprintf("victim%d-%d", round, i), "wrong")
+					_, err := th.signInFrom(ip, fmt.Sprintf("victim%d-%d", round, i), "wrong")
 					wantCode(t, err, roster.EUnauthorized)
 					failures++
 				}
-				err, _ := th.signInFrom(ip, "mallory", goodPassword)
+				_, err := th.signInFrom(ip, "mallory", goodPassword)
 				if failures < 50 {
 					must(t, err)
 				} else {
@@ -229,16 +228,16 @@ func TestSignInThrottle(t *testing.T) {
 			// she may mistype four more times without being stopped.
 			home := "203.0.113.20"
 			for range 4 {
-				err, _ := th.signInFrom(home, "anna", "typo")
+				_, err := th.signInFrom(home, "anna", "typo")
 				wantCode(t, err, roster.EUnauthorized)
 			}
-			err, _ := th.signInFrom(home, "anna", goodPassword)
+			_, err := th.signInFrom(home, "anna", goodPassword)
 			must(t, err)
 			for range 4 {
-				err, _ := th.signInFrom(home, "anna", "typo")
+				_, err := th.signInFrom(home, "anna", "typo")
 				wantCode(t, err, roster.EUnauthorized)
 			}
-			err, waited := th.signInFrom(home, "anna", goodPassword)
+			waited, err := th.signInFrom(home, "anna", goodPassword)
 			must(t, err)
 			// ... but not the account's: eight failures keep their delay.
 			if waited != 8*time.Second {
@@ -248,7 +247,7 @@ func TestSignInThrottle(t *testing.T) {
 		{"a source waits one delayed attempt per account at a time", func(t *testing.T, th *throttled) {
 			th.withPassword("anna")
 			for i := range 5 {
-				err, _ := th.signInFrom(fmt.Sprintf("198.51.100.%d", i), "anna", "wrong")
+				_, err := th.signInFrom(fmt.Sprintf("198.51.100.%d", i), "anna", "wrong")
 				wantCode(t, err, roster.EUnauthorized)
 			}
 			entered, release := make(chan struct{}), make(chan struct{})
@@ -283,13 +282,13 @@ func TestSignInThrottle(t *testing.T) {
 		{"a sign-in given up while waiting counts nothing", func(t *testing.T, th *throttled) {
 			th.withPassword("anna")
 			for i := range 5 {
-				err, _ := th.signInFrom(fmt.Sprintf("198.51.100.%d", i), "anna", "wrong")
+				_, err := th.signInFrom(fmt.Sprintf("198.51.100.%d", i), "anna", "wrong")
 				wantCode(t, err, roster.EUnauthorized)
 			}
 			th.mu.Lock()
 			th.block = func(ctx context.Context) error { return context.Canceled }
 			th.mu.Unlock()
-			err, _ := th.signInFrom("192.0.2.7", "anna", "wrong")
+			_, err := th.signInFrom("192.0.2.7", "anna", "wrong")
 			if err == nil || roster.ErrorCode(err) == roster.EUnauthorized {
 				t.Fatalf("a cancelled wait answered %v", err)
 			}
@@ -297,7 +296,7 @@ func TestSignInThrottle(t *testing.T) {
 			th.block = nil
 			th.mu.Unlock()
 			// Still five failures: the next waits 1 s, not 2 s.
-			err, waited := th.signInFrom("192.0.2.8", "anna", goodPassword)
+			waited, err := th.signInFrom("192.0.2.8", "anna", goodPassword)
 			must(t, err)
 			if waited != time.Second {
 				t.Fatalf("waited %v, want 1s", waited)
@@ -307,7 +306,7 @@ func TestSignInThrottle(t *testing.T) {
 			u := th.withPassword("anna")
 			for a := range 3 {
 				for range 5 {
-					err, _ := th.signInFrom(fmt.Sprintf("198.51.100.%d", a), "anna", "wrong")
+					_, err := th.signInFrom(fmt.Sprintf("198.51.100.%d", a), "anna", "wrong")
 					wantCode(t, err, roster.EUnauthorized)
 				}
 			}
