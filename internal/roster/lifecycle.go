@@ -79,6 +79,9 @@ func (o LifecycleOptions) withDefaults() LifecycleOptions {
 	if o.SignInDelay == (auth.Backoff{}) {
 		o.SignInDelay = auth.Backoff{Free: 5, Base: time.Second, Max: 30 * time.Second, Window: 15 * time.Minute}
 	}
+	if o.SignInDelay.Window <= 0 {
+		o.SignInDelay.Window = 15 * time.Minute // the account's failures are counted in it
+	}
 	if o.SignInDelayedPerIP == 0 {
 		o.SignInDelayedPerIP = 10
 	}

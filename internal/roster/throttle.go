@@ -133,5 +133,11 @@ func (s *Service) waitDelay(ctx context.Context, lc *lifecycle, delay time.Durat
 		return rateLimited("sign-ins waiting at once from your address", delay)
 	}
 	defer lc.waiting.leave(pair, ip)
-	return lc.opts.Wait(ctx, delay)
+	if err := lc.opts.Wait(ctx, delay); err != nil {
+		// The client gave up (or the server is stopping): nothing was
+		// checked or counted. Not an internal error, so nothing is logged
+		// for a client that disconnects on purpose.
+		return rateLimited("sign-ins waiting", delay)
+	}
+	return nil
 }
