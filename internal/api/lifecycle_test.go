@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -363,11 +364,13 @@ func TestOneTimeCodesOverHTTP(t *testing.T) {
 			}
 		}
 		s.want(last, http.StatusTooManyRequests)
-		// Failed sign-ins too.
+		wantRetryAfter(t, last, 3600)
+		// Failed sign-ins too (from this address; the account is only delayed).
 		for i := 0; i < 6; i++ {
 			last = s.call(nil, "POST", "/api/v1/sessions", "", map[string]string{"tenant": "acme", "login": "olga", "password": "wrong"})
 		}
 		s.want(last, http.StatusTooManyRequests)
+		wantRetryAfter(t, last, 900)
 		// The admin sees the messages, secrets hidden.
 		var out roster.Page[roster.OutboxMessage]
 		s.want(s.call(nil, "GET", "/api/v1/outbox", s.admin, nil), 200).decode(t, &out)
@@ -375,6 +378,15 @@ func TestOneTimeCodesOverHTTP(t *testing.T) {
 			t.Fatalf("outbox = %s", mustJSON(out))
 		}
 	})
+}
+
+// wantRetryAfter checks a 429 says when to try again: 1..most seconds.
+func wantRetryAfter(t *testing.T, r response, most int) {
+	t.Helper()
+	secs, err := strconv.Atoi(r.header.Get("Retry-After"))
+	if err != nil || secs < 1 || secs > most {
+		t.Fatalf("Retry-After = %q, want 1..%d seconds", r.header.Get("Retry-After"), most)
+	}
 }
 
 func mustJSON(v any) []byte {

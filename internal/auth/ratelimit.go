@@ -62,3 +62,25 @@ func (l Limit) retryAfter(n int, start, now time.Time) time.Duration {
 	}
 	return end.Sub(now)
 }
+
+// Backoff is a progressive delay that slows attempts without ever refusing
+// them: none for the first Free events of a fixed Window, then Base, doubled
+// for every further event, never more than Max.
+type Backoff struct {
+	Free      int
+	Base, Max time.Duration
+	Window    time.Duration
+}
+
+// Delay is how long the next attempt waits when the window that started at
+// start holds n events at now (0 once the window is over).
+func (b Backoff) Delay(n int, start, now time.Time) time.Duration {
+	if b.Base <= 0 || n < b.Free || !now.Before(start.Add(b.Window)) {
+		return 0
+	}
+	d := b.Base
+	for i := b.Free; i < n && d < b.Max; i++ {
+		d *= 2
+	}
+	return min(d, b.Max)
+}

@@ -175,6 +175,7 @@ func (s *Server) authFormFailed(w http.ResponseWriter, r *http.Request, p *page,
 	if status >= http.StatusInternalServerError {
 		return err
 	}
+	setRetryAfter(w, err)
 	p.Errors = errorsOf(err)
 	p.Error = roster.ErrorMessage(err)
 	if code == roster.EInvalid && len(p.Errors) > 0 {

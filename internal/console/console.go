@@ -205,6 +205,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, p *page, err error
 		title = "Something went wrong"
 	}
 	p.Title = title
+	setRetryAfter(w, err)
 	p.Data = errorData{Status: status, Message: roster.ErrorMessage(err), Fields: roster.ErrorFields(err), Back: safeBack(r)}
 	s.render(w, r, status, "error", p)
 }

@@ -24,15 +24,28 @@ type LifecycleOptions struct {
 	// CodeAttempts how many wrong tries it survives (default 5).
 	CodeTTL      time.Duration
 	CodeAttempts int
-	// Failed sign-ins per account (default 5 per 15 minutes) and per client
-	// address (default 50 per 15 minutes).
-	SignInPerAccount, SignInPerIP auth.Limit
-	// Code requests per account (default 5 per hour) and per client address
-	// (default 30 per hour).
+	// Failed sign-ins stop the source that fails: per client address and
+	// account together (default 5 per 15 minutes) and per client address
+	// across accounts (default 50 per 15 minutes); past either, that source
+	// is refused (429) until the window ends.
+	SignInPerPair, SignInPerIP auth.Limit
+	// SignInDelay slows every sign-in to an account with recent failures
+	// from any source, but never refuses one (default: none for the first 5
+	// failures in 15 minutes, then 1 s doubling up to 30 s). So the owner,
+	// from an address of their own, always gets in.
+	SignInDelay auth.Backoff
+	// SignInDelayedPerIP bounds the delayed sign-ins one client address may
+	// have waiting at once on a replica (default 10; one per account).
+	SignInDelayedPerIP int
+	// Code requests per account (default 5 per hour, silently: nothing is
+	// sent past it) and per client address (default 30 per hour, 429).
 	CodeRequestsPerAccount, CodeRequestsPerIP auth.Limit
-	// Wrong codes per account (default 10 per hour) and per client address
-	// (default 50 per hour).
-	CodeFailuresPerAccount, CodeFailuresPerIP auth.Limit
+	// Wrong codes per client address and account together (default 10 per
+	// hour) and per client address (default 50 per hour).
+	CodeFailuresPerPair, CodeFailuresPerIP auth.Limit
+	// Wait waits d before a delayed sign-in, returning early with ctx's
+	// error (default: a timer). Tests make it advance their clock.
+	Wait func(ctx context.Context, d time.Duration) error
 	// ForgotMinDuration pads every forgot-password answer to at least this
 	// long, so its timing does not tell whether the account exists
 	// (default 100ms).
@@ -61,11 +74,23 @@ func (o LifecycleOptions) withDefaults() LifecycleOptions {
 			*l = auth.Limit{Max: max, Window: window}
 		}
 	}
-	def(&o.SignInPerAccount, 5, 15*time.Minute)
+	def(&o.SignInPerPair, 5, 15*time.Minute)
 	def(&o.SignInPerIP, 50, 15*time.Minute)
+	if o.SignInDelay == (auth.Backoff{}) {
+		o.SignInDelay = auth.Backoff{Free: 5, Base: time.Second, Max: 30 * time.Second, Window: 15 * time.Minute}
+	}
+	if o.SignInDelay.Window <= 0 {
+		o.SignInDelay.Window = 15 * time.Minute // the account's failures are counted in it
+	}
+	if o.SignInDelayedPerIP == 0 {
+		o.SignInDelayedPerIP = 10
+	}
+	if o.Wait == nil {
+		o.Wait = sleep
+	}
 	def(&o.CodeRequestsPerAccount, 5, time.Hour)
 	def(&o.CodeRequestsPerIP, 30, time.Hour)
-	def(&o.CodeFailuresPerAccount, 10, time.Hour)
+	def(&o.CodeFailuresPerPair, 10, time.Hour)
 	def(&o.CodeFailuresPerIP, 50, time.Hour)
 	if o.ForgotMinDuration == 0 {
 		o.ForgotMinDuration = 100 * time.Millisecond
@@ -78,6 +103,8 @@ type lifecycle struct {
 	opts      LifecycleOptions
 	hasher    *auth.Hasher
 	templates *messageTemplates
+
+	waiting waitingRoom // delayed sign-ins waiting on this replica
 
 	mu       sync.Mutex
 	notify   func() // wakes the outbox worker; may be nil
@@ -181,15 +208,30 @@ func (s *Service) revokeAccessTx(ctx context.Context, tx Tx, a *Actor, userID in
 	return s.cancelInvitationTx(ctx, tx, a, inv)
 }
 
-// rateLimited is the error of a throttled request.
+// rateLimited is the error of a throttled request; it says when to try
+// again, in words and (RetryAfter) for the Retry-After header.
 func rateLimited(what string, retry time.Duration) error {
-	mins := int(retry.Round(time.Minute) / time.Minute)
-	if mins < 1 {
-		mins = 1
+	retry = max((retry + time.Second - 1).Truncate(time.Second), time.Second) // whole seconds, never early
+	when := fmt.Sprintf("%d second%s", int(retry/time.Second), plural(int(retry/time.Second)))
+	if retry >= 90*time.Second {
+		mins := int(retry.Round(time.Minute) / time.Minute)
+		when = fmt.Sprintf("%d minute%s", mins, plural(mins))
 	}
-	e := Errorf(ELimited, "too many %s; try again in %d minute%s", what, mins, plural(mins))
+	e := Errorf(ELimited, "too many %s; try again in %s", what, when)
 	e.RetryAfter = retry
 	return e
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func plural(n int) string {

@@ -24,9 +24,10 @@ type LifecycleTx interface {
 	// when there is none.
 	UserForLogin(ctx context.Context, tenantID int64, login string) (*User, string, error)
 	// UserForSignIn is UserForLogin and, in the same query, the rate-limit
-	// windows of ipKey and of acctKeyPrefix followed by the found user's id
-	// (absent windows are absent): a sign-in's reads in one round trip.
-	UserForSignIn(ctx context.Context, tenantID int64, login, ipKey, acctKeyPrefix string) (*User, string, map[string]RateWindow, error)
+	// windows of ipKey and of pairKeyPrefix and acctKeyPrefix each followed
+	// by the found user's id (absent windows are absent): a sign-in's reads
+	// in one round trip.
+	UserForSignIn(ctx context.Context, tenantID int64, login, ipKey, pairKeyPrefix, acctKeyPrefix string) (*User, string, map[string]RateWindow, error)
 	// PasswordHash is the user's encoded hash, "" when none is set.
 	PasswordHash(ctx context.Context, tenantID, userID int64) (string, error)
 	SetPasswordHash(ctx context.Context, tenantID, userID int64, hash string) error

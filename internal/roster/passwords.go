@@ -96,7 +96,7 @@ func (s *Service) RequestPasswordCode(ctx context.Context, in CodeRequest) error
 	}
 	code := auth.NewCode()
 	err = s.store.InTx(ctx, func(tx Tx) error {
-		if _, err := hitAll(ctx, tx, t.ID, now, append(ipLimit, acctLimit...)); err != nil {
+		if err := hitAll(ctx, tx, t.ID, now, append(ipLimit, acctLimit...)); err != nil {
 			return err
 		}
 		if recipient == "" {
@@ -140,9 +140,10 @@ func errBadCode() error {
 
 // ResetPassword sets an active user's password with their one-time code and
 // ends all their sessions. A code survives CodeAttempts wrong tries; wrong
-// codes are also counted per account and per client address, and past the
-// limits every try is refused until the window ends. Unknown accounts are
-// answered and counted exactly like wrong codes.
+// codes are also counted per client address and account together and per
+// client address, and past those limits that source is refused until the
+// window ends (never the account: the owner elsewhere is not held back).
+// Unknown accounts are answered and counted exactly like wrong codes.
 func (s *Service) ResetPassword(ctx context.Context, in ResetInput) error {
 	lc := s.lcState()
 	in.Tenant, in.Login = strings.TrimSpace(in.Tenant), strings.TrimSpace(in.Login)
@@ -183,11 +184,11 @@ func (s *Service) ResetPassword(ctx context.Context, in ResetInput) error {
 	}
 	uid := userIDOf(u)
 	limits := []keyedLimit{{lc.opts.CodeFailuresPerIP, limitKey("reset", "ip", in.IP)},
-		{lc.opts.CodeFailuresPerAccount, limitKey("reset", "acct", accountKey(uid, in.Login))}}
+		{lc.opts.CodeFailuresPerPair, pairKey("reset", in.IP, accountKey(uid, in.Login))}}
 	if wait, _, err := blockedAny(ctx, r, t.ID, now, limits); err != nil {
 		return err
 	} else if wait > 0 {
-		return rateLimited("wrong codes", wait)
+		return rateLimited("wrong codes from your address", wait)
 	}
 	var code *OneTimeCode
 	if u != nil {
@@ -218,8 +219,7 @@ func (s *Service) ResetPassword(ctx context.Context, in ResetInput) error {
 					return err
 				}
 			}
-			_, err := hitAll(ctx, tx, t.ID, now, limits)
-			return err
+			return hitAll(ctx, tx, t.ID, now, limits)
 		})
 		if err != nil {
 			return err
@@ -291,11 +291,14 @@ func (s *Service) ChangePassword(ctx context.Context, a *Actor, sessionToken, cu
 		return err
 	}
 	now := s.Now()
-	limits := []keyedLimit{{lc.opts.SignInPerAccount, limitKey("signin", "acct", accountKey(u.ID, ""))}}
+	// Guessing the current password is guessing a sign-in: the same windows
+	// of this address, which only the session's holder drives.
+	limits := []keyedLimit{{lc.opts.SignInPerIP, limitKey("signin", "ip", a.IP)},
+		{lc.opts.SignInPerPair, pairKey("signin", a.IP, accountKey(u.ID, ""))}}
 	if wait, _, err := blockedAny(ctx, r, a.TenantID, now, limits); err != nil {
 		return err
 	} else if wait > 0 {
-		return rateLimited("wrong passwords", wait)
+		return rateLimited("wrong passwords from your address", wait)
 	}
 	hash, err := r.PasswordHash(ctx, a.TenantID, a.ID)
 	if err != nil {
@@ -306,7 +309,7 @@ func (s *Service) ChangePassword(ctx context.Context, a *Actor, sessionToken, cu
 		ok, _, _ = lc.hasher.Verify(current, hash)
 	}
 	if !ok {
-		if err := s.store.InTx(ctx, func(tx Tx) error { _, err := hitAll(ctx, tx, a.TenantID, now, limits); return err }); err != nil {
+		if err := s.store.InTx(ctx, func(tx Tx) error { return hitAll(ctx, tx, a.TenantID, now, limits) }); err != nil {
 			return err
 		}
 		return badField("current_password", "is wrong")

@@ -56,22 +56,11 @@ func userIDOf(u *User) int64 {
 	return u.ID
 }
 
-// userAccountPrefix starts the account key of a known user.
-const userAccountPrefix = "user:"
-
-// accountKey names an account for rate limits: the user when the login is
-// known, else the login as typed, so known and unknown logins are throttled
-// alike and the throttle reveals nothing.
-func accountKey(userID int64, login string) string {
-	if userID != 0 {
-		return userAccountPrefix + itoa64(userID)
-	}
-	return "login:" + strings.ToLower(login)
-}
-
-// SignIn checks a password and starts a session. Failures are counted per
-// account and per client address; past the limits sign-in is refused
-// without checking the password until the window ends.
+// SignIn checks a password and starts a session. Failures stop the failing
+// source: past the limits per client address and account, and per client
+// address, that source is refused without a check until the window ends.
+// The account's failures from every source only delay each attempt (at most
+// SignInDelay.Max), so its owner, from another address, still gets in.
 func (s *Service) SignIn(ctx context.Context, in SignInInput) (*SignedIn, error) {
 	lc := s.lcState()
 	in.Tenant, in.Login = strings.TrimSpace(in.Tenant), strings.TrimSpace(in.Login)
@@ -105,22 +94,24 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (*SignedIn, error)
 	if err != nil {
 		return nil, err
 	}
-	// The user and both rate-limit windows in one round trip; an unknown
-	// login's windows take a second.
+	// The user and the three windows in one round trip; an unknown login's
+	// windows take a second.
 	ipKey := limitKey("signin", "ip", in.IP)
-	u, hash, windows, err := r.UserForSignIn(ctx, tenantID, in.Login, ipKey, limitKey("signin", "acct", userAccountPrefix))
+	u, hash, windows, err := r.UserForSignIn(ctx, tenantID, in.Login, ipKey,
+		pairKey("signin", in.IP, userAccountPrefix), limitKey("signin", "acct", userAccountPrefix))
 	if ErrorCode(err) == ENotFound {
 		u, hash, err = nil, "", nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	acctKey := limitKey("signin", "acct", accountKey(userIDOf(u), in.Login))
+	account := accountKey(userIDOf(u), in.Login)
+	acctKey, pair := limitKey("signin", "acct", account), pairKey("signin", in.IP, account)
 	now := s.Now()
-	limits := []keyedLimit{{lc.opts.SignInPerIP, ipKey}, {lc.opts.SignInPerAccount, acctKey}}
+	limits := []keyedLimit{{lc.opts.SignInPerIP, ipKey}, {lc.opts.SignInPerPair, pair}}
 	var wait time.Duration
 	if u == nil {
-		wait, windows, err = blockedAny(ctx, r, tenantID, now, limits)
+		wait, windows, err = blockedAny(ctx, r, tenantID, now, limits, acctKey)
 		if err != nil {
 			return nil, err
 		}
@@ -128,7 +119,12 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (*SignedIn, error)
 		wait = longestWait(limits, windows, now)
 	}
 	if wait > 0 {
-		return nil, rateLimited("failed sign-ins", wait)
+		return nil, rateLimited("failed sign-ins from your address", wait)
+	}
+	// Every attempt on the account waits its delay before the check, the
+	// right password too, so the answer's timing tells nothing.
+	if err := s.waitDelay(ctx, lc, accountDelay(lc.opts.SignInDelay, windows, acctKey, now), pair, ipKey); err != nil {
+		return nil, err
 	}
 	ok, rehash := false, false
 	if hash != "" {
@@ -146,10 +142,8 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (*SignedIn, error)
 		_, _, _ = lc.hasher.Verify(in.Password, dummy)
 	}
 	if !ok {
-		err := s.inTxOutsideDecisions(ctx, func(tx Tx) error {
-			_, err := hitAll(ctx, tx, tenantID, now, limits)
-			return err
-		})
+		counted := append(limits, keyedLimit{auth.Limit{Max: 1, Window: lc.opts.SignInDelay.Window}, acctKey})
+		err := s.inTxOutsideDecisions(ctx, func(tx Tx) error { return hitAll(ctx, tx, tenantID, now, counted) })
 		if err != nil {
 			return nil, err
 		}
@@ -168,7 +162,11 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (*SignedIn, error)
 	token := NewSecret(sessionTokenPrefix)
 	sess := &Session{TenantID: tenantID, UserID: u.ID, TokenHash: HashSecret(token), CreatedAt: now, LastSeenAt: now,
 		ExpiresAt: now.Add(lc.opts.SessionMax), IP: in.IP, UserAgent: in.UserAgent}
-	_, failed := windows[acctKey]
+	// Success forgets this source's failures on the account, nothing else:
+	// not the address's (an attacker's success on their own account would
+	// clear their budget) and not the account's (each of the owner's
+	// sign-ins would give an attacker fresh undelayed tries).
+	_, failed := windows[pair]
 	actor := userActor(u, in.IP, in.UserAgent)
 	e := s.auditEvent(actor, "session.create", "user", u.ID, nil, map[string]any{"expires_at": sess.ExpiresAt})
 	if in.Previous == "" && newHash == "" && !failed {
@@ -191,7 +189,7 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (*SignedIn, error)
 				}
 			}
 			if failed {
-				if err := tx.ResetRateLimit(ctx, tenantID, acctKey); err != nil {
+				if err := tx.ResetRateLimit(ctx, tenantID, pair); err != nil {
 					return err
 				}
 			}
@@ -237,53 +235,6 @@ func permissionsOf(roles []Role, keys []string) []string {
 		}
 	}
 	return out
-}
-
-// keyedLimit is a rate limit applied to one key.
-type keyedLimit struct {
-	limit auth.Limit
-	key   string
-}
-
-// blockedAny reports how long the longest of limits still blocks (0: none),
-// reading every key in one query, and returns the windows it read.
-func blockedAny(ctx context.Context, r Tx, tenantID int64, now time.Time, limits []keyedLimit) (time.Duration, map[string]RateWindow, error) {
-	keys := make([]string, 0, len(limits))
-	for _, l := range limits {
-		if l.limit.Max > 0 {
-			keys = append(keys, l.key)
-		}
-	}
-	windows, err := r.RateLimitWindows(ctx, tenantID, keys)
-	if err != nil {
-		return 0, nil, err
-	}
-	return longestWait(limits, windows, now), windows, nil
-}
-
-// longestWait is how long the longest of limits blocks, given their windows.
-func longestWait(limits []keyedLimit, windows map[string]RateWindow, now time.Time) time.Duration {
-	var longest time.Duration
-	for _, l := range limits {
-		if w, ok := windows[l.key]; ok && l.limit.Max > 0 {
-			longest = max(longest, l.limit.Wait(w.Count, w.Start, now))
-		}
-	}
-	return longest
-}
-
-// hitAll counts one event on every limit and reports the longest block
-// that results.
-func hitAll(ctx context.Context, tx Tx, tenantID int64, now time.Time, limits []keyedLimit) (time.Duration, error) {
-	var longest time.Duration
-	for _, l := range limits {
-		wait, err := l.limit.Hit(ctx, tx, tenantID, l.key, now)
-		if err != nil {
-			return 0, err
-		}
-		longest = max(longest, wait)
-	}
-	return longest, nil
 }
 
 // sessionTouchEvery bounds writes: last use is recorded at most this often,

@@ -156,15 +156,17 @@ func (q *queries) UserForLogin(ctx context.Context, tenantID int64, login string
 	return &u, hash.String, nil
 }
 
-func (q *queries) UserForSignIn(ctx context.Context, tenantID int64, login, ipKey, acctKeyPrefix string) (*roster.User, string, map[string]roster.RateWindow, error) {
-	row := q.queryRowKept(ctx, `SELECT l.*, ip.count, ip.window_start, acct.count, acct.window_start FROM (`+q.loginQuery()+`) l
+func (q *queries) UserForSignIn(ctx context.Context, tenantID int64, login, ipKey, pairKeyPrefix, acctKeyPrefix string) (*roster.User, string, map[string]roster.RateWindow, error) {
+	row := q.queryRowKept(ctx, `SELECT l.*, ip.count, ip.window_start, pair.count, pair.window_start, acct.count, acct.window_start
+		FROM (`+q.loginQuery()+`) l
 		LEFT JOIN rate_limits ip ON ip.tenant_id = l.tenant_id AND ip.key = ?
+		LEFT JOIN rate_limits pair ON pair.tenant_id = l.tenant_id AND pair.key = CAST(? AS TEXT) || l.id
 		LEFT JOIN rate_limits acct ON acct.tenant_id = l.tenant_id AND acct.key = CAST(? AS TEXT) || l.id`,
-		tenantID, login, tenantID, login, ipKey, acctKeyPrefix)
+		tenantID, login, tenantID, login, ipKey, pairKeyPrefix, acctKeyPrefix)
 	var hash sql.NullString
 	var rank int
-	var ipCount, ipStart, acctCount, acctStart sql.NullInt64
-	u, err := scanUser(extraColumns{row, []any{&hash, &rank, &ipCount, &ipStart, &acctCount, &acctStart}})
+	var ipCount, ipStart, pairCount, pairStart, acctCount, acctStart sql.NullInt64
+	u, err := scanUser(extraColumns{row, []any{&hash, &rank, &ipCount, &ipStart, &pairCount, &pairStart, &acctCount, &acctStart}})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, "", nil, roster.Errorf(roster.ENotFound, "no such login")
 	}
@@ -172,11 +174,14 @@ func (q *queries) UserForSignIn(ctx context.Context, tenantID int64, login, ipKe
 		return nil, "", nil, err
 	}
 	windows := map[string]roster.RateWindow{}
-	if ipCount.Valid {
-		windows[ipKey] = roster.RateWindow{Count: int(ipCount.Int64), Start: fromMS(ipStart.Int64)}
-	}
-	if acctCount.Valid {
-		windows[acctKeyPrefix+strconv.FormatInt(u.ID, 10)] = roster.RateWindow{Count: int(acctCount.Int64), Start: fromMS(acctStart.Int64)}
+	id := strconv.FormatInt(u.ID, 10)
+	for _, w := range []struct {
+		key          string
+		count, start sql.NullInt64
+	}{{ipKey, ipCount, ipStart}, {pairKeyPrefix + id, pairCount, pairStart}, {acctKeyPrefix + id, acctCount, acctStart}} {
+		if w.count.Valid {
+			windows[w.key] = roster.RateWindow{Count: int(w.count.Int64), Start: fromMS(w.start.Int64)}
+		}
 	}
 	return &u, hash.String, windows, nil
 }

@@ -70,7 +70,7 @@ func TestKeptStatements(t *testing.T) {
 					t.Errorf("round %d: session %q found after the transaction: %v, want %v", round, token, got, want)
 				}
 			}
-			got, _, _, err := db.Read().UserForSignIn(ctx, u.TenantID, "KIM", "signin:ip:192.0.2.1", "signin:acct:")
+			got, _, _, err := db.Read().UserForSignIn(ctx, u.TenantID, "KIM", "signin:ip:192.0.2.1", "signin:pair:192.0.2.1|user:", "signin:acct:user:")
 			if err != nil || got.ID != u.ID {
 				t.Fatalf("round %d: UserForSignIn: %v, %v", round, got, err)
 			}
