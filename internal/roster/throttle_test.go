@@ -86,7 +86,7 @@ func (th *throttled) withPassword(username string, roles ...string) *roster.User
 func wantLimited(t *testing.T, err error, most time.Duration) {
 	t.Helper()
 	wantCode(t, err, roster.ELimited)
-	if s := int(roster.RetryAfter(err)/time.Second); s <= 0 || time.Duration(s)*time.Second > most+time.Second {
+	if s := int(roster.RetryAfter(err) / time.Second); s <= 0 || time.Duration(s)*time.Second > most+time.Second {
 		t.Fatalf("Retry-After = %d s for %q, want 1..%v", s, err, most)
 	}
 }
