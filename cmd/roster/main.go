@@ -21,6 +21,7 @@ import (
 	"github.com/roster-dev/roster/internal/console"
 	"github.com/roster-dev/roster/internal/demo"
 	"github.com/roster-dev/roster/internal/roster"
+	"github.com/roster-dev/roster/internal/scim"
 	"github.com/roster-dev/roster/internal/store"
 )
 
@@ -255,6 +256,7 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		metrics := api.NewMetrics()
 		mux := http.NewServeMux()
 		api.New(svc, log).Register(mux)
+		scim.New(svc, log).Register(mux)
 		console.New(svc, log, console.Options{PublicURL: cfg.PublicURL}).Register(mux)
 		healthz, readyz := api.Health(svc.Ready)
 		mux.HandleFunc("GET /healthz", healthz)

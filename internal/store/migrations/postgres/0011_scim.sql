@@ -1,0 +1,4 @@
+-- SCIM: the identity provider's own id of a user (externalId, RFC 7643 §3.1),
+-- case-exact, filterable on an index.
+ALTER TABLE users ADD COLUMN external_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX users_external_id ON users (tenant_id, external_id COLLATE "C") WHERE external_id <> '';
