@@ -3,6 +3,7 @@ package scim
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -15,12 +16,22 @@ import (
 // maxFilterLen bounds a filter's text before it is parsed.
 const maxFilterLen = 2000
 
+var subAfterValuePath = regexp.MustCompile(`^\s*([A-Za-z][\w:.-]*)\[([^\[\]]+)\]\.([A-Za-z]\w*)\s+((?i:eq|ne|co|sw|ew|gt|ge|lt|le)\s+.+?|(?i:pr))\s*$`)
+
 // parseFilter parses a SCIM filter; any failure is invalidFilter.
 func parseFilter(text string) (filter.Expression, error) {
 	if len(text) > maxFilterLen {
 		return nil, errInvalidFilter("the filter is longer than %d bytes", maxFilterLen)
 	}
 	e, err := filter.ParseFilter([]byte(text))
+	if err != nil {
+		// emails[type eq "work"].value eq "x" is outside RFC 7644's grammar
+		// but is what Entra ID's documentation shows: it means
+		// emails[type eq "work" and value eq "x"].
+		if m := subAfterValuePath.FindStringSubmatch(text); m != nil && !strings.Contains(strings.ToLower(m[2]), " or ") {
+			e, err = filter.ParseFilter([]byte(m[1] + "[" + m[2] + " and " + m[3] + " " + m[4] + "]"))
+		}
+	}
 	if err != nil || e == nil {
 		return nil, errInvalidFilter("the filter %q cannot be parsed (RFC 7644 §3.4.2.2)", text)
 	}

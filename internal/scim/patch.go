@@ -114,7 +114,16 @@ func applyOp(doc map[string]any, op, path string, value any, schema map[string][
 		return errInvalidPath("no attribute %q in %s", p.AttributePath.AttributeName, p.AttributePath.URI())
 	}
 	if a.readOnly() {
+		switch {
+		case sameJSON(container[a.name], value):
+			return nil // the value it has (Okta sends the id with a rename)
+		case strings.EqualFold(p.AttributePath.URI(), SchemaEnterprise):
+			return nil // derived (department is the home group): Entra's default mappings send it
+		}
 		return errMutability("%s is read-only", a.name)
+	}
+	if a.mutability == "writeOnly" {
+		return nil // the password: taken on create only
 	}
 	sub := p.AttributePath.SubAttributeName()
 	if sub == "" {

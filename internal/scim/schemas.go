@@ -67,6 +67,8 @@ func userAttrs(languages []string) []attr {
 				str("type", "Always mobile.").with(func(a *attr) { a.canonical = []string{"mobile"} }),
 				{name: "primary", typ: "boolean", mutability: "readWrite", returned: "default", desc: "Always true."},
 			}},
+		str("password", "Taken on create only, as the user's password if it passes the tenant's password policy; never returned.").
+			with(func(a *attr) { a.mutability, a.returned, a.caseExact = "writeOnly", "never", true }),
 		{name: "groups", typ: "complex", multi: true, mutability: "readOnly", returned: "default", uniqueness: "none",
 			desc: "The user's home group; changed through the group's members or the Roster extension's homeGroup.",
 			sub: []attr{

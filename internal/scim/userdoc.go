@@ -547,10 +547,11 @@ func diffRoster(c *userChange, before, after map[string]any) error {
 	return nil
 }
 
-// checkReadOnly refuses a change of a read-only attribute of the Roster or
-// enterprise extension (status, department, organization).
+// checkReadOnly refuses a change of a read-only attribute of the Roster
+// extension (its status). The enterprise extension's department and
+// organization are derived; what a client writes there is ignored.
 func checkReadOnly(before, after map[string]any) error {
-	for urn, attrs := range map[string][]attr{SchemaRoster: rosterAttrs(nil), SchemaEnterprise: enterpriseAttrs()} {
+	for urn, attrs := range map[string][]attr{SchemaRoster: rosterAttrs(nil)} {
 		b, _ := before[urn].(map[string]any)
 		a, _ := after[urn].(map[string]any)
 		for _, at := range attrs {

@@ -163,7 +163,12 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, a *roster.Ac
 	if ch.externalID != nil {
 		ext = *ch.externalID
 	}
-	u, err := s.svc.CreateUserSCIM(r.Context(), a, ch.in, ext)
+	password, err := getString(doc, "password", "password")
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	u, err := s.svc.CreateUserSCIM(r.Context(), a, ch.in, ext, password)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -185,7 +190,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, a *roster.Ac
 // withoutReadOnly drops what a client may send but not set (RFC 7643
 // §2.2: read-only values in a POST or PUT are ignored).
 func withoutReadOnly(doc map[string]any) map[string]any {
-	for _, k := range []string{"id", "meta", "groups", "schemas"} {
+	for _, k := range []string{"id", "meta", "groups", "schemas", "password"} {
 		delete(doc, k)
 	}
 	for urn, attrs := range map[string][]attr{SchemaRoster: rosterAttrs(nil), SchemaEnterprise: enterpriseAttrs()} {
@@ -210,7 +215,7 @@ func (s *Server) replaceUser(w http.ResponseWriter, r *http.Request, a *roster.A
 		if err != nil {
 			return nil, err
 		}
-		doc = withoutReadOnly(doc)
+		doc = withoutReadOnly(doc) // and the password: it is taken on create only
 		if userName, _ := doc["userName"].(string); strings.TrimSpace(userName) == "" {
 			return nil, errInvalidValue("userName is required")
 		}
@@ -220,6 +225,10 @@ func (s *Server) replaceUser(w http.ResponseWriter, r *http.Request, a *roster.A
 		for k, v := range doc {
 			if m, ok := v.(map[string]any); ok && strings.HasPrefix(k, "urn:") {
 				ext, _ := after[k].(map[string]any)
+				if ext == nil {
+					ext = map[string]any{}
+					after[k] = ext
+				}
 				for sk, sv := range m {
 					ext[sk] = sv
 				}

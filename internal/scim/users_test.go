@@ -179,7 +179,7 @@ func TestUserErrors(t *testing.T) {
 		e.call("POST", "/Users", map[string]any{"userName": "dave", "urn:unknown:ext": map[string]any{}}).wantError(t, http.StatusBadRequest, "invalidValue")
 
 		e.call("PATCH", "/Users/"+id, patchBody(op("replace", "id", "5"))).wantError(t, http.StatusBadRequest, "mutability")
-		e.call("PATCH", "/Users/"+id, patchBody(op("replace", scim.SchemaRoster+":status", "active"))).wantError(t, http.StatusBadRequest, "mutability")
+		e.call("PATCH", "/Users/"+id, patchBody(op("replace", scim.SchemaRoster+":status", "deactivated"))).wantError(t, http.StatusBadRequest, "mutability")
 		e.call("PATCH", "/Users/"+id, patchBody(op("replace", "emails[type eq", "x"))).wantError(t, http.StatusBadRequest, "invalidPath")
 		e.call("PATCH", "/Users/"+id, patchBody(op("replace", scim.SchemaRoster+":nope", "x"))).wantError(t, http.StatusBadRequest, "invalidPath")
 		e.call("PATCH", "/Users/"+id, patchBody(op("remove", "", nil))).wantError(t, http.StatusBadRequest, "noTarget")
