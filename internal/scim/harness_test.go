@@ -22,14 +22,14 @@ import (
 // env is a server with the API and SCIM doors wired as cmd/roster wires
 // them, over a real database, and one tenant with an admin token.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	svc    *roster.Service
 	url    string
 	tenant *roster.Tenant
 	token  string // admin
 }
 
-func newServer(t *testing.T, db *store.DB) (*roster.Service, string) {
+func newServer(t testing.TB, db *store.DB) (*roster.Service, string) {
 	t.Helper()
 	svc := roster.NewService(db, roster.Options{})
 	mux := http.NewServeMux()
@@ -42,13 +42,13 @@ func newServer(t *testing.T, db *store.DB) (*roster.Service, string) {
 	return svc, srv.URL
 }
 
-func newEnv(t *testing.T, db *store.DB) *env {
+func newEnv(t testing.TB, db *store.DB) *env {
 	t.Helper()
 	svc, url := newServer(t, db)
 	return tenantEnv(t, svc, url, "acme")
 }
 
-func tenantEnv(t *testing.T, svc *roster.Service, url, slug string) *env {
+func tenantEnv(t testing.TB, svc *roster.Service, url, slug string) *env {
 	t.Helper()
 	ten, err := svc.CreateTenant(context.Background(), slug, strings.ToUpper(slug))
 	if err != nil {
@@ -127,7 +127,7 @@ func (e *env) call(method, path string, body any, hdr ...string) reply {
 }
 
 // want fails unless the answer has status.
-func (r reply) want(t *testing.T, status int) reply {
+func (r reply) want(t testing.TB, status int) reply {
 	t.Helper()
 	if r.status != status {
 		t.Fatalf("status %d, want %d: %s", r.status, status, r.raw)

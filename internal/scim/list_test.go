@@ -15,7 +15,7 @@ import (
 
 // seedUsers makes users u00 ... u(n-1) with emails uNN@example.com (every
 // third one at example.org), external ids ext-NN on the even ones.
-func seedUsers(t *testing.T, e *env, n int) []string {
+func seedUsers(t testing.TB, e *env, n int) []string {
 	t.Helper()
 	var ids []string
 	for i := range n {
