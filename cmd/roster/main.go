@@ -30,6 +30,8 @@ const usage = `Roster: user and access administration for contact-centre platfor
 Usage:
   roster serve [--addr HOST:PORT] [--demo]      run the console, API and SCIM
   roster migrate                                 apply database migrations and exit
+  roster scim defaults --tenant S [--group ID] [--role KEY] [--group-parent ID] [--language L]
+                                                 what users and groups created over SCIM get
   roster tenant create --slug S --name N [--admin-email E --admin-name N]
                                                  create a tenant (and invite its first admin)
   roster token create --tenant S --name N --role ROLEKEY
@@ -136,6 +138,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "%d migration(s) applied\n", n)
 		return nil
+	case "scim":
+		return scimCommand(ctx, &cfg, fs, args, stdout, stderr) // scim.go
 	case "tenant create":
 		slug := fs.String("slug", "", "tenant slug: a-z, 0-9 and - (required)")
 		name := fs.String("name", "", "display name (required)")

@@ -334,6 +334,14 @@ func (s *Service) SCIMDefaults(ctx context.Context, a *Actor) (SCIMSettings, err
 	return d, nil
 }
 
+// SCIMSettings returns the provisioning defaults as stored (0 and "" where unset).
+func (s *Service) SCIMSettings(ctx context.Context, a *Actor) (SCIMSettings, error) {
+	if err := a.require(PermUsersManage); err != nil {
+		return SCIMSettings{}, err
+	}
+	return s.store.Read().SCIMSettings(ctx, a.TenantID)
+}
+
 // SetSCIMSettings changes the tenant's provisioning defaults (tenant-wide
 // user and group managers only), checking that each names something real.
 func (s *Service) SetSCIMSettings(ctx context.Context, a *Actor, in SCIMSettings) error {
