@@ -43,7 +43,9 @@ func TestSCIMFilterPlans(t *testing.T) {
 			Scan(&username, &email, &name); err != nil {
 			t.Fatal(err)
 		}
-		cmp := func(field, op string, v any) *roster.SCIMFilter { return &roster.SCIMFilter{Op: op, Field: field, Value: v} }
+		cmp := func(field, op string, v any) *roster.SCIMFilter {
+			return &roster.SCIMFilter{Op: op, Field: field, Value: v}
+		}
 		for _, f := range []*roster.SCIMFilter{
 			cmp(roster.SCIMFieldUsername, "eq", username),
 			cmp(roster.SCIMFieldExternalID, "eq", "ext-42"),
