@@ -91,6 +91,9 @@ func fromCore(err error, fieldMap map[string]string) *scimError {
 	}
 	switch roster.ErrorCode(err) {
 	case roster.EInvalid:
+		if fs := roster.ErrorFields(err); len(fs) == 1 && fs[0].Field == "filter" {
+			return &scimError{status: http.StatusBadRequest, scimType: "invalidFilter", detail: msg}
+		}
 		return &scimError{status: http.StatusBadRequest, scimType: "invalidValue", detail: msg}
 	case roster.ENotFound:
 		return &scimError{status: http.StatusNotFound, detail: msg}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/roster-dev/roster/internal/roster"
@@ -83,11 +84,35 @@ func (s *Server) routes() []route {
 	}
 }
 
-// Register mounts the routes under Base on mux.
+// Register mounts the routes under Base on mux. Each path dispatches on the
+// method itself, so that a method it does not have answers 405 with Allow
+// and a SCIM error body.
 func (s *Server) Register(mux *http.ServeMux) {
+	byPath := map[string]map[string]http.Handler{}
+	var paths []string
 	for _, rt := range s.routes() {
 		method, path, _ := strings.Cut(rt.pattern, " ")
-		mux.Handle(method+" "+Base+path, s.authenticated(rt.h))
+		if byPath[path] == nil {
+			byPath[path] = map[string]http.Handler{}
+			paths = append(paths, path)
+		}
+		byPath[path][method] = s.authenticated(rt.h)
+	}
+	for _, path := range paths {
+		methods := byPath[path]
+		var allow []string
+		for m := range methods {
+			allow = append(allow, m)
+		}
+		slices.Sort(allow)
+		mux.Handle(Base+path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if h, ok := methods[r.Method]; ok {
+				h.ServeHTTP(w, r)
+				return
+			}
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			writeError(w, &scimError{status: http.StatusMethodNotAllowed, detail: r.Method + " is not allowed here; use " + strings.Join(allow, ", ")})
+		}))
 	}
 	mux.Handle(Base+"/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errNotFound("no such endpoint: "+r.Method+" "+r.URL.Path))

@@ -58,6 +58,11 @@ func TestDiscovery(t *testing.T) {
 		e.call("GET", "/Schemas/urn:nope", nil).wantError(t, http.StatusNotFound, "")
 		e.call("POST", "/Bulk", map[string]any{}).wantError(t, http.StatusNotImplemented, "")
 		e.call("GET", "/Nope", nil).wantError(t, http.StatusNotFound, "")
+		r := e.call("PUT", "/Users", map[string]any{})
+		r.wantError(t, http.StatusMethodNotAllowed, "")
+		if r.header.Get("Allow") != "GET, POST" {
+			t.Errorf("Allow %q", r.header.Get("Allow"))
+		}
 	})
 }
 
@@ -189,7 +194,11 @@ func TestUserErrors(t *testing.T) {
 		e.call("PATCH", "/Users/"+id, patchBody(op("replace", "emails[type eq \"work\" or primary eq true].value", "a@b.c"),
 			op("remove", "emails", nil), op("add", "emails[value co \"x\"].type", "work"))).wantError(t, http.StatusBadRequest, "noTarget")
 
-		for _, f := range []string{`userName eq`, `userName xx "a"`, `title eq "x"`, `meta.created gt "yesterday"`, `active co "t"`, `name.givenName eq "a"`} {
+		deep := `userName eq "a"`
+		for range 25 {
+			deep = "not (" + deep + ")"
+		}
+		for _, f := range []string{deep, `userName eq "` + strings.Repeat("x", 300) + `"`, `userName eq`, `userName xx "a"`, `title eq "x"`, `meta.created gt "yesterday"`, `active co "t"`, `name.givenName eq "a"`} {
 			e.call("GET", "/Users?filter="+escape(f), nil).wantError(t, http.StatusBadRequest, "invalidFilter")
 		}
 		e.call("GET", "/Users?sortBy=title", nil).wantError(t, http.StatusBadRequest, "invalidValue")
