@@ -143,7 +143,7 @@ func (s *Server) queryGroups(w http.ResponseWriter, r *http.Request, a *roster.A
 }
 
 func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
-	id, err := userID(r, "group")
+	id, err := pathID(r, "group")
 	if err != nil {
 		writeError(w, err)
 		return
@@ -321,7 +321,7 @@ func patchGroupOp(doc map[string]any, o patchOp) error {
 
 // changeGroup runs a PUT or PATCH of a group: rename, then membership.
 func (s *Server) changeGroup(w http.ResponseWriter, r *http.Request, a *roster.Actor, change func(before map[string]any) (map[string]any, error)) {
-	id, err := userID(r, "group")
+	id, err := pathID(r, "group")
 	if err != nil {
 		writeError(w, err)
 		return
@@ -392,7 +392,7 @@ func (s *Server) changeGroup(w http.ResponseWriter, r *http.Request, a *roster.A
 }
 
 func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
-	id, err := userID(r, "group")
+	id, err := pathID(r, "group")
 	if err != nil {
 		writeError(w, err)
 		return

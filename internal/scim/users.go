@@ -9,8 +9,8 @@ import (
 	"github.com/roster-dev/roster/internal/roster"
 )
 
-// userID reads the {id} of a path; anything but a Roster id is a 404.
-func userID(r *http.Request, kind string) (int64, error) {
+// pathID reads the {id} of a path; anything but a Roster id is a 404.
+func pathID(r *http.Request, kind string) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id < 1 {
 		return 0, errNotFound("no " + kind + " with id " + strconv.Quote(r.PathValue("id")))
@@ -113,7 +113,7 @@ func (s *Server) queryUsers(w http.ResponseWriter, r *http.Request, a *roster.Ac
 }
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
-	id, err := userID(r, "user")
+	id, err := pathID(r, "user")
 	if err != nil {
 		writeError(w, err)
 		return
@@ -264,7 +264,7 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, a *roster.Act
 // changeUser runs a PUT or PATCH: the If-Match check, the new document
 // from change, and the core calls for what differs; it answers the user.
 func (s *Server) changeUser(w http.ResponseWriter, r *http.Request, a *roster.Actor, change func(before map[string]any) (map[string]any, error)) {
-	id, err := userID(r, "user")
+	id, err := pathID(r, "user")
 	if err != nil {
 		writeError(w, err)
 		return
@@ -326,7 +326,7 @@ func (s *Server) applyUserChange(ctx context.Context, a *roster.Actor, id int64,
 }
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
-	id, err := userID(r, "user")
+	id, err := pathID(r, "user")
 	if err != nil {
 		writeError(w, err)
 		return
