@@ -213,3 +213,67 @@ func cloneMap(m map[string]any) map[string]any {
 	}
 	return out
 }
+
+// TestDeactivationEndsSessions: a password sent with the create works, a
+// weak one creates nothing, and active=false ends the user's sessions at once.
+func TestDeactivationEndsSessions(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		weak := userBody("weak.pw", "weak@acme.example")
+		weak["password"] = "short"
+		r := e.call("POST", "/Users", weak)
+		r.wantError(t, http.StatusBadRequest, "invalidValue")
+		if !contains(r.str("detail"), "password") {
+			t.Errorf("detail %q", r.str("detail"))
+		}
+		if l := e.call("GET", "/Users?filter="+escape(`userName eq "weak.pw"`), nil); l.total() != 0 {
+			t.Error("a refused password left a user behind")
+		}
+		body := userBody("signs.in", "signs.in@acme.example")
+		body["password"] = "Correct-Horse-Battery-9"
+		id := e.call("POST", "/Users", body).want(t, http.StatusCreated).str("id")
+		in, err := e.svc.SignIn(ctx, roster.SignInInput{Tenant: e.tenant.Slug, Login: "signs.in", Password: "Correct-Horse-Battery-9", IP: "192.0.2.7"})
+		if err != nil {
+			t.Fatalf("sign-in with the SCIM password: %v", err)
+		}
+		if _, _, err := e.svc.AuthenticateSession(ctx, in.Token); err != nil {
+			t.Fatalf("fresh session: %v", err)
+		}
+		e.call("PATCH", "/Users/"+id, patchBody(op("replace", "active", false))).want(t, http.StatusOK)
+		if _, _, err := e.svc.AuthenticateSession(ctx, in.Token); roster.ErrorCode(err) != roster.EUnauthorized {
+			t.Errorf("the session outlived active=false: %v", err)
+		}
+	})
+}
+
+// TestGroupReplaceAndETags: PUT of a group sets its name and members; its
+// version changes with its members.
+func TestGroupReplaceAndETags(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		a, b := e.createUser("ga", "ga@acme.example"), e.createUser("gb", "gb@acme.example")
+		g := e.call("POST", "/Groups", map[string]any{"displayName": "Night shift", "members": []any{map[string]any{"value": a}}}).want(t, http.StatusCreated)
+		gid, v1 := g.str("id"), g.header.Get("ETag")
+		if got := memberValues(g); !slices.Equal(got, []string{a}) {
+			t.Errorf("members on create %v", got)
+		}
+		e.call("GET", "/Groups/"+gid, nil, "If-None-Match: "+v1).want(t, http.StatusNotModified)
+		put := e.call("PUT", "/Groups/"+gid, map[string]any{"schemas": []string{scim.SchemaGroup}, "displayName": "Late shift",
+			"members": []any{map[string]any{"value": b}}}, "If-Match: "+v1).want(t, http.StatusOK)
+		if put.str("displayName") != "Late shift" || !slices.Equal(memberValues(put), []string{b}) || put.header.Get("ETag") == v1 {
+			t.Errorf("after PUT: %s", put.raw)
+		}
+		e.call("PATCH", "/Groups/"+gid, patchBody(op("add", "members", []any{map[string]any{"value": a}})), "If-Match: "+v1).
+			wantError(t, http.StatusPreconditionFailed, "")
+		// A member moved elsewhere changes the group's version too.
+		v2 := put.header.Get("ETag")
+		e.call("PATCH", "/Users/"+b, patchBody(op("replace", scim.SchemaRoster+":homeGroup", "1"))).want(t, http.StatusOK)
+		if now := e.call("GET", "/Groups/"+gid, nil).header.Get("ETag"); now == v2 {
+			t.Error("the version did not change with the members")
+		}
+		e.call("PATCH", "/Groups/"+gid, patchBody(op("replace", "id", "77"))).wantError(t, http.StatusBadRequest, "mutability")
+		big := e.call("GET", "/Users?count=5000", nil).want(t, http.StatusOK)
+		if n := big.body["itemsPerPage"].(float64); n != 2 {
+			t.Errorf("itemsPerPage %v", n)
+		}
+	})
+}

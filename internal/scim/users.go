@@ -149,6 +149,11 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, a *roster.Ac
 		writeError(w, errInvalidValue("userName is required"))
 		return
 	}
+	password, err := getString(doc, "password", "password") // before withoutReadOnly drops it
+	if err != nil {
+		writeError(w, err)
+		return
+	}
 	t, err := s.svc.Tenant(r.Context(), a)
 	if err != nil {
 		s.fail(w, r, err)
@@ -162,11 +167,6 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, a *roster.Ac
 	ext := ""
 	if ch.externalID != nil {
 		ext = *ch.externalID
-	}
-	password, err := getString(doc, "password", "password")
-	if err != nil {
-		writeError(w, err)
-		return
 	}
 	u, err := s.svc.CreateUserSCIM(r.Context(), a, ch.in, ext, password)
 	if err != nil {
