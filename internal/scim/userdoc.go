@@ -302,4 +302,3 @@ func pick(v any, typ, path string) (string, error) {
 	}
 	return getString(best, "value", path+".value")
 }
-
