@@ -3,8 +3,10 @@ package bench
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,4 +125,36 @@ func benchSCIM(b *testing.B, dsn string, cfg Config) {
 			}
 		})
 	}
+}
+
+// TestSCIMTooBroad: on a tenant over roster.SCIMScanLimit users, a filter no
+// index narrows is refused with tooMany, and the same filter joined with an
+// indexed condition runs.
+func TestSCIMTooBroad(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		svc := roster.NewService(db, roster.Options{})
+		ds, err := Load(ctx, svc, db, Config{Tenants: 1, UsersPerTenant: roster.SCIMScanLimit + 50}, t.Logf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, token, err := SCIMHandler(ctx, svc, ds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{`active eq true`, `not (userName eq "x")`, `userName eq "x" or active eq false`, `meta.created gt "2020-01-01T00:00:00Z"`, `userName co "ma"`} {
+			status, body := SCIMRequest(h, token, "/Users?filter="+url.QueryEscape(f))
+			if status != 400 || !strings.Contains(string(body), `"scimType":"tooMany"`) {
+				t.Errorf("%s: %d %s", f, status, body)
+			}
+		}
+		for _, f := range []string{`userName sw "ma" and active eq true`, `userName eq "x" or externalId eq "y"`} {
+			if status, body := SCIMRequest(h, token, "/Users?filter="+url.QueryEscape(f)); status != 200 {
+				t.Errorf("%s: %d %s", f, status, body)
+			}
+		}
+		if status, _ := SCIMRequest(h, token, "/Users?count=10"); status != 200 {
+			t.Errorf("no filter: %d", status)
+		}
+	})
 }
