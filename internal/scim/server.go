@@ -126,8 +126,8 @@ func (s *Server) authenticated(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
-		secret, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || strings.TrimSpace(secret) == "" {
+		scheme, secret, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" { // the scheme is case-insensitive (RFC 9110 §11.1)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="roster-scim"`)
 			writeError(w, &scimError{status: http.StatusUnauthorized, detail: "send an API token as Authorization: Bearer TOKEN"})
 			return

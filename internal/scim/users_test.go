@@ -70,6 +70,7 @@ func TestAuthentication(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
 		e.call("GET", "/Users", nil, "Authorization: ").wantError(t, http.StatusUnauthorized, "")
 		e.call("GET", "/Users", nil, "Authorization: Bearer rst_wrong").wantError(t, http.StatusUnauthorized, "")
+		e.call("GET", "/Users", nil, "Authorization: bearer "+e.token).want(t, http.StatusOK)
 		// read_only may view users but not manage them: no provisioning.
 		e.call("GET", "/Users", nil, "Authorization: Bearer "+e.makeToken("read_only")).wantError(t, http.StatusForbidden, "")
 		e.call("GET", "/ServiceProviderConfig", nil, "Authorization: Bearer "+e.makeToken("agent")).wantError(t, http.StatusForbidden, "")
