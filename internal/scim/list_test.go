@@ -147,6 +147,17 @@ func TestPagingAndSorting(t *testing.T) {
 		if !slices.Equal(desc, rev) {
 			t.Errorf("userName descending %v", desc)
 		}
+		// Pages of 2, from both ends, in every order add up to the whole list.
+		for _, order := range []string{"", "sortBy=userName&sortOrder=descending&", "sortBy=displayName&", "sortBy=emails.value&", "sortBy=externalId&"} {
+			whole := e.call("GET", "/Users?"+order+"count=100", nil).want(t, http.StatusOK).ids()
+			var paged []string
+			for start := 1; start <= 9; start += 2 {
+				paged = append(paged, e.call("GET", "/Users?"+order+"startIndex="+strconv.Itoa(start)+"&count=2", nil).want(t, http.StatusOK).ids()...)
+			}
+			if !slices.Equal(paged, whole) || len(whole) != 9 {
+				t.Errorf("%q: pages %v, whole %v", order, paged, whole)
+			}
+		}
 		// excludedAttributes drops what it names; id and schemas stay.
 		one := e.call("GET", "/Users/"+ids[0]+"?excludedAttributes=emails,name.givenName,"+scim.SchemaRoster+":roles,id", nil).want(t, http.StatusOK)
 		if _, ok := one.body["emails"]; ok || one.str("name.givenName") != "" || one.str("name.formatted") == "" || one.str("id") != ids[0] {

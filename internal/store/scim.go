@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -280,23 +281,45 @@ func (q *queries) ListUsersSCIM(ctx context.Context, tenantID int64, f roster.SC
 	if f.Limit == 0 || f.Offset >= total {
 		return users, total, nil
 	}
-	rows, err := q.query(ctx, `SELECT `+userColumns+` FROM users u WHERE `+cond+` ORDER BY `+q.d.scimOrder(f.SortBy, f.Desc)+
-		` LIMIT ? OFFSET ?`, append(args, f.Limit, f.Offset)...)
+	// The page's ids first, from the index alone; a page past the middle
+	// is read in the reverse order from the end, so it costs what the one
+	// as far from the start does. Then the page's rows by id.
+	offset, limit, desc := f.Offset, min(f.Limit, total-f.Offset), f.Desc
+	reversed := offset > total/2
+	if reversed {
+		offset, desc = total-offset-limit, !desc
+	}
+	ids, err := q.int64s(ctx, `SELECT u.id FROM users u WHERE `+cond+` ORDER BY `+q.d.scimOrder(f.SortBy, desc)+` LIMIT ? OFFSET ?`,
+		append(args, limit, offset)...)
+	if err != nil || len(ids) == 0 {
+		return users, total, err
+	}
+	if reversed {
+		slices.Reverse(ids)
+	}
+	in, inArgs := inList("u.id", ids)
+	rows, err := q.query(ctx, `SELECT `+userColumns+` FROM users u WHERE u.tenant_id = ? AND `+in, append([]any{tenantID}, inArgs...)...)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer rows.Close()
+	byID := make(map[int64]roster.User, len(ids))
 	for rows.Next() {
 		u, err := scanUser(rows)
 		if err != nil {
 			return nil, 0, err
 		}
-		users = append(users, u)
+		byID[u.ID] = u
 	}
 	if err := rows.Err(); err != nil {
 		return nil, 0, err
 	}
 	rows.Close()
+	for _, id := range ids {
+		if u, ok := byID[id]; ok { // gone since the ids were read: the page is one shorter
+			users = append(users, u)
+		}
+	}
 	return users, total, q.loadUserLinks(ctx, tenantID, users)
 }
 
