@@ -350,6 +350,12 @@ func compare(have any, op string, want any, exact bool) bool {
 				return false
 			}
 		}
+		if ht, err := time.Parse(time.RFC3339Nano, h); err == nil {
+			if wt, err := time.Parse(time.RFC3339Nano, w); err == nil { // dates compare as instants
+				c := ht.Compare(wt)
+				return map[string]bool{"eq": c == 0, "ne": c != 0, "gt": c > 0, "ge": c >= 0, "lt": c < 0, "le": c <= 0}[op]
+			}
+		}
 		if !exact {
 			h, w = strings.ToLower(h), strings.ToLower(w)
 		}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/roster-dev/roster/internal/roster"
@@ -271,6 +272,18 @@ func TestGroupReplaceAndETags(t *testing.T) {
 			t.Error("the version did not change with the members")
 		}
 		e.call("PATCH", "/Groups/"+gid, patchBody(op("replace", "id", "77"))).wantError(t, http.StatusBadRequest, "mutability")
+		created := put.str("meta.created")
+		for f, want := range map[string]int{
+			`meta.created ge "2000-01-01T00:00:00Z" and displayName eq "LATE SHIFT"`: 1,
+			`meta.created gt "` + created + `"`:                                      0,
+			`meta.created ge "` + strings.TrimSuffix(created, "Z") + `+00:00"`:       1, // the same instant, written otherwise
+			`displayName co "shift" or displayName sw "acme"`:                        2,
+			`not (displayName pr)`:                                                   0,
+		} {
+			if r := e.call("GET", "/Groups?filter="+escape(f), nil).want(t, http.StatusOK); r.total() != want {
+				t.Errorf("groups %s: %d, want %d", f, r.total(), want)
+			}
+		}
 		big := e.call("GET", "/Users?count=5000", nil).want(t, http.StatusOK)
 		if n := big.body["itemsPerPage"].(float64); n != 2 {
 			t.Errorf("itemsPerPage %v", n)

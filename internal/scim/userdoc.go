@@ -22,7 +22,8 @@ type userContext struct {
 	agentKeys map[int64]string
 }
 
-func timeText(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+// timeText renders a dateTime with milliseconds, the precision Roster keeps.
+func timeText(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
 func idText(id int64) string { return strconv.FormatInt(id, 10) }
 
