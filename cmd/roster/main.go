@@ -22,6 +22,7 @@ import (
 	"github.com/roster-dev/roster/internal/console"
 	"github.com/roster-dev/roster/internal/demo"
 	"github.com/roster-dev/roster/internal/roster"
+	"github.com/roster-dev/roster/internal/scim"
 	"github.com/roster-dev/roster/internal/store"
 )
 
@@ -30,6 +31,8 @@ const usage = `Roster: user and access administration for contact-centre platfor
 Usage:
   roster serve [--addr HOST:PORT] [--demo]      run the console, API and SCIM
   roster migrate                                 apply database migrations and exit
+  roster scim defaults --tenant S [--group ID] [--role KEY] [--group-parent ID] [--language L]
+                                                 what users and groups created over SCIM get
   roster tenant create --slug S --name N [--admin-email E --admin-name N]
                                                  create a tenant (and invite its first admin)
   roster token create --tenant S --name N --role ROLEKEY
@@ -150,6 +153,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "%d migration(s) applied\n", n)
 		return nil
+	case "scim":
+		return scimCommand(ctx, &cfg, fs, args, stdout, stderr) // scim.go
 	case "tenant create":
 		slug := fs.String("slug", "", "tenant slug: a-z, 0-9 and - (required)")
 		name := fs.String("name", "", "display name (required)")
@@ -278,6 +283,7 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		metrics := api.NewMetrics()
 		mux := http.NewServeMux()
 		api.New(svc, log, api.Options{Proxies: cfg.TrustedProxies}).Register(mux)
+		scim.New(svc, log).Register(mux)
 		console.New(svc, log, console.Options{PublicURL: cfg.PublicURL, Proxies: cfg.TrustedProxies}).Register(mux)
 		healthz, readyz := api.Health(svc.Ready, log)
 		mux.HandleFunc("GET /healthz", healthz)

@@ -23,6 +23,11 @@ type TenantSettings struct {
 	Languages            []string `json:"languages"`
 	DefaultLanguage      string   `json:"default_language"`
 	BrandingName         string   `json:"branding_name"`
+	// SCIM provisioning defaults (scim.go; set with roster scim defaults),
+	// kept here so that a change of the other settings keeps them.
+	SCIMDefaultGroup int64  `json:"scim_default_group,omitempty"`
+	SCIMDefaultRole  string `json:"scim_default_role,omitempty"`
+	SCIMGroupParent  int64  `json:"scim_group_parent,omitempty"`
 }
 
 // UnmarshalJSON also reads settings stored before the key was renamed

@@ -45,7 +45,8 @@ func openSQLiteBefore(t *testing.T, name string) *store.DB {
 // migration 0007 filled through the core as it was then (commit 304aef8:
 // three of each kind of row with the highest deleted again, and roles,
 // group access, property values, profiles, coaching notes; the outbox and
-// the audit log filled by themselves). Later migrations change what the
+// the audit log filled by themselves — fillDetails of that commit's
+// internal/store/ids_migration_test.go). Later migrations change what the
 // core writes, so the fixture is frozen rather than made anew. seen lists
 // the ids each kind handed out before the upgrade.
 func openIdsFixture(t *testing.T) (db *store.DB, seen map[string]map[int64]bool) {
@@ -191,53 +192,6 @@ func TestIdsMigration(t *testing.T) {
 		}
 	}
 	checkTriggers(t, db, svc)
-}
-
-// fillDetails adds rows to the tables the kinds leave empty: roles and
-// group access, property values, profile skills, coaching notes, saved
-// filters; the outbox and audit log fill by themselves.
-func fillDetails(t *testing.T, svc *roster.Service) {
-	t.Helper()
-	ctx := context.Background()
-	a, top := newTenant(t, svc, "details")
-	team, err := svc.CreateGroup(ctx, a, roster.GroupInput{Name: roster.Some("Team"), ParentID: roster.Some(top)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	skill, err := svc.CreateSkill(ctx, a, roster.SkillInput{Name: roster.Some("French")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 5 {
-		u, err := svc.CreateUser(ctx, a, roster.UserInput{Username: roster.Some(fmt.Sprintf("d%d", i)), Email: roster.Some(fmt.Sprintf("d%d@example.com", i)),
-			Language: roster.Some("en"), GroupID: roster.Some(team.ID), Roles: roster.Some([]string{roster.RoleAgent, roster.RoleTeamLeader}),
-			GroupAccess: roster.Some([]int64{team.ID})})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := svc.SetUserProperty(ctx, a, u.ID, "wrapup_timeout_chat", json.RawMessage(`45`)); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := svc.CreateUserProfile(ctx, a, u.ID, roster.ProfileInput{Name: roster.Some("Mine"),
-			Skills: roster.Some([]roster.ProfileSkillInput{{SkillID: skill.ID, Level: 50}})}); err != nil {
-			t.Fatal(err)
-		}
-		p, err := svc.CreateCoachingPlan(ctx, a, roster.CoachingPlanInput{AgentUserID: roster.Some(u.ID), Title: roster.Some("Plan")})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := svc.AddCoachingNote(ctx, a, p.ID, "Went well"); err != nil {
-			t.Fatal(err)
-		}
-		if i == 4 {
-			if _, err := svc.DeactivateUser(ctx, a, u.ID); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if _, err := svc.SetGroupProperty(ctx, a, team.ID, "wrapup_timeout_phone", json.RawMessage(`90`)); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // checkTriggers makes, changes and deletes a user after the upgrade and
