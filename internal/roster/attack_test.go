@@ -1,0 +1,113 @@
+package roster_test
+
+import (
+	"testing"
+
+	"github.com/roster-dev/roster/internal/roster"
+	"github.com/roster-dev/roster/internal/store"
+	"github.com/roster-dev/roster/internal/testdb"
+)
+
+// Findings of the attacker's pass over the grant rules (issue 14). Each test
+// climbs one way that was open on main.
+
+// attackUser makes a user (by the system actor) in group holding roles with
+// access to access, and signs them in as an actor.
+func attackUser(t *testing.T, f *fixture, name string, group int64, access []int64, roles ...string) (*roster.User, *roster.Actor) {
+	t.Helper()
+	in := roster.UserInput{Username: roster.Some(name), Email: roster.Some(name + "@example.com"),
+		Language: roster.Some("en"), GroupID: roster.Some(group), Roles: roster.Some(roles),
+		GroupAccess: roster.Some(access)}
+	u, err := f.svc.CreateUser(f.ctx, f.sys, in)
+	must(t, err)
+	a, err := f.svc.ActorForUser(f.ctx, f.tenant.ID, u.ID)
+	must(t, err)
+	return u, a
+}
+
+// A groups-scoped user manager who also holds a tenant-wide role without
+// user rights (the default User role) is scoped by users.manage, not by the
+// union of all their roles: a permission reaches what the roles granting it
+// reach (docs/rules.md, "Data scopes").
+func TestAttackMixedRolesScopeOfUserManagement(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, "mixed")
+		_, err := f.svc.CreateRole(f.ctx, f.sys, roster.RoleInput{Key: roster.Some("team_manager"), Name: roster.Some("Team manager"),
+			Scope: roster.Some("groups"), Permissions: roster.Some([]string{"users.view", "users.manage", "users.invite", "insights.view"})})
+		must(t, err)
+		other := mustGroup(t, f, "Team B", &f.root.ID)
+		_, mgr := attackUser(t, f, "mgr", f.team.ID, []int64{f.team.ID}, "team_manager", "user")
+		victim, _ := attackUser(t, f, "victim", other.ID, []int64{}, "user")
+
+		if _, err := f.svc.User(f.ctx, mgr, victim.ID); roster.ErrorCode(err) != roster.ENotFound {
+			t.Fatalf("read of a user outside the manager's groups: %v, want not found", err)
+		}
+		_, err = f.svc.UpdateUser(f.ctx, mgr, victim.ID, roster.UserInput{Email: roster.Some("attacker@example.com")})
+		wantCode(t, err, roster.ENotFound)
+		_, err = f.svc.DeactivateUser(f.ctx, mgr, victim.ID)
+		wantCode(t, err, roster.ENotFound)
+		err = f.svc.DeleteUser(f.ctx, mgr, victim.ID)
+		wantCode(t, err, roster.ENotFound)
+
+		// Placing people outside one's groups, or handing out access to them.
+		in := roster.UserInput{Username: roster.Some("placed"), Email: roster.Some("placed@example.com"),
+			Language: roster.Some("en"), GroupID: roster.Some(other.ID), Roles: roster.Some([]string{"user"})}
+		_, err = f.svc.CreateUser(f.ctx, mgr, in)
+		wantCode(t, err, roster.EInvalid)
+		wantField(t, err, "group_id")
+		in.GroupID = roster.Some(f.team.ID)
+		in.Roles = roster.Some([]string{"team_manager"})
+		in.GroupAccess = roster.Some([]int64{f.root.ID})
+		_, err = f.svc.CreateUser(f.ctx, mgr, in)
+		wantCode(t, err, roster.EInvalid)
+		wantField(t, err, "group_access")
+
+		// And widening one's own group access to the whole tenant.
+		_, err = f.svc.UpdateUser(f.ctx, mgr, mgr.ID, roster.UserInput{GroupAccess: roster.Some([]int64{f.team.ID, f.root.ID})})
+		wantCode(t, err, roster.EInvalid)
+		wantField(t, err, "group_access")
+		_, err = f.svc.MoveUser(f.ctx, mgr, victim.ID, roster.MoveInput{GroupID: f.team.ID})
+		wantCode(t, err, roster.ENotFound)
+	})
+}
+
+// A view-as lives no longer than the right that started it: a token that
+// started one is revoked, or the viewed user gains rights the impersonator
+// does not hold (a view as them would now be refused).
+func TestAttackViewAsOutlivesItsGrant(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, "viewas")
+		_, err := f.svc.CreateRole(f.ctx, f.sys, roster.RoleInput{Key: roster.Some("viewer"), Name: roster.Some("Viewer"),
+			Scope: roster.Some("tenant"), Permissions: roster.Some([]string{"insights.view", "users.view", "users.impersonate"})})
+		must(t, err)
+		target, _ := attackUser(t, f, "target", f.team.ID, []int64{}, "user")
+
+		// Started by a token that is then revoked.
+		tok, secret, err := f.svc.CreateToken(f.ctx, f.sys, roster.TokenInput{Name: "viewer token", Role: "viewer"})
+		must(t, err)
+		ta, err := f.svc.AuthenticateToken(f.ctx, secret)
+		must(t, err)
+		_, viewSecret, err := f.svc.StartImpersonation(f.ctx, ta, target.ID)
+		must(t, err)
+		must(t, f.svc.RevokeToken(f.ctx, f.sys, tok.ID))
+		if _, err := f.svc.AuthenticateToken(f.ctx, secret); roster.ErrorCode(err) != roster.EUnauthorized {
+			t.Fatalf("revoked token: %v", err)
+		}
+		if _, err := f.svc.AuthenticateImpersonation(f.ctx, viewSecret); roster.ErrorCode(err) != roster.EUnauthorized {
+			t.Errorf("view-as of a revoked token still works: %v", err)
+		}
+
+		// Started by a viewer; the viewed user is then made an Admin.
+		_, viewer := attackUser(t, f, "viewer1", f.team.ID, []int64{}, "viewer")
+		_, viewSecret, err = f.svc.StartImpersonation(f.ctx, viewer, target.ID)
+		must(t, err)
+		_, err = f.svc.UpdateUser(f.ctx, f.sys, target.ID, roster.UserInput{Roles: roster.Some([]string{"admin"})})
+		must(t, err)
+		if _, _, err := f.svc.StartImpersonation(f.ctx, viewer, target.ID); roster.ErrorCode(err) != roster.EForbidden {
+			t.Fatalf("view as an admin by a viewer: %v", err)
+		}
+		if a, err := f.svc.AuthenticateImpersonation(f.ctx, viewSecret); err == nil {
+			t.Errorf("a viewer still views as %s, now an Admin, with %v", target.Username, a.Permissions())
+		}
+	})
+}
