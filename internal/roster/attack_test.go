@@ -111,3 +111,41 @@ func TestAttackViewAsOutlivesItsGrant(t *testing.T) {
 		}
 	})
 }
+
+// A groups-scoped user manager sees the invitations of their groups only:
+// an invitation carries the invited person's name, username and email.
+func TestAttackInvitationsOutsideScope(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, "invscope")
+		_, err := f.svc.CreateRole(f.ctx, f.sys, roster.RoleInput{Key: roster.Some("team_manager"), Name: roster.Some("Team manager"),
+			Scope: roster.Some("groups"), Permissions: roster.Some([]string{"users.view", "users.manage", "users.invite", "insights.view"})})
+		must(t, err)
+		other := mustGroup(t, f, "Team B", &f.root.ID)
+		_, mgr := attackUser(t, f, "mgr", f.team.ID, []int64{f.team.ID}, "team_manager")
+		invite := func(name string, group int64) int64 {
+			links, err := f.svc.InviteUsers(f.ctx, f.sys, []roster.UserInput{{Username: roster.Some(name), Email: roster.Some(name + "@example.com"),
+				Language: roster.Some("en"), GroupID: roster.Some(group), Roles: roster.Some([]string{"user"})}})
+			must(t, err)
+			return links[0].Invitation.ID
+		}
+		mine := invite("mine", f.subteam.ID)
+		theirs := invite("theirs", other.ID)
+
+		page, err := f.svc.ListInvitations(f.ctx, mgr, roster.InvitationQuery{})
+		must(t, err)
+		if page.Total != 1 || len(page.Items) != 1 || page.Items[0].ID != mine {
+			t.Errorf("a team's manager lists %d invitations (%+v), want only the one of their team", page.Total, page.Items)
+		}
+		if _, err := f.svc.Invitation(f.ctx, mgr, theirs); roster.ErrorCode(err) != roster.ENotFound {
+			t.Errorf("a team's manager reads another team's invitation: %v", err)
+		}
+		if _, err := f.svc.Invitation(f.ctx, mgr, mine); err != nil {
+			t.Errorf("their own team's invitation: %v", err)
+		}
+		all, err := f.svc.ListInvitations(f.ctx, f.admin, roster.InvitationQuery{})
+		must(t, err)
+		if all.Total != 2 {
+			t.Errorf("an admin lists %d invitations, want 2", all.Total)
+		}
+	})
+}

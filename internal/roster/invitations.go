@@ -220,9 +220,25 @@ func (s *Service) Invitation(ctx context.Context, a *Actor, id int64) (*Invitati
 	if err := a.require(PermUsersInvite, PermUsersView); err != nil {
 		return nil, err
 	}
-	inv, err := s.store.Read().Invitation(ctx, a.TenantID, id)
+	r := s.store.Read()
+	inv, err := r.Invitation(ctx, a.TenantID, id)
 	if err != nil {
 		return nil, err
+	}
+	// Scoped like its user: an invitation names the invited person. A
+	// cancelled one's user is gone, so only tenant-wide actors see it.
+	sf, err := s.scopeOf(ctx, a, PermUsersInvite, PermUsersView)
+	if err != nil {
+		return nil, err
+	}
+	if sf != nil {
+		u, err := r.User(ctx, a.TenantID, inv.UserID)
+		if ErrorCode(err) == ENotFound || (err == nil && !sf.userVisible(u)) {
+			return nil, Errorf(ENotFound, "no such invitation")
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	inv.Status = inv.EffectiveStatus(s.Now())
 	return inv, nil
@@ -255,6 +271,10 @@ func (s *Service) ListInvitations(ctx context.Context, a *Actor, q InvitationQue
 		}
 	}
 	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	var err error
+	if f.Scope, err = s.scopeOf(ctx, a, PermUsersInvite, PermUsersView); err != nil { // scope.go
 		return nil, err
 	}
 	items, total, err := s.store.Read().ListInvitations(ctx, a.TenantID, f)
