@@ -149,3 +149,56 @@ func TestAttackInvitationsOutsideScope(t *testing.T) {
 		}
 	})
 }
+
+// The roaming flag widens a user's self-scoped roles to the groups of their
+// group access (docs/rules.md, "Data scopes"), so turning it on gives those
+// roles at the groups scope: a self-scoped user manager may not make
+// themself roaming and so manage their groups.
+func TestAttackRoamingWidensSelfScope(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, "roam")
+		_, err := f.svc.CreateRole(f.ctx, f.sys, roster.RoleInput{Key: roster.Some("self_manager"), Name: roster.Some("Self manager"),
+			Scope: roster.Some("self"), Permissions: roster.Some([]string{"users.view", "users.manage", "self.view"})})
+		must(t, err)
+		u, a := attackUser(t, f, "desk", f.team.ID, []int64{f.team.ID}, "self_manager", "identified_only")
+		victim, _ := attackUser(t, f, "victim", f.team.ID, []int64{}, "identified_only")
+		if _, err := f.svc.UpdateUser(f.ctx, a, victim.ID, roster.UserInput{Email: roster.Some("x@example.com")}); roster.ErrorCode(err) != roster.ENotFound {
+			t.Fatalf("a self-scoped manager edits a team member: %v", err)
+		}
+		_, err = f.svc.UpdateUser(f.ctx, a, u.ID, roster.UserInput{Roaming: roster.Some(true)})
+		wantCode(t, err, roster.EForbidden)
+		if _, err := f.svc.UpdateUser(f.ctx, a, victim.ID, roster.UserInput{Email: roster.Some("x@example.com")}); roster.ErrorCode(err) != roster.ENotFound {
+			t.Errorf("after making themself roaming, a self-scoped manager edits a team member: %v", err)
+		}
+		// Someone holding the role's permissions for the groups may.
+		_, err = f.svc.UpdateUser(f.ctx, f.admin, u.ID, roster.UserInput{Roaming: roster.Some(true)})
+		must(t, err)
+	})
+}
+
+// A view-as shows what the viewed user sees: a user whose group access
+// reaches groups the impersonator cannot see is more than theirs to view.
+func TestAttackViewAsWiderGroupAccess(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, "viewwide")
+		_, err := f.svc.CreateRole(f.ctx, f.sys, roster.RoleInput{Key: roster.Some("lead_viewer"), Name: roster.Some("Lead viewer"),
+			Scope: roster.Some("groups"), Permissions: roster.Some([]string{"insights.view", "team.view", "coaching.manage", "users.view", "users.impersonate"})})
+		must(t, err)
+		other := mustGroup(t, f, "Team B", &f.root.ID)
+		_, viewer := attackUser(t, f, "viewer", f.team.ID, []int64{f.team.ID}, "lead_viewer")
+		narrow, _ := attackUser(t, f, "narrow", f.team.ID, []int64{f.subteam.ID}, "team_leader")
+		wide, _ := attackUser(t, f, "wide", f.team.ID, []int64{f.team.ID, other.ID}, "team_leader")
+		if _, _, err := f.svc.StartImpersonation(f.ctx, viewer, narrow.ID); err != nil {
+			t.Fatalf("view as a team leader of one's own team: %v", err)
+		}
+		_, secret, err := f.svc.StartImpersonation(f.ctx, viewer, wide.ID)
+		if roster.ErrorCode(err) != roster.EForbidden {
+			t.Errorf("view as a team leader who also sees Team B: %v, want forbidden", err)
+			if a, err := f.svc.AuthenticateImpersonation(f.ctx, secret); err == nil {
+				if _, err := f.svc.Group(f.ctx, a, other.ID); err == nil {
+					t.Errorf("and through it the viewer reads Team B")
+				}
+			}
+		}
+	})
+}

@@ -169,6 +169,9 @@ func (g *grantor) mayActOn(u *User) error {
 		if r == nil {
 			continue
 		}
+		if u.Roaming && r.Scope == ScopeSelf {
+			r = roamingRole(r)
+		}
 		if err := g.mayAssign(r); err != nil {
 			return Errorf(EForbidden, "%s holds the role %q, with rights you do not hold; only someone with at least their rights can change them",
 				u.Username, r.Name)
@@ -230,18 +233,45 @@ func (s *Service) checkRoleGrant(ctx context.Context, tx Tx, a *Actor, u, before
 	if before != nil {
 		old = before.Roles // changeUser checked actOn(before)
 	}
+	// A roaming user's self-scoped roles reach the groups of their group
+	// access: turning roaming on gives those roles anew, at that width —
+	// to oneself too, or a self-scoped manager could widen their own reach.
+	roamingOn := u.Roaming && (before == nil || !before.Roaming)
 	var v Validation
 	for i, k := range u.Roles {
+		r := g.roles[k]
+		if r == nil {
+			continue
+		}
+		if u.Roaming && r.Scope == ScopeSelf {
+			if !roamingOn && slices.Contains(old, k) {
+				continue
+			}
+			if err := g.mayAssign(roamingRole(r)); err != nil {
+				if slices.Contains(old, k) {
+					v.Add("roaming", "would widen the role %q to the groups of the user's group access: %s", r.Name, ErrorMessage(err))
+				} else {
+					v.Add("roles", "item %d: for a roaming user: %s", i, ErrorMessage(err))
+				}
+			}
+			continue
+		}
 		if slices.Contains(old, k) {
 			continue
 		}
-		if r := g.roles[k]; r != nil {
-			if err := g.mayAssign(r); err != nil {
-				v.Add("roles", "item %d: %s", i, ErrorMessage(err))
-			}
+		if err := g.mayAssign(r); err != nil {
+			v.Add("roles", "item %d: %s", i, ErrorMessage(err))
 		}
 	}
 	return forbidden(v.Err())
+}
+
+// roamingRole is a self-scoped role as a roaming user holds it: reaching
+// the groups of their group access too.
+func roamingRole(r *Role) *Role {
+	wide := *r
+	wide.Scope = ScopeGroups
+	return &wide
 }
 
 // forbidden turns a validation error into a refusal (403) naming its fields.

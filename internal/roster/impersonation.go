@@ -97,6 +97,17 @@ func (s *Service) checkViewAs(ctx context.Context, tx Tx, a *Actor, u *User) err
 			return Errorf(EForbidden, "%s holds the permission %q, which you do not hold; you cannot view as them", u.Username, perm)
 		}
 	}
+	// The view shows the viewed user's groups: each must be one the
+	// impersonator sees.
+	sf, err := s.scopeOf(ctx, a, PermUsersImpersonate)
+	if err != nil {
+		return err
+	}
+	for _, gid := range u.GroupAccess {
+		if !sf.hasGroup(gid) {
+			return Errorf(EForbidden, "%s has access to groups outside your own; you cannot view as them", u.Username)
+		}
+	}
 	return nil
 }
 
