@@ -1,6 +1,7 @@
 package roster_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/roster-dev/roster/internal/roster"
@@ -220,6 +221,49 @@ func TestAttackTokenMadeByRevokedToken(t *testing.T) {
 		must(t, f.svc.RevokeToken(f.ctx, f.sys, parent.ID))
 		if _, err := f.svc.AuthenticateToken(f.ctx, childSecret); roster.ErrorCode(err) != roster.EUnauthorized {
 			t.Errorf("the child of a revoked token still works: %v", err)
+		}
+	})
+}
+
+// A link to an invitation is the account: one copied before the invited
+// user was given more rights, or before their address was corrected, must
+// not open the account after.
+func TestAttackInvitationLinkOutlivesChange(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, "invlink")
+		_, err := f.svc.CreateRole(f.ctx, f.sys, roster.RoleInput{Key: roster.Some("team_manager"), Name: roster.Some("Team manager"),
+			Scope: roster.Some("groups"), Permissions: roster.Some([]string{"users.view", "users.manage", "users.invite", "insights.view"})})
+		must(t, err)
+		_, mgr := attackUser(t, f, "mgr", f.team.ID, []int64{f.team.ID}, "team_manager")
+		invite := func(name string) (int64, int64) {
+			links, err := f.svc.InviteUsers(f.ctx, mgr, []roster.UserInput{{Username: roster.Some(name), Email: roster.Some(name + "@example.com"),
+				Language: roster.Some("en"), GroupID: roster.Some(f.team.ID), Roles: roster.Some([]string{"identified_only"})}})
+			must(t, err)
+			return links[0].Invitation.ID, links[0].Invitation.UserID
+		}
+		tokenOf := func(url string) string { return url[strings.LastIndex(url, "/")+1:] }
+
+		// The manager keeps a copied link; an admin then makes the invitee an Admin.
+		invID, userID := invite("newhire")
+		link, err := f.svc.InvitationLinkURL(f.ctx, mgr, invID)
+		must(t, err)
+		_, err = f.svc.UpdateUser(f.ctx, f.admin, userID, roster.UserInput{Roles: roster.Some([]string{"admin"})})
+		must(t, err)
+		if _, err := f.svc.InvitationLinkURL(f.ctx, mgr, invID); roster.ErrorCode(err) != roster.EForbidden {
+			t.Fatalf("a new link to an Admin's invitation by a team manager: %v", err)
+		}
+		if _, err := f.svc.AcceptInvitation(f.ctx, tokenOf(link.URL), "correct horse battery 9", "", ""); err == nil {
+			t.Errorf("a link copied before the invitee became an Admin still opens the Admin account")
+		}
+
+		// An address corrected after the invitation went out.
+		invID, userID = invite("typo")
+		link, err = f.svc.InvitationLinkURL(f.ctx, f.admin, invID)
+		must(t, err)
+		_, err = f.svc.UpdateUser(f.ctx, f.admin, userID, roster.UserInput{Email: roster.Some("right@example.com")})
+		must(t, err)
+		if _, err := f.svc.AcceptInvitation(f.ctx, tokenOf(link.URL), "correct horse battery 9", "", ""); err == nil {
+			t.Errorf("the link sent to the wrong address still opens the account after the address was corrected")
 		}
 	})
 }

@@ -122,6 +122,9 @@ func (s *Service) UpdateUser(ctx context.Context, a *Actor, id int64, in UserInp
 		if err := s.noticeContactChanged(ctx, tx, a, u, before); err != nil { // contactnotice.go
 			return err
 		}
+		if err := s.renewOnChangeTx(ctx, tx, a, before, u); err != nil { // invitations.go
+			return err
+		}
 		if in.AgentIDs.Set {
 			return s.setAgentIDsTx(ctx, tx, a, u, in.AgentIDs.V) // agents.go
 		}
