@@ -267,3 +267,27 @@ func TestAttackInvitationLinkOutlivesChange(t *testing.T) {
 		}
 	})
 }
+
+// The outbox holds every message of the tenant (recipients, texts): a
+// groups-scoped audit viewer may not read it.
+func TestAttackOutboxNeedsTenantScope(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, "outbox")
+		_, err := f.svc.CreateRole(f.ctx, f.sys, roster.RoleInput{Key: roster.Some("team_auditor"), Name: roster.Some("Team auditor"),
+			Scope: roster.Some("groups"), Permissions: roster.Some([]string{"audit.view", "users.view"})})
+		must(t, err)
+		other := mustGroup(t, f, "Team B", &f.root.ID)
+		_, auditor := attackUser(t, f, "auditor", f.team.ID, []int64{f.team.ID}, "team_auditor")
+		_, err = f.svc.InviteUsers(f.ctx, f.sys, []roster.UserInput{{Username: roster.Some("elsewhere"), Email: roster.Some("elsewhere@example.com"),
+			Language: roster.Some("en"), GroupID: roster.Some(other.ID), Roles: roster.Some([]string{"user"})}})
+		must(t, err)
+		page, err := f.svc.ListOutbox(f.ctx, auditor, roster.OutboxQuery{})
+		if err == nil {
+			t.Errorf("a team's auditor reads the tenant's outbox (%d messages)", page.Total)
+		}
+		wantCode(t, err, roster.EForbidden)
+		if _, err := f.svc.ListOutbox(f.ctx, f.admin, roster.OutboxQuery{}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
