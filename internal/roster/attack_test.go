@@ -143,6 +143,12 @@ func TestAttackInvitationsOutsideScope(t *testing.T) {
 		if _, err := f.svc.Invitation(f.ctx, mgr, mine); err != nil {
 			t.Errorf("their own team's invitation: %v", err)
 		}
+		// The console's door: the invitation of a user's row.
+		theirsInv, err := f.svc.Invitation(f.ctx, f.admin, theirs)
+		must(t, err)
+		if _, err := f.svc.InvitationOfUser(f.ctx, mgr, theirsInv.UserID); roster.ErrorCode(err) != roster.ENotFound {
+			t.Errorf("a team's manager reads another team's invitation by its user: %v", err)
+		}
 		all, err := f.svc.ListInvitations(f.ctx, f.admin, roster.InvitationQuery{})
 		must(t, err)
 		if all.Total != 2 {
