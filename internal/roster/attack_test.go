@@ -297,3 +297,34 @@ func TestAttackOutboxNeedsTenantScope(t *testing.T) {
 		}
 	})
 }
+
+// A role's delegation is power too: a role whose holders may assign Admin
+// is not the Environment Manager's to give, though it holds the role's
+// permissions — else it takes the role, then Admin (itself or by token).
+func TestAttackDelegatingRoleCarriesItsDelegation(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, "deleg")
+		_, err := f.svc.CreateRole(f.ctx, f.sys, roster.RoleInput{Key: roster.Some("admin_maker"), Name: roster.Some("Admin maker"),
+			Scope: roster.Some("tenant"), Permissions: roster.Some([]string{"users.view", "users.manage", "users.invite"}),
+			AssignableRoles: roster.Some([]string{"admin"})})
+		must(t, err)
+		em, a := attackUser(t, f, "em", f.team.ID, []int64{}, "environment_manager")
+		_, err = f.svc.UpdateUser(f.ctx, a, em.ID, roster.UserInput{Roles: roster.Some([]string{"environment_manager", "admin_maker"})})
+		wantCode(t, err, roster.EForbidden)
+		if err == nil {
+			_, err = f.svc.UpdateUser(f.ctx, a, em.ID, roster.UserInput{Roles: roster.Some([]string{"environment_manager", "admin_maker", "admin"})})
+			if err == nil {
+				t.Errorf("the Environment Manager made itself Admin through the Admin maker role")
+			}
+		}
+		_, _, err = f.svc.CreateToken(f.ctx, a, roster.TokenInput{Name: "maker", Role: "admin_maker"})
+		wantCode(t, err, roster.EForbidden)
+		other, _ := attackUser(t, f, "other", f.team.ID, []int64{}, "admin_maker")
+		_, err = f.svc.UpdateUser(f.ctx, a, other.ID, roster.UserInput{Email: roster.Some("em-owned@example.com")})
+		wantCode(t, err, roster.EForbidden)
+		// An Admin may.
+		_, admin := attackUser(t, f, "boss", f.team.ID, []int64{}, "admin")
+		_, err = f.svc.UpdateUser(f.ctx, admin, em.ID, roster.UserInput{Roles: roster.Some([]string{"environment_manager", "admin_maker"})})
+		must(t, err)
+	})
+}

@@ -111,8 +111,36 @@ func (g *grantor) shortfall(r *Role, need int) (perm string, heldNarrower bool) 
 
 // mayAssign reports why the grantor may not give role r to a person (nil:
 // it may): it holds every permission of r as far as r reaches, or one of
-// its roles delegates r and its own user management reaches as far as r.
+// its roles delegates r and its own user management reaches as far as r;
+// and it could give every role r delegates (a role's delegation is power
+// too: a role whose holders may make Admins is an Admin's to give).
 func (g *grantor) mayAssign(r *Role) error {
+	return g.mayAssignSeen(r, map[string]bool{})
+}
+
+func (g *grantor) mayAssignSeen(r *Role, seen map[string]bool) error {
+	if err := g.mayAssignPerms(r); err != nil {
+		return err
+	}
+	return g.mayDelegate(r, seen)
+}
+
+// mayDelegate reports why the grantor could not give a role r delegates.
+func (g *grantor) mayDelegate(r *Role, seen map[string]bool) error {
+	seen[r.Key] = true
+	for _, k := range r.AssignableRoles {
+		d := g.roles[k]
+		if d == nil || seen[k] {
+			continue
+		}
+		if err := g.mayAssignSeen(d, seen); err != nil {
+			return Errorf(EForbidden, "you cannot give the role %q: its holders may give the role %q, which you cannot give", r.Name, d.Name)
+		}
+	}
+	return nil
+}
+
+func (g *grantor) mayAssignPerms(r *Role) error {
 	need := widthRank(r.Scope)
 	perm, narrower := g.shortfall(r, need)
 	if perm == "" {
@@ -134,6 +162,10 @@ func (g *grantor) mayPutOnToken(r *Role) error {
 	perm, narrower := g.shortfall(r, widthRank(ScopeTenant))
 	switch {
 	case perm == "":
+		// A token holding r delegates what r delegates.
+		if err := g.mayDelegate(r, map[string]bool{}); err != nil {
+			return forbidden(oneFieldError("role", "%s", ErrorMessage(err)))
+		}
 		return nil
 	case narrower:
 		return forbidden(oneFieldError("role", "a token acts tenant-wide, and your own %q does not reach the whole tenant", perm))
@@ -184,7 +216,10 @@ func (g *grantor) mayActOn(u *User) error {
 // u's roles, and u's group access, which must lie inside the actor's scope
 // (a target seeing groups the actor cannot see is more powerful too).
 func (s *Service) actOn(ctx context.Context, tx Tx, a *Actor, u *User) error {
-	if a.system {
+	if a.system || (a.Kind == ActorUser && a.ID == u.ID) {
+		// Nobody is more powerful than themself: their own roles and group
+		// access do not count against them (new grants to oneself are
+		// checked by checkRoleGrant and groupsInScope).
 		return nil
 	}
 	roles, err := tx.ListRoles(ctx, a.TenantID)
@@ -197,9 +232,6 @@ func (s *Service) actOn(ctx context.Context, tx Tx, a *Actor, u *User) error {
 	}
 	if err := g.mayActOn(u); err != nil {
 		return err
-	}
-	if a.Kind == ActorUser && a.ID == u.ID {
-		return nil // one's own group access is not someone else's power
 	}
 	sf, err := s.scopeOf(ctx, a, PermUsersManage, PermUsersInvite)
 	if err != nil || sf == nil {
