@@ -328,3 +328,35 @@ func TestAttackDelegatingRoleCarriesItsDelegation(t *testing.T) {
 		must(t, err)
 	})
 }
+
+// Moving a group under another widens the reach of everyone with access to
+// the new parent: a group designer who holds only groups.manage hands a
+// team's user manager the users of another team.
+func TestAttackGroupMoveWidensOthersReach(t *testing.T) {
+	t.Skip("finding: a group move widens the scope of every role with access above the new parent, with permissions the mover need not hold (design: the grant rule does not look at the tree)")
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, "gmove")
+		for _, in := range []roster.RoleInput{
+			{Key: roster.Some("team_manager"), Name: roster.Some("Team manager"), Scope: roster.Some("groups"),
+				Permissions: roster.Some([]string{"users.view", "users.manage", "users.invite", "insights.view"})},
+			{Key: roster.Some("designer"), Name: roster.Some("Designer"), Scope: roster.Some("groups"),
+				Permissions: roster.Some([]string{"groups.manage"})},
+		} {
+			_, err := f.svc.CreateRole(f.ctx, f.sys, in)
+			must(t, err)
+		}
+		other := mustGroup(t, f, "Team B", &f.root.ID)
+		_, designer := attackUser(t, f, "designer", f.team.ID, []int64{f.team.ID, other.ID}, "designer")
+		_, mgr := attackUser(t, f, "mgr", f.team.ID, []int64{f.team.ID}, "team_manager")
+		victim, _ := attackUser(t, f, "victim", other.ID, []int64{}, "identified_only")
+		if _, err := f.svc.UpdateUser(f.ctx, mgr, victim.ID, roster.UserInput{Email: roster.Some("mgr-owned@example.com")}); roster.ErrorCode(err) != roster.ENotFound {
+			t.Fatalf("before the move, a team's manager edits another team's user: %v", err)
+		}
+		_, err := f.svc.UpdateGroup(f.ctx, designer, other.ID, roster.GroupInput{ParentID: roster.Some(f.team.ID)})
+		if err == nil {
+			if _, err := f.svc.UpdateUser(f.ctx, mgr, victim.ID, roster.UserInput{Email: roster.Some("mgr-owned@example.com")}); err == nil {
+				t.Errorf("after a designer's move, a team's manager changes the email of another team's user")
+			}
+		}
+	})
+}
