@@ -135,7 +135,15 @@ func (s *Service) InvitationOfUser(ctx context.Context, a *Actor, userID int64) 
 	if err := a.require(PermUsersInvite, PermUsersView); err != nil {
 		return nil, err
 	}
-	inv, err := s.store.Read().PendingInvitationOfUser(ctx, a.TenantID, userID)
+	r := s.store.Read()
+	u, err := r.User(ctx, a.TenantID, userID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.userInScope(ctx, a, u, PermUsersInvite, PermUsersView); err != nil { // scope.go
+		return nil, err
+	}
+	inv, err := r.PendingInvitationOfUser(ctx, a.TenantID, userID)
 	if err != nil {
 		return nil, err
 	}

@@ -53,10 +53,12 @@ type oracleRole struct {
 
 func rank(scope string) int { return map[string]int{"self": 0, "groups": 1, "tenant": 2}[scope] }
 
-// oracleActor holds roles; tokens act tenant-wide with one role.
+// oracleActor holds roles; tokens act tenant-wide with one role. all are
+// the tenant's roles, to follow delegation lists.
 type oracleActor struct {
 	roles []oracleRole
 	token bool
+	all   map[string]oracleRole
 }
 
 func (o oracleActor) width(r oracleRole) int {
@@ -90,8 +92,23 @@ func (o oracleActor) holds(r oracleRole, need int) bool {
 }
 
 // mayAssign: holds r, or a role of the actor names r and the actor's own
-// user management reaches as far as r.
+// user management reaches as far as r; and may assign every role r names
+// as assignable (a role's delegation is power too).
 func (o oracleActor) mayAssign(r oracleRole) bool {
+	return o.mayAssignPerms(r) && o.mayDelegate(r, map[string]bool{})
+}
+
+func (o oracleActor) mayDelegate(r oracleRole, seen map[string]bool) bool {
+	seen[r.key] = true
+	for _, k := range r.assignable {
+		if d, ok := o.all[k]; ok && !seen[k] && (!o.mayAssignPerms(d) || !o.mayDelegate(d, seen)) {
+			return false
+		}
+	}
+	return true
+}
+
+func (o oracleActor) mayAssignPerms(r oracleRole) bool {
 	if o.holds(r, rank(r.scope)) {
 		return true
 	}
@@ -224,7 +241,7 @@ func TestEscalationMatrix(t *testing.T) {
 			}
 		}
 		for _, ac := range actors {
-			o := oracleActor{token: ac.token}
+			o := oracleActor{token: ac.token, all: byKey}
 			for _, k := range ac.roles {
 				o.roles = append(o.roles, byKey[k])
 			}
@@ -300,7 +317,7 @@ func TestEscalationMatrix(t *testing.T) {
 
 				// 5. Put it on a token: held tenant-wide, no delegation.
 				want = "ok"
-				if !o.has("roles.manage") || !tenantWideRoles || !o.holds(r, 2) {
+				if !o.has("roles.manage") || !tenantWideRoles || !o.holds(r, 2) || !o.mayDelegate(r, map[string]bool{}) {
 					want = roster.EForbidden
 				}
 				_, _, err = f.svc.CreateToken(f.ctx, a, roster.TokenInput{Name: fresh("tok"), Role: k})

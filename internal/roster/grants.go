@@ -111,8 +111,36 @@ func (g *grantor) shortfall(r *Role, need int) (perm string, heldNarrower bool) 
 
 // mayAssign reports why the grantor may not give role r to a person (nil:
 // it may): it holds every permission of r as far as r reaches, or one of
-// its roles delegates r and its own user management reaches as far as r.
+// its roles delegates r and its own user management reaches as far as r;
+// and it could give every role r delegates (a role's delegation is power
+// too: a role whose holders may make Admins is an Admin's to give).
 func (g *grantor) mayAssign(r *Role) error {
+	return g.mayAssignSeen(r, map[string]bool{})
+}
+
+func (g *grantor) mayAssignSeen(r *Role, seen map[string]bool) error {
+	if err := g.mayAssignPerms(r); err != nil {
+		return err
+	}
+	return g.mayDelegate(r, seen)
+}
+
+// mayDelegate reports why the grantor could not give a role r delegates.
+func (g *grantor) mayDelegate(r *Role, seen map[string]bool) error {
+	seen[r.Key] = true
+	for _, k := range r.AssignableRoles {
+		d := g.roles[k]
+		if d == nil || seen[k] {
+			continue
+		}
+		if err := g.mayAssignSeen(d, seen); err != nil {
+			return Errorf(EForbidden, "you cannot give the role %q: its holders may give the role %q, which you cannot give", r.Name, d.Name)
+		}
+	}
+	return nil
+}
+
+func (g *grantor) mayAssignPerms(r *Role) error {
 	need := widthRank(r.Scope)
 	perm, narrower := g.shortfall(r, need)
 	if perm == "" {
@@ -134,6 +162,10 @@ func (g *grantor) mayPutOnToken(r *Role) error {
 	perm, narrower := g.shortfall(r, widthRank(ScopeTenant))
 	switch {
 	case perm == "":
+		// A token holding r delegates what r delegates.
+		if err := g.mayDelegate(r, map[string]bool{}); err != nil {
+			return forbidden(oneFieldError("role", "%s", ErrorMessage(err)))
+		}
 		return nil
 	case narrower:
 		return forbidden(oneFieldError("role", "a token acts tenant-wide, and your own %q does not reach the whole tenant", perm))
@@ -169,6 +201,9 @@ func (g *grantor) mayActOn(u *User) error {
 		if r == nil {
 			continue
 		}
+		if u.Roaming && r.Scope == ScopeSelf {
+			r = roamingRole(r)
+		}
 		if err := g.mayAssign(r); err != nil {
 			return Errorf(EForbidden, "%s holds the role %q, with rights you do not hold; only someone with at least their rights can change them",
 				u.Username, r.Name)
@@ -181,7 +216,10 @@ func (g *grantor) mayActOn(u *User) error {
 // u's roles, and u's group access, which must lie inside the actor's scope
 // (a target seeing groups the actor cannot see is more powerful too).
 func (s *Service) actOn(ctx context.Context, tx Tx, a *Actor, u *User) error {
-	if a.system {
+	if a.system || (a.Kind == ActorUser && a.ID == u.ID) {
+		// Nobody is more powerful than themself: their own roles and group
+		// access do not count against them (new grants to oneself are
+		// checked by checkRoleGrant and groupsInScope).
 		return nil
 	}
 	roles, err := tx.ListRoles(ctx, a.TenantID)
@@ -194,9 +232,6 @@ func (s *Service) actOn(ctx context.Context, tx Tx, a *Actor, u *User) error {
 	}
 	if err := g.mayActOn(u); err != nil {
 		return err
-	}
-	if a.Kind == ActorUser && a.ID == u.ID {
-		return nil // one's own group access is not someone else's power
 	}
 	sf, err := s.scopeOf(ctx, a, PermUsersManage, PermUsersInvite)
 	if err != nil || sf == nil {
@@ -230,18 +265,45 @@ func (s *Service) checkRoleGrant(ctx context.Context, tx Tx, a *Actor, u, before
 	if before != nil {
 		old = before.Roles // changeUser checked actOn(before)
 	}
+	// A roaming user's self-scoped roles reach the groups of their group
+	// access: turning roaming on gives those roles anew, at that width —
+	// to oneself too, or a self-scoped manager could widen their own reach.
+	roamingOn := u.Roaming && (before == nil || !before.Roaming)
 	var v Validation
 	for i, k := range u.Roles {
+		r := g.roles[k]
+		if r == nil {
+			continue
+		}
+		if u.Roaming && r.Scope == ScopeSelf {
+			if !roamingOn && slices.Contains(old, k) {
+				continue
+			}
+			if err := g.mayAssign(roamingRole(r)); err != nil {
+				if slices.Contains(old, k) {
+					v.Add("roaming", "would widen the role %q to the groups of the user's group access: %s", r.Name, ErrorMessage(err))
+				} else {
+					v.Add("roles", "item %d: for a roaming user: %s", i, ErrorMessage(err))
+				}
+			}
+			continue
+		}
 		if slices.Contains(old, k) {
 			continue
 		}
-		if r := g.roles[k]; r != nil {
-			if err := g.mayAssign(r); err != nil {
-				v.Add("roles", "item %d: %s", i, ErrorMessage(err))
-			}
+		if err := g.mayAssign(r); err != nil {
+			v.Add("roles", "item %d: %s", i, ErrorMessage(err))
 		}
 	}
 	return forbidden(v.Err())
+}
+
+// roamingRole is a self-scoped role as a roaming user holds it: reaching
+// the groups of their group access too.
+func roamingRole(r *Role) *Role {
+	wide := *r
+	wide.Scope = ScopeGroups
+	return &wide
 }
 
 // forbidden turns a validation error into a refusal (403) naming its fields.

@@ -97,6 +97,17 @@ func (s *Service) checkViewAs(ctx context.Context, tx Tx, a *Actor, u *User) err
 			return Errorf(EForbidden, "%s holds the permission %q, which you do not hold; you cannot view as them", u.Username, perm)
 		}
 	}
+	// The view shows the viewed user's groups: each must be one the
+	// impersonator sees.
+	sf, err := s.scopeOf(ctx, a, PermUsersImpersonate)
+	if err != nil {
+		return err
+	}
+	for _, gid := range u.GroupAccess {
+		if !sf.hasGroup(gid) {
+			return Errorf(EForbidden, "%s has access to groups outside your own; you cannot view as them", u.Username)
+		}
+	}
 	return nil
 }
 
@@ -117,13 +128,6 @@ func (s *Service) AuthenticateImpersonation(ctx context.Context, secret string) 
 	if im.EndedAt != nil || !s.Now().Before(im.ExpiresAt) {
 		return nil, over
 	}
-	// A signed-in impersonator must still be allowed to.
-	if im.ImpersonatorKind == ActorUser {
-		imp, err := s.ActorForUser(ctx, im.TenantID, im.ImpersonatorID)
-		if err != nil || !imp.Can(PermUsersImpersonate) {
-			return nil, over
-		}
-	}
 	a, err := s.ActorForUser(ctx, im.TenantID, im.UserID)
 	if ErrorCode(err) == EUnauthorized {
 		return nil, over
@@ -131,9 +135,82 @@ func (s *Service) AuthenticateImpersonation(ctx context.Context, secret string) 
 	if err != nil {
 		return nil, err
 	}
+	// The impersonator must still be allowed to start this view, at every
+	// request: a revoked token's view ends with it, and a viewed user who
+	// has since gained rights the impersonator lacks is no longer theirs
+	// to view.
+	if ok, err := s.viewAsStillAllowed(ctx, im); err != nil || !ok {
+		if err == nil || ErrorCode(err) == EUnauthorized {
+			return nil, over
+		}
+		return nil, err
+	}
 	impersonator := im.ImpersonatorID
 	a.ReadOnly, a.ImpersonatorID, a.impersonation = true, &impersonator, im.ID
 	return a, nil
+}
+
+// viewAsStillAllowed rechecks StartImpersonation's rules for im with its
+// impersonator as they stand now.
+func (s *Service) viewAsStillAllowed(ctx context.Context, im *Impersonation) (bool, error) {
+	r := s.store.Read()
+	var imp *Actor
+	switch im.ImpersonatorKind {
+	case ActorUser:
+		var err error
+		if imp, err = s.ActorForUser(ctx, im.TenantID, im.ImpersonatorID); err != nil {
+			return false, err
+		}
+	case ActorToken:
+		tok, err := r.Token(ctx, im.TenantID, im.ImpersonatorID)
+		if ErrorCode(err) == ENotFound {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if tok.RevokedAt != nil || (tok.ExpiresAt != nil && !s.Now().Before(*tok.ExpiresAt)) {
+			return false, nil
+		}
+		role, err := r.Role(ctx, im.TenantID, tok.RoleID)
+		if err != nil {
+			return false, err
+		}
+		if tok.BoundUserID != nil {
+			ok, err := s.authz.HoldsTenantWide(ctx, im.TenantID, *tok.BoundUserID, permSet(role.Permissions))
+			if err != nil || !ok {
+				return false, err
+			}
+		}
+		imp = &Actor{TenantID: im.TenantID, Kind: ActorToken, ID: tok.ID, Name: tok.Name, perms: permSet(role.Permissions), roleID: tok.RoleID}
+	default:
+		return false, nil
+	}
+	if !imp.Can(PermUsersImpersonate) {
+		return false, nil
+	}
+	u, err := r.User(ctx, im.TenantID, im.UserID)
+	if err != nil {
+		return false, err
+	}
+	if err := s.userInScope(ctx, imp, u, PermUsersImpersonate); err != nil {
+		return false, nil
+	}
+	if err := s.checkViewAs(ctx, r, imp, u); err != nil {
+		if ErrorCode(err) == EForbidden {
+			return false, nil
+		}
+		return false, err
+	}
+	return true, nil
+}
+
+func permSet(perms []string) map[string]bool {
+	m := make(map[string]bool, len(perms))
+	for _, p := range perms {
+		m[p] = true
+	}
+	return m
 }
 
 // CurrentImpersonation is the view-as the actor is in (the console's banner).

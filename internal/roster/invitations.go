@@ -3,6 +3,7 @@ package roster
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -220,9 +221,25 @@ func (s *Service) Invitation(ctx context.Context, a *Actor, id int64) (*Invitati
 	if err := a.require(PermUsersInvite, PermUsersView); err != nil {
 		return nil, err
 	}
-	inv, err := s.store.Read().Invitation(ctx, a.TenantID, id)
+	r := s.store.Read()
+	inv, err := r.Invitation(ctx, a.TenantID, id)
 	if err != nil {
 		return nil, err
+	}
+	// Scoped like its user: an invitation names the invited person. A
+	// cancelled one's user is gone, so only tenant-wide actors see it.
+	sf, err := s.scopeOf(ctx, a, PermUsersInvite, PermUsersView)
+	if err != nil {
+		return nil, err
+	}
+	if sf != nil {
+		u, err := r.User(ctx, a.TenantID, inv.UserID)
+		if ErrorCode(err) == ENotFound || (err == nil && !sf.userVisible(u)) {
+			return nil, Errorf(ENotFound, "no such invitation")
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	inv.Status = inv.EffectiveStatus(s.Now())
 	return inv, nil
@@ -255,6 +272,10 @@ func (s *Service) ListInvitations(ctx context.Context, a *Actor, q InvitationQue
 		}
 	}
 	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	var err error
+	if f.Scope, err = s.scopeOf(ctx, a, PermUsersInvite, PermUsersView); err != nil { // scope.go
 		return nil, err
 	}
 	items, total, err := s.store.Read().ListInvitations(ctx, a.TenantID, f)
@@ -314,43 +335,80 @@ func (s *Service) renewInvitation(ctx context.Context, a *Actor, id int64, actio
 		if u.Status != StatusInvited {
 			return Errorf(EConflict, "%s is %s, not invited", u.Username, u.Status)
 		}
-		t, err := tx.TenantByID(ctx, a.TenantID)
-		if err != nil {
-			return err
-		}
-		now := s.Now()
-		token := NewSecret(invitationTokenPrefix)
-		inv := *before
-		inv.TokenHash = HashSecret(token)
-		inv.ExpiresAt = now.Add(invitationLifetime(t))
-		inv.Email, inv.Name, inv.Username = u.Email, u.Name, u.Username
-		inv.UpdatedAt = now
-		if email {
-			inv.SendCount++
-			inv.LastSentAt = now
-		}
-		if err := tx.CancelPendingMessages(ctx, a.TenantID, invitationRef(inv.ID), now); err != nil {
-			return err
-		}
-		if err := tx.UpdateInvitation(ctx, &inv); err != nil {
-			return err
-		}
-		if err := s.audit(ctx, tx, a, action, "invitation", inv.ID, before, &inv); err != nil {
-			return err
-		}
-		if email {
-			inviter, err := s.inviterName(ctx, tx, a)
-			if err != nil {
-				return err
-			}
-			if err := s.enqueueInvitationTx(ctx, tx, t, u, &inv, inviter, token); err != nil {
-				return err
-			}
-		}
-		link = &InvitationLink{Invitation: &inv, URL: s.invitationURL(token)}
-		return nil
+		link, err = s.renewInvitationTx(ctx, tx, a, before, u, action, email)
+		return err
 	})
 	return link, err
+}
+
+// renewInvitationTx gives the pending invitation before of user u a new
+// token and expiry (the old link stops working, an unsent email is
+// cancelled), emailing it to u's address when email is set.
+func (s *Service) renewInvitationTx(ctx context.Context, tx Tx, a *Actor, before *Invitation, u *User, action string, email bool) (*InvitationLink, error) {
+	t, err := tx.TenantByID(ctx, a.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	token := NewSecret(invitationTokenPrefix)
+	inv := *before
+	inv.TokenHash = HashSecret(token)
+	inv.ExpiresAt = now.Add(invitationLifetime(t))
+	inv.Email, inv.Name, inv.Username = u.Email, u.Name, u.Username
+	inv.UpdatedAt = now
+	if email {
+		inv.SendCount++
+		inv.LastSentAt = now
+	}
+	if err := tx.CancelPendingMessages(ctx, a.TenantID, invitationRef(inv.ID), now); err != nil {
+		return nil, err
+	}
+	if err := tx.UpdateInvitation(ctx, &inv); err != nil {
+		return nil, err
+	}
+	if err := s.audit(ctx, tx, a, action, "invitation", inv.ID, before, &inv); err != nil {
+		return nil, err
+	}
+	if email {
+		inviter, err := s.inviterName(ctx, tx, a)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.enqueueInvitationTx(ctx, tx, t, u, &inv, inviter, token); err != nil {
+			return nil, err
+		}
+	}
+	return &InvitationLink{Invitation: &inv, URL: s.invitationURL(token)}, nil
+}
+
+// renewOnChangeTx: a link to an invitation opens the account as it is when
+// the link is used, so when an invited user's address changes or they gain
+// a role, group access or the roaming flag, every earlier link (one sent to
+// a mistyped address, one copied by someone who may not act on them now)
+// stops working and a new one goes to their address.
+func (s *Service) renewOnChangeTx(ctx context.Context, tx Tx, a *Actor, before, u *User) error {
+	if before.Status != StatusInvited || u.Status != StatusInvited {
+		return nil
+	}
+	gained := u.Email != before.Email || (u.Roaming && !before.Roaming)
+	for _, k := range u.Roles {
+		gained = gained || !slices.Contains(before.Roles, k)
+	}
+	for _, g := range u.GroupAccess {
+		gained = gained || !slices.Contains(before.GroupAccess, g)
+	}
+	if !gained {
+		return nil
+	}
+	inv, err := tx.PendingInvitationOfUser(ctx, a.TenantID, u.ID)
+	if ErrorCode(err) == ENotFound {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	_, err = s.renewInvitationTx(ctx, tx, a, inv, u, "invitation.resend", u.Email != "")
+	return err
 }
 
 // CancelInvitation withdraws a pending or expired invitation: the link stops

@@ -121,6 +121,7 @@ func (inv *Invitation) EffectiveStatus(now time.Time) string {
 // "pending" into conditions on the expiry.
 type InvitationFilter struct {
 	Statuses []string
+	Scope    *ScopeFilter // nil: every invitation; else those of users whose home group is in it
 	Now      time.Time
 	Page     int
 	PerPage  int

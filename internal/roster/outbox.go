@@ -129,6 +129,10 @@ func (s *Service) ListOutbox(ctx context.Context, a *Actor, q OutboxQuery) (*Pag
 	if err := a.require(PermAuditView); err != nil {
 		return nil, err
 	}
+	// Every message of the tenant, to anyone: no scope narrows it.
+	if err := s.requireTenantWide(ctx, a, "the outbox", PermAuditView); err != nil { // scope.go
+		return nil, err
+	}
 	var v Validation
 	var f OutboxFilter
 	f.Page, f.PerPage = ParsePaging(&v, q.Page, q.PerPage)

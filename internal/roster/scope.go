@@ -131,10 +131,12 @@ func (s *Service) userInScope(ctx context.Context, a *Actor, u *User, perms ...s
 }
 
 // groupsInScope checks that a user's home group and group access (as set by
-// a change) lie in the actor's scope: nobody places people where they cannot
-// see them, or hands out access beyond their own.
+// a change) lie in the actor's scope of user management (users.manage,
+// users.invite — not of every role, or a tenant-wide viewer role would let
+// a team's manager place people anywhere): nobody places people where they
+// cannot see them, or hands out access beyond their own.
 func (s *Service) groupsInScope(ctx context.Context, a *Actor, u, before *User) error {
-	sf, err := s.scopeOf(ctx, a)
+	sf, err := s.scopeOf(ctx, a, PermUsersManage, PermUsersInvite)
 	if err != nil || sf == nil {
 		return err
 	}

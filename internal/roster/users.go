@@ -122,6 +122,9 @@ func (s *Service) UpdateUser(ctx context.Context, a *Actor, id int64, in UserInp
 		if err := s.noticeContactChanged(ctx, tx, a, u, before); err != nil { // contactnotice.go
 			return err
 		}
+		if err := s.renewOnChangeTx(ctx, tx, a, before, u); err != nil { // invitations.go
+			return err
+		}
 		if in.AgentIDs.Set {
 			return s.setAgentIDsTx(ctx, tx, a, u, in.AgentIDs.V) // agents.go
 		}
@@ -144,7 +147,7 @@ func (s *Service) DeleteUser(ctx context.Context, a *Actor, id int64) error {
 		if err != nil {
 			return err
 		}
-		if err := s.userInScope(ctx, a, u); err != nil { // scope.go
+		if err := s.userInScope(ctx, a, u, PermUsersManage); err != nil { // scope.go
 			return err
 		}
 		if u.QueueLoggedOn {
@@ -208,7 +211,9 @@ func (s *Service) changeUser(ctx context.Context, a *Actor, id int64, action str
 		if err != nil {
 			return err
 		}
-		if err := s.userInScope(ctx, a, before); err != nil { // scope.go
+		// Scoped by the roles granting users.manage (every caller needs it),
+		// not by all roles: a tenant-wide viewer role widens no management.
+		if err := s.userInScope(ctx, a, before, PermUsersManage); err != nil { // scope.go
 			return err
 		}
 		if err := s.actOn(ctx, tx, a, before); err != nil { // grants.go: nobody acts on someone more powerful

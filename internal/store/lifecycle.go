@@ -103,6 +103,11 @@ func (q *queries) ListInvitations(ctx context.Context, tenantID int64, f roster.
 		}
 		where = append(where, "("+strings.Join(or, " OR ")+")")
 	}
+	if f.Scope != nil { // a scoped actor: invitations of users in their groups (coaching.go)
+		c, a := scopeCondition(f.Scope, tenantID, "user_id")
+		where = append(where, c)
+		args = append(args, a...)
+	}
 	cond := strings.Join(where, " AND ")
 	var total int
 	if err := q.queryRow(ctx, `SELECT count(*) FROM invitations WHERE `+cond, args...).Scan(&total); err != nil {
