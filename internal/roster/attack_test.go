@@ -215,7 +215,6 @@ func TestAttackViewAsWiderGroupAccess(t *testing.T) {
 // closed. docs/rules.md binds a token's child to that token's person only,
 // and for a service token to nobody.
 func TestAttackTokenMadeByRevokedToken(t *testing.T) {
-	t.Skip("finding: revoking a token leaves the tokens it made working (needs the maker token's id on the row: a migration)")
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db, "tokchild")
 		parent, secret, err := f.svc.CreateToken(f.ctx, f.sys, roster.TokenInput{Name: "leaked", Role: "admin"})
@@ -333,7 +332,6 @@ func TestAttackDelegatingRoleCarriesItsDelegation(t *testing.T) {
 // the new parent: a group designer who holds only groups.manage hands a
 // team's user manager the users of another team.
 func TestAttackGroupMoveWidensOthersReach(t *testing.T) {
-	t.Skip("finding: a group move widens the scope of every role with access above the new parent, with permissions the mover need not hold (design: the grant rule does not look at the tree)")
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db, "gmove")
 		for _, in := range []roster.RoleInput{

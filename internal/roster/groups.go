@@ -134,6 +134,14 @@ func (s *Service) UpdateGroup(ctx context.Context, a *Actor, id int64, in GroupI
 		if err := s.groupInScope(ctx, a, id, PermGroupsManage); err != nil { // scope.go
 			return err
 		}
+		// A move changes what everyone with access above the old or the new
+		// parent reaches (subtrees are included in group access), so it
+		// needs a group manager who reaches the whole tenant (grant rule).
+		if moved := in.ParentID.Set && !sameParent(cur.ParentID, in.ParentID); moved {
+			if err := s.requireTenantWide(ctx, a, "moving a group (it changes who reaches its users)", PermGroupsManage); err != nil {
+				return err
+			}
+		}
 		before := *cur
 		g = new(Group)
 		*g = *cur
@@ -310,4 +318,12 @@ func (t *groupTree) siblingNamed(parent *int64, name string, except int64) bool 
 		}
 	}
 	return false
+}
+
+// sameParent reports whether a requested parent is the group's current one.
+func sameParent(cur *int64, next Opt[int64]) bool {
+	if next.Null || next.V == 0 {
+		return cur == nil
+	}
+	return cur != nil && *cur == next.V
 }

@@ -82,6 +82,8 @@ type directoryTx interface {
 	// RevokeUserTokens revokes the live tokens bound to a user and returns them.
 	RevokeUserTokens(ctx context.Context, tenantID, userID int64, at time.Time) ([]APIToken, error)
 	TouchToken(ctx context.Context, tenantID, id int64, at time.Time) error
+	// LiveTokenChildren lists the unrevoked tokens a token made.
+	LiveTokenChildren(ctx context.Context, tenantID, parentID int64) ([]APIToken, error)
 
 	AddAudit(ctx context.Context, e *AuditEvent) error
 	ListAudit(ctx context.Context, tenantID int64, f AuditFilter) ([]AuditEvent, int, error)

@@ -102,11 +102,15 @@ func (s *Service) CreateToken(ctx context.Context, a *Actor, in TokenInput) (*AP
 			id := a.ID
 			tok.BoundUserID = &id
 		case ActorToken:
+			// Bound as its maker is, revoked with it, and never outliving it.
 			parent, err := tx.Token(ctx, a.TenantID, a.ID)
 			if err != nil {
 				return err
 			}
-			tok.BoundUserID = parent.BoundUserID
+			tok.BoundUserID, tok.ParentID = parent.BoundUserID, &parent.ID
+			if parent.ExpiresAt != nil && (tok.ExpiresAt == nil || tok.ExpiresAt.After(*parent.ExpiresAt)) {
+				tok.ExpiresAt = parent.ExpiresAt
+			}
 		}
 		tok.Service = tok.BoundUserID == nil
 		if err := tx.CreateToken(ctx, tok); err != nil {
@@ -185,8 +189,38 @@ func (s *Service) RevokeToken(ctx context.Context, a *Actor, id int64) error {
 		after := *tok
 		now := s.Now()
 		after.RevokedAt = &now
-		return s.audit(ctx, tx, a, "token.revoke", "token", id, tok, &after)
+		if err := s.audit(ctx, tx, a, "token.revoke", "token", id, tok, &after); err != nil {
+			return err
+		}
+		return s.revokeTokenChildrenTx(ctx, tx, a, id)
 	})
+}
+
+// revokeTokenChildrenTx revokes, with their audit events, every live token
+// a revoked token made, and theirs in turn.
+func (s *Service) revokeTokenChildrenTx(ctx context.Context, tx Tx, a *Actor, parentID int64) error {
+	queue := []int64{parentID}
+	for len(queue) > 0 {
+		children, err := tx.LiveTokenChildren(ctx, a.TenantID, queue[0])
+		if err != nil {
+			return err
+		}
+		queue = queue[1:]
+		for i := range children {
+			c := &children[i]
+			if err := tx.RevokeToken(ctx, a.TenantID, c.ID, s.Now()); err != nil {
+				return err
+			}
+			after := *c
+			now := s.Now()
+			after.RevokedAt = &now
+			if err := s.audit(ctx, tx, a, "token.revoke", "token", c.ID, c, &after); err != nil {
+				return err
+			}
+			queue = append(queue, c.ID)
+		}
+	}
+	return nil
 }
 
 // revokeUserTokensTx ends the tokens bound to a user who is deleted.

@@ -177,6 +177,7 @@ type APIToken struct {
 	CreatedByKind string     `json:"created_by_kind"` // user, token or system
 	CreatedByName string     `json:"created_by_name"`
 	BoundUserID   *int64     `json:"created_by"` // the person it is bound to; null: a service token
+	ParentID      *int64     `json:"-"`          // the token that made it; revoking that revokes this
 	Service       bool       `json:"service"`
 	CreatedAt     time.Time  `json:"created_at"`
 	LastUsedAt    *time.Time `json:"last_used_at"`

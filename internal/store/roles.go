@@ -113,28 +113,31 @@ func nonNil(l []string) []string {
 
 func (q *queries) CreateToken(ctx context.Context, t *roster.APIToken) error {
 	var err error
-	t.ID, err = q.insert(ctx, `INSERT INTO api_tokens (tenant_id, name, role_id, hash, created_by_kind, created_by_name, bound_user_id, expires_at, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		t.TenantID, t.Name, t.RoleID, t.Hash, t.CreatedByKind, t.CreatedByName, t.BoundUserID, nullMS(t.ExpiresAt), ms(t.CreatedAt))
+	t.ID, err = q.insert(ctx, `INSERT INTO api_tokens (tenant_id, name, role_id, hash, created_by_kind, created_by_name, bound_user_id, parent_token_id, expires_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.TenantID, t.Name, t.RoleID, t.Hash, t.CreatedByKind, t.CreatedByName, t.BoundUserID, t.ParentID, nullMS(t.ExpiresAt), ms(t.CreatedAt))
 	return err
 }
 
 const tokenColumns = `t.id, t.tenant_id, t.name, t.role_id, r.key, t.hash, t.created_by_kind, t.created_by_name, t.bound_user_id,
-	t.created_at, t.last_used_at, t.expires_at, t.revoked_at`
+	t.parent_token_id, t.created_at, t.last_used_at, t.expires_at, t.revoked_at`
 
 const tokenFrom = ` FROM api_tokens t JOIN roles r ON r.tenant_id = t.tenant_id AND r.id = t.role_id`
 
 func scanToken(s interface{ Scan(...any) error }) (roster.APIToken, error) {
 	var t roster.APIToken
 	var created int64
-	var bound, used, expires, revoked sql.NullInt64
+	var bound, parent, used, expires, revoked sql.NullInt64
 	err := s.Scan(&t.ID, &t.TenantID, &t.Name, &t.RoleID, &t.Role, &t.Hash, &t.CreatedByKind, &t.CreatedByName, &bound,
-		&created, &used, &expires, &revoked)
+		&parent, &created, &used, &expires, &revoked)
 	if err != nil {
 		return t, err
 	}
 	if bound.Valid {
 		t.BoundUserID = &bound.Int64
+	}
+	if parent.Valid {
+		t.ParentID = &parent.Int64
 	}
 	t.Service = !bound.Valid
 	t.CreatedAt, t.LastUsedAt, t.ExpiresAt, t.RevokedAt = fromMS(created), fromNullMS(used), fromNullMS(expires), fromNullMS(revoked)
@@ -208,6 +211,10 @@ func (q *queries) RevokeUserTokens(ctx context.Context, tenantID, userID int64, 
 		live[i].RevokedAt = &at
 	}
 	return live, nil
+}
+
+func (q *queries) LiveTokenChildren(ctx context.Context, tenantID, parentID int64) ([]roster.APIToken, error) {
+	return q.listTokens(ctx, `t.tenant_id = ? AND t.parent_token_id = ? AND t.revoked_at IS NULL`, tenantID, parentID)
 }
 
 func (q *queries) TouchToken(ctx context.Context, tenantID, id int64, at time.Time) error {
