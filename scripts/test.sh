@@ -10,6 +10,10 @@ unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go')
 if [ -n "$unformatted" ]; then
   echo "gofmt would change:"; echo "$unformatted"; exit 1
 fi
+# go.mod and go.sum must be what go mod tidy makes of the imports.
+if ! tidy=$(go mod tidy -diff 2>&1); then
+  echo "go.mod/go.sum are not tidy (run go mod tidy):"; echo "$tidy"; exit 1
+fi
 go vet ./...
 if command -v staticcheck >/dev/null 2>&1; then
   staticcheck ./...
