@@ -17,9 +17,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/roster-dev/roster/internal/api"
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/roster-dev/roster/internal/clientip"
-	"github.com/roster-dev/roster/internal/console"
 	"github.com/roster-dev/roster/internal/demo"
 	"github.com/roster-dev/roster/internal/roster"
 	"github.com/roster-dev/roster/internal/store"
@@ -64,6 +64,8 @@ type Config struct {
 	SMTPURL   string
 	MailFrom  string
 	PublicURL string
+	// MetricsAddr, when set, serves /metrics on its own listener only.
+	MetricsAddr string
 	// TrustedProxies are the reverse proxies whose forwarding headers are
 	// believed (--trusted-proxies); nil: nobody's.
 	TrustedProxies *clientip.Proxies
@@ -123,6 +125,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.StringVar(&cfg.PublicURL, "public-url", os.Getenv("ROSTER_PUBLIC_URL"), "base URL of links in emails (env ROSTER_PUBLIC_URL; default http://ADDR)")
 		trusted := fs.String("trusted-proxies", os.Getenv("ROSTER_TRUSTED_PROXIES"),
 			"comma-separated CIDR ranges of reverse proxies whose X-Forwarded-For, Forwarded and X-Forwarded-Proto are believed (env ROSTER_TRUSTED_PROXIES; default: none)")
+		fs.StringVar(&cfg.MetricsAddr, "metrics-addr", os.Getenv("ROSTER_METRICS_ADDR"),
+			"serve /metrics on this address only, e.g. 127.0.0.1:9090 (env ROSTER_METRICS_ADDR; default: /metrics on --addr)")
 		cfg.lifecycleFlags(fs)
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
@@ -230,6 +234,11 @@ func openDB(ctx context.Context, cfg Config, stderr io.Writer) (*store.DB, *slog
 
 // withService opens and migrates the database and runs fn with the core.
 func withService(ctx context.Context, cfg Config, stderr io.Writer, fn func(*roster.Service, *slog.Logger) error) error {
+	return withServiceDB(ctx, cfg, stderr, func(svc *roster.Service, _ *store.DB, log *slog.Logger) error { return fn(svc, log) })
+}
+
+// withServiceDB is withService for callers that need the database too.
+func withServiceDB(ctx context.Context, cfg Config, stderr io.Writer, fn func(*roster.Service, *store.DB, *slog.Logger) error) error {
 	db, log, err := openDB(ctx, cfg, stderr)
 	if err != nil {
 		return err
@@ -242,14 +251,21 @@ func withService(ctx context.Context, cfg Config, stderr io.Writer, fn func(*ros
 	if err != nil {
 		return err
 	}
-	return fn(roster.NewService(db, roster.Options{Logger: log, Lifecycle: lifecycle}), log)
+	return fn(roster.NewService(db, roster.Options{Logger: log, Lifecycle: lifecycle}), db, log)
 }
 
 func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
-	return withService(ctx, cfg, stderr, func(svc *roster.Service, log *slog.Logger) error {
+	return withServiceDB(ctx, cfg, stderr, func(svc *roster.Service, db *store.DB, log *slog.Logger) error {
 		ln, err := net.Listen("tcp", cfg.Addr)
 		if err != nil {
 			return err
+		}
+		var metricsLn net.Listener
+		if cfg.MetricsAddr != "" {
+			if metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+				return fmt.Errorf("--metrics-addr: %w", err)
+			}
+			defer metricsLn.Close()
 		}
 		baseURL := "http://" + ln.Addr().String()
 		if cfg.PublicURL == "" {
@@ -268,16 +284,9 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		go func() { defer close(syncDone); svc.RunAuthzSync(syncCtx) }()
 		defer func() { stopSync(); <-syncDone }()
 
-		metrics := api.NewMetrics()
-		mux := http.NewServeMux()
-		api.New(svc, log, api.Options{Proxies: cfg.TrustedProxies}).Register(mux)
-		console.New(svc, log, console.Options{PublicURL: cfg.PublicURL, Proxies: cfg.TrustedProxies}).Register(mux)
-		healthz, readyz := api.Health(svc.Ready, log)
-		mux.HandleFunc("GET /healthz", healthz)
-		mux.HandleFunc("GET /readyz", readyz)
-		mux.Handle("GET /metrics", metrics)
+		h := newHandlers(cfg, db, svc, log, prometheus.NewRegistry(), cfg.MetricsAddr != "") // handler.go
 		srv := &http.Server{
-			Handler:           metrics.Middleware(log, mux),
+			Handler:           h.root,
 			ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout:       60 * time.Second,
 			IdleTimeout:       120 * time.Second,
@@ -294,8 +303,14 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "Roster is listening on %s\n", baseURL)
 		log.Info("serving", "addr", ln.Addr().String(), "db", dialectName(cfg), "trusted_proxies", cfg.TrustedProxies.String())
 
-		errc := make(chan error, 1)
+		errc := make(chan error, 2)
 		go func() { errc <- srv.Serve(ln) }()
+		if metricsLn != nil {
+			metricsSrv := &http.Server{Handler: metricsOnly(h.metrics), ReadHeaderTimeout: 10 * time.Second}
+			go func() { errc <- metricsSrv.Serve(metricsLn) }()
+			defer metricsSrv.Close()
+			fmt.Fprintf(stdout, "Metrics at http://%s/metrics\n", metricsLn.Addr())
+		}
 		select {
 		case err := <-errc:
 			return err
@@ -315,6 +330,13 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		log.Info("stopped")
 		return nil
 	})
+}
+
+// metricsOnly serves GET /metrics and nothing else (--metrics-addr).
+func metricsOnly(metrics http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics)
+	return mux
 }
 
 func dialectName(cfg Config) string {
