@@ -36,6 +36,12 @@ Usage:
                                                  create a tenant service token (printed once)
   roster token list --tenant S                   list the tenant's API tokens (no secrets)
   roster token revoke --tenant S ID              revoke an API token at once
+  roster version                                 module version and VCS revision of this binary
+  roster backup --to FILE                        consistent copy of the SQLite database (also while serving)
+  roster doctor [--fix]                          check the database: integrity, migrations,
+                                                 stored phone numbers, outbox backlog
+
+Exit codes: 0 ok, 1 failure (also: doctor found a problem), 2 usage.
 
 Every command takes --db DSN (env ROSTER_DB; default SQLite in the data folder)
 and --data DIR (env ROSTER_DATA; default ./roster-data). Run a command with -h
@@ -45,12 +51,12 @@ for all its flags.
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "roster:", err)
-		}
-		os.Exit(1)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := exitCode(err) // ops.go: 0 ok, 1 failure, 2 usage
+	if code != 0 {
+		fmt.Fprintln(os.Stderr, "roster:", err)
 	}
+	os.Exit(code)
 }
 
 // Config is every setting, parsed once here and passed down.
@@ -129,7 +135,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			"serve /metrics on this address only, e.g. 127.0.0.1:9090 (env ROSTER_METRICS_ADDR; default: /metrics on --addr)")
 		cfg.lifecycleFlags(fs)
 		if err := fs.Parse(args[1:]); err != nil {
-			return err
+			return usageErr(err)
 		}
 		proxies, err := clientip.Parse(*trusted)
 		if err != nil {
@@ -139,7 +145,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, cfg, stdout, stderr)
 	case "migrate":
 		if err := fs.Parse(args[1:]); err != nil {
-			return err
+			return usageErr(err)
 		}
 		db, _, err := openDB(ctx, cfg, stderr)
 		if err != nil {
@@ -159,7 +165,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		adminName := fs.String("admin-name", "", "the first Admin's display name")
 		cfg.publicURLFlag(fs)
 		if err := fs.Parse(args[1:]); err != nil {
-			return err
+			return usageErr(err)
 		}
 		if err := checkAdminFlags(*adminEmail, *adminName); err != nil {
 			return err
@@ -184,7 +190,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		name := fs.String("name", "", "a name for the token (required)")
 		role := fs.String("role", "", "role key the token acts with, e.g. admin or read_only (required)")
 		if err := fs.Parse(args[1:]); err != nil {
-			return err
+			return usageErr(err)
 		}
 		return withService(ctx, cfg, stderr, func(svc *roster.Service, _ *slog.Logger) error {
 			t, err := svc.TenantBySlug(ctx, *tenant)
@@ -200,10 +206,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		})
 	}
 	if cmd == "token list" || cmd == "token revoke" {
-		return tokenCommand(ctx, cmd, fs, cfg, args, stdout, stderr) // tokens.go
+		return tokenCommand(ctx, cmd, fs, &cfg, args, stdout, stderr) // tokens.go
+	}
+	if cmd == "version" || cmd == "backup" || cmd == "doctor" {
+		return opsCommand(ctx, cmd, fs, &cfg, args, stdout, stderr) // ops.go
 	}
 	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("unknown command %q", strings.Join(strings.Fields(cmd), " "))
+	return usageErr(fmt.Errorf("unknown command %q", strings.Join(strings.Fields(cmd), " ")))
 }
 
 // cliError spells out field errors one per line.

@@ -91,5 +91,15 @@ func (d *DB) BackupTo(ctx context.Context, path string) error {
 	if _, err := d.db.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
 		return fmt.Errorf("backup to %s: %w", path, err)
 	}
+	// Read the copy back as a restore would, before anyone relies on it.
+	cp, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		return err
+	}
+	defer cp.Close()
+	var res string
+	if err := cp.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&res); err != nil || res != "ok" {
+		return fmt.Errorf("the backup %s does not pass integrity_check (%s, %v)", path, res, err)
+	}
 	return nil
 }
