@@ -309,7 +309,7 @@ func binaryAPI(t *testing.T, bin string, env []string) {
 	}
 	var bob apiUser
 	srv.want(t, 201, admin, "POST", "/api/v1/users", map[string]any{
-		"username": "bob.lead", "name": "Bob Lead", "mobile": "+44 20 7946 0958", "language": "en", "group_id": site.ID,
+		"username": "bob.lead", "name": "Bob Lead", "mobile": "+44 7911 123456", "language": "en", "group_id": site.ID,
 		"roles": []string{"team_leader", "agent"}, "agent_number": 12,
 	}, &bob)
 	var list apiList[apiUser]
@@ -375,7 +375,7 @@ func binaryAPI(t *testing.T, bin string, env []string) {
 		t.Fatalf("refused writes changed the user count from %d to %d", before, n)
 	}
 	srv.want(t, 200, admin, "GET", fmt.Sprintf("/api/v1/users/%d", bob.ID), nil, &got)
-	if got.Mobile != "+442079460958" || *got.AgentNumber != 12 {
+	if got.Mobile != "+447911123456" || *got.AgentNumber != 12 {
 		t.Fatalf("a refused update changed the user: %+v", got)
 	}
 

@@ -17,12 +17,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/roster-dev/roster/internal/api"
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/roster-dev/roster/internal/clientip"
-	"github.com/roster-dev/roster/internal/console"
 	"github.com/roster-dev/roster/internal/demo"
 	"github.com/roster-dev/roster/internal/roster"
-	"github.com/roster-dev/roster/internal/scim"
 	"github.com/roster-dev/roster/internal/store"
 )
 
@@ -41,6 +40,12 @@ Usage:
                                                  list, show or change tenants and their settings
   roster token list --tenant S                   list the tenant's API tokens (no secrets)
   roster token revoke --tenant S ID              revoke an API token at once
+  roster version                                 module version and VCS revision of this binary
+  roster backup --to FILE                        consistent copy of the SQLite database (also while serving)
+  roster doctor [--fix]                          check the database: integrity, migrations,
+                                                 stored phone numbers, outbox backlog
+
+Exit codes: 0 ok, 1 failure (also: doctor found a problem), 2 usage.
 
 Every command takes --db DSN (env ROSTER_DB; default SQLite in the data folder)
 and --data DIR (env ROSTER_DATA; default ./roster-data). Run a command with -h
@@ -50,12 +55,12 @@ for all its flags.
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "roster:", err)
-		}
-		os.Exit(1)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := exitCode(err) // ops.go: 0 ok, 1 failure, 2 usage
+	if code != 0 {
+		fmt.Fprintln(os.Stderr, "roster:", err)
 	}
+	os.Exit(code)
 }
 
 // Config is every setting, parsed once here and passed down.
@@ -69,6 +74,8 @@ type Config struct {
 	SMTPURL   string
 	MailFrom  string
 	PublicURL string
+	// MetricsAddr, when set, serves /metrics on its own listener only.
+	MetricsAddr string
 	// TrustedProxies are the reverse proxies whose forwarding headers are
 	// believed (--trusted-proxies); nil: nobody's.
 	TrustedProxies *clientip.Proxies
@@ -128,9 +135,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.StringVar(&cfg.PublicURL, "public-url", os.Getenv("ROSTER_PUBLIC_URL"), "base URL of links in emails (env ROSTER_PUBLIC_URL; default http://ADDR)")
 		trusted := fs.String("trusted-proxies", os.Getenv("ROSTER_TRUSTED_PROXIES"),
 			"comma-separated CIDR ranges of reverse proxies whose X-Forwarded-For, Forwarded and X-Forwarded-Proto are believed (env ROSTER_TRUSTED_PROXIES; default: none)")
+		fs.StringVar(&cfg.MetricsAddr, "metrics-addr", os.Getenv("ROSTER_METRICS_ADDR"),
+			"serve /metrics on this address only, e.g. 127.0.0.1:9090 (env ROSTER_METRICS_ADDR; default: /metrics on --addr)")
 		cfg.lifecycleFlags(fs)
 		if err := fs.Parse(args[1:]); err != nil {
-			return err
+			return usageErr(err)
 		}
 		proxies, err := clientip.Parse(*trusted)
 		if err != nil {
@@ -140,7 +149,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, cfg, stdout, stderr)
 	case "migrate":
 		if err := fs.Parse(args[1:]); err != nil {
-			return err
+			return usageErr(err)
 		}
 		db, _, err := openDB(ctx, cfg, stderr)
 		if err != nil {
@@ -162,7 +171,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		adminName := fs.String("admin-name", "", "the first Admin's display name")
 		cfg.publicURLFlag(fs)
 		if err := fs.Parse(args[1:]); err != nil {
-			return err
+			return usageErr(err)
 		}
 		if err := checkAdminFlags(*adminEmail, *adminName); err != nil {
 			return err
@@ -187,7 +196,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		name := fs.String("name", "", "a name for the token (required)")
 		role := fs.String("role", "", "role key the token acts with, e.g. admin or read_only (required)")
 		if err := fs.Parse(args[1:]); err != nil {
-			return err
+			return usageErr(err)
 		}
 		return withService(ctx, cfg, stderr, func(svc *roster.Service, _ *slog.Logger) error {
 			t, err := svc.TenantBySlug(ctx, *tenant)
@@ -206,10 +215,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return tenantCommand(ctx, cmd, fs, cfg, args, stdout, stderr) // tenants.go
 	}
 	if cmd == "token list" || cmd == "token revoke" {
-		return tokenCommand(ctx, cmd, fs, cfg, args, stdout, stderr) // tokens.go
+		return tokenCommand(ctx, cmd, fs, &cfg, args, stdout, stderr) // tokens.go
+	}
+	if cmd == "version" || cmd == "backup" || cmd == "doctor" {
+		return opsCommand(ctx, cmd, fs, &cfg, args, stdout, stderr) // ops.go
 	}
 	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("unknown command %q", strings.Join(strings.Fields(cmd), " "))
+	return usageErr(fmt.Errorf("unknown command %q", strings.Join(strings.Fields(cmd), " ")))
 }
 
 // cliError spells out field errors one per line.
@@ -242,6 +254,11 @@ func openDB(ctx context.Context, cfg Config, stderr io.Writer) (*store.DB, *slog
 
 // withService opens and migrates the database and runs fn with the core.
 func withService(ctx context.Context, cfg Config, stderr io.Writer, fn func(*roster.Service, *slog.Logger) error) error {
+	return withServiceDB(ctx, cfg, stderr, func(svc *roster.Service, _ *store.DB, log *slog.Logger) error { return fn(svc, log) })
+}
+
+// withServiceDB is withService for callers that need the database too.
+func withServiceDB(ctx context.Context, cfg Config, stderr io.Writer, fn func(*roster.Service, *store.DB, *slog.Logger) error) error {
 	db, log, err := openDB(ctx, cfg, stderr)
 	if err != nil {
 		return err
@@ -254,14 +271,21 @@ func withService(ctx context.Context, cfg Config, stderr io.Writer, fn func(*ros
 	if err != nil {
 		return err
 	}
-	return fn(roster.NewService(db, roster.Options{Logger: log, Lifecycle: lifecycle}), log)
+	return fn(roster.NewService(db, roster.Options{Logger: log, Lifecycle: lifecycle}), db, log)
 }
 
 func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
-	return withService(ctx, cfg, stderr, func(svc *roster.Service, log *slog.Logger) error {
+	return withServiceDB(ctx, cfg, stderr, func(svc *roster.Service, db *store.DB, log *slog.Logger) error {
 		ln, err := net.Listen("tcp", cfg.Addr)
 		if err != nil {
 			return err
+		}
+		var metricsLn net.Listener
+		if cfg.MetricsAddr != "" {
+			if metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+				return fmt.Errorf("--metrics-addr: %w", err)
+			}
+			defer metricsLn.Close()
 		}
 		baseURL := "http://" + ln.Addr().String()
 		if cfg.PublicURL == "" {
@@ -280,17 +304,9 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		go func() { defer close(syncDone); svc.RunAuthzSync(syncCtx) }()
 		defer func() { stopSync(); <-syncDone }()
 
-		metrics := api.NewMetrics()
-		mux := http.NewServeMux()
-		api.New(svc, log, api.Options{Proxies: cfg.TrustedProxies}).Register(mux)
-		scim.New(svc, log).Register(mux)
-		console.New(svc, log, console.Options{PublicURL: cfg.PublicURL, Proxies: cfg.TrustedProxies}).Register(mux)
-		healthz, readyz := api.Health(svc.Ready, log)
-		mux.HandleFunc("GET /healthz", healthz)
-		mux.HandleFunc("GET /readyz", readyz)
-		mux.Handle("GET /metrics", metrics)
+		h := newHandlers(cfg, db, svc, log, prometheus.NewRegistry(), cfg.MetricsAddr != "") // handler.go
 		srv := &http.Server{
-			Handler:           metrics.Middleware(log, mux),
+			Handler:           h.root,
 			ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout:       60 * time.Second,
 			IdleTimeout:       120 * time.Second,
@@ -307,8 +323,14 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "Roster is listening on %s\n", baseURL)
 		log.Info("serving", "addr", ln.Addr().String(), "db", dialectName(cfg), "trusted_proxies", cfg.TrustedProxies.String())
 
-		errc := make(chan error, 1)
+		errc := make(chan error, 2)
 		go func() { errc <- srv.Serve(ln) }()
+		if metricsLn != nil {
+			metricsSrv := &http.Server{Handler: metricsOnly(h.metrics), ReadHeaderTimeout: 10 * time.Second}
+			go func() { errc <- metricsSrv.Serve(metricsLn) }()
+			defer metricsSrv.Close()
+			fmt.Fprintf(stdout, "Metrics at http://%s/metrics\n", metricsLn.Addr())
+		}
 		select {
 		case err := <-errc:
 			return err
@@ -328,6 +350,13 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		log.Info("stopped")
 		return nil
 	})
+}
+
+// metricsOnly serves GET /metrics and nothing else (--metrics-addr).
+func metricsOnly(metrics http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics)
+	return mux
 }
 
 func dialectName(cfg Config) string {

@@ -13,16 +13,18 @@ import (
 	"github.com/roster-dev/roster/internal/roster"
 )
 
-// tokenCommand runs `roster token list|revoke`, as the platform operator.
-func tokenCommand(ctx context.Context, cmd string, fs *flag.FlagSet, cfg Config, args []string, stdout, stderr io.Writer) error {
+// tokenCommand runs `roster token list|revoke`, as the platform operator;
+// fs sets *cfgp.
+func tokenCommand(ctx context.Context, cmd string, fs *flag.FlagSet, cfgp *Config, args []string, stdout, stderr io.Writer) error {
 	tenant := fs.String("tenant", "", "tenant slug (required)")
 	var id *int64
 	if cmd == "token revoke" {
 		id = fs.Int64("id", 0, "id of the token to revoke (or give it as the argument)")
 	}
 	if err := fs.Parse(args[1:]); err != nil {
-		return err
+		return usageErr(err)
 	}
+	cfg := *cfgp // as parsed: --db and --data are bound to *cfgp
 	if *tenant == "" {
 		return fmt.Errorf("--tenant is required")
 	}

@@ -1,52 +1,123 @@
 package api
 
 import (
-	"fmt"
+	"context"
+	"database/sql"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
-	"sort"
 	"strconv"
-	"strings"
-	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/roster-dev/roster/internal/roster"
 )
 
-// latencyBuckets are the histogram bounds in seconds.
-var latencyBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}
-
-// Metrics counts requests and their latencies by route pattern, and renders
-// them in the Prometheus text format. Routes are the ServeMux patterns, so
-// the label set stays small whatever the URLs.
+// Metrics count requests and their latencies by route pattern. Routes are
+// the ServeMux patterns, so the label set stays small whatever the URLs.
 type Metrics struct {
-	mu     sync.Mutex
-	counts map[metricKey]uint64
-	hist   map[string]*histogram
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
 }
 
-type metricKey struct {
-	route string
-	code  int
+// NewMetrics registers the HTTP metrics on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "roster_http_requests_total",
+			Help: "HTTP requests by route pattern and status code (\"aborted\": the connection was cut mid-answer).",
+		}, []string{"route", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "roster_http_request_duration_seconds",
+			Help:    "HTTP request latency by route pattern.",
+			Buckets: []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10},
+		}, []string{"route"}),
+	}
+	reg.MustRegister(m.requests, m.duration)
+	return m
 }
 
-type histogram struct {
-	buckets []uint64
-	count   uint64
-	sum     float64
+// RegisterRuntime adds the Go runtime, process and connection-pool
+// (sql.DBStats) collectors and Roster's own gauges (outbox, decision index).
+func RegisterRuntime(reg prometheus.Registerer, db *sql.DB, dialect string, svc *roster.Service, log *slog.Logger) {
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(db, dialect),
+		&serviceCollector{svc: svc, log: log},
+	)
 }
 
-// NewMetrics returns empty metrics.
-func NewMetrics() *Metrics {
-	return &Metrics{counts: map[metricKey]uint64{}, hist: map[string]*histogram{}}
+// MetricsHandler serves the Prometheus exposition of reg. A collector that
+// fails (the database away) drops its own metrics, not the others.
+func MetricsHandler(reg *prometheus.Registry, log *slog.Logger) http.Handler {
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		ErrorLog:      slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ErrorHandling: promhttp.ContinueOnError,
+		Registry:      reg, // promhttp_metric_handler_errors_total
+	})
 }
 
+var (
+	outboxPendingDesc = prometheus.NewDesc("roster_outbox_pending_messages",
+		"Messages waiting in the outbox for delivery, all tenants.", nil, nil)
+	outboxAgeDesc = prometheus.NewDesc("roster_outbox_oldest_pending_age_seconds",
+		"Age of the oldest message waiting in the outbox; 0 when none waits.", nil, nil)
+	indexSizeDesc = prometheus.NewDesc("roster_decision_index_entries",
+		"What this process's decision index holds, by kind.", []string{"kind"}, nil)
+	indexLagDesc = prometheus.NewDesc("roster_decision_index_lag_seconds",
+		"Time since the decision index last finished reading the change log (how stale it may be).", nil, nil)
+)
+
+// serviceCollector reads the outbox and the decision index at scrape time.
+type serviceCollector struct {
+	svc *roster.Service
+	log *slog.Logger
+}
+
+func (c *serviceCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- outboxPendingDesc
+	ch <- outboxAgeDesc
+	ch <- indexSizeDesc
+	ch <- indexLagDesc
+}
+
+func (c *serviceCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.svc.DecisionIndexStats()
+	for kind, n := range map[string]int{"tenants": st.Tenants, "users": st.Users, "groups": st.Groups,
+		"roles": st.Roles, "agents": st.Agents, "tokens": st.Tokens} {
+		ch <- prometheus.MustNewConstMetric(indexSizeDesc, prometheus.GaugeValue, float64(n), kind)
+	}
+	ch <- prometheus.MustNewConstMetric(indexLagDesc, prometheus.GaugeValue, st.Lag.Seconds())
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	b, err := c.svc.OutboxBacklog(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(outboxPendingDesc, err)
+		return
+	}
+	age := 0.0
+	if b.Oldest != nil {
+		age = max(0, time.Since(*b.Oldest).Seconds())
+	}
+	ch <- prometheus.MustNewConstMetric(outboxPendingDesc, prometheus.GaugeValue, float64(b.Pending))
+	ch <- prometheus.MustNewConstMetric(outboxAgeDesc, prometheus.GaugeValue, age)
+}
+
+// statusWriter remembers the status sent. It hides nothing: Unwrap lets
+// http.ResponseController reach the connection's writer, and Flush is there
+// for handlers that look for http.Flusher.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
 }
 
 func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
+	if w.status == 0 && code >= 200 { // 1xx answers are not the status
 		w.status = code
 	}
 	w.ResponseWriter.WriteHeader(code)
@@ -59,90 +130,50 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// Unwrap lets http.ResponseController reach the real writer (flushing CSV).
+func (w *statusWriter) Flush() {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
+
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// Middleware records every request and turns a panic into a logged 500.
+// Middleware records every request. A panic before anything was sent is
+// logged and answered 500; once the answer has begun, the connection is cut
+// (panic(http.ErrAbortHandler) again), so a client never takes half an
+// answer, a half CSV file, for a whole one.
 func (m *Metrics) Middleware(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
-			if p := recover(); p != nil {
+			p := recover()
+			code := strconv.Itoa(sw.status)
+			switch {
+			case p == nil && sw.status == 0:
+				code = "200" // a handler that writes nothing answers 200
+			case p != nil && p != http.ErrAbortHandler && sw.status == 0:
 				log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
-				if sw.status == 0 {
-					http.Error(sw, "internal error", http.StatusInternalServerError)
+				http.Error(sw, "internal error", http.StatusInternalServerError)
+				code, p = "500", nil
+			case p != nil:
+				if p != http.ErrAbortHandler {
+					log.Error("panic serving request after the answer began; connection cut",
+						"method", r.Method, "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
 				}
+				code = "aborted"
 			}
 			route := r.Pattern // set by ServeMux on the request it routed
 			if route == "" {
 				route = "unmatched"
 			}
-			if sw.status == 0 {
-				sw.status = http.StatusOK
+			m.requests.WithLabelValues(route, code).Inc()
+			m.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+			if p != nil {
+				panic(http.ErrAbortHandler) // net/http cuts the connection and logs nothing more
 			}
-			m.observe(route, sw.status, time.Since(start))
 		}()
 		next.ServeHTTP(sw, r)
 	})
-}
-
-func (m *Metrics) observe(route string, code int, d time.Duration) {
-	sec := d.Seconds()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.counts[metricKey{route, code}]++
-	h := m.hist[route]
-	if h == nil {
-		h = &histogram{buckets: make([]uint64, len(latencyBuckets))}
-		m.hist[route] = h
-	}
-	for i, b := range latencyBuckets {
-		if sec <= b {
-			h.buckets[i]++
-		}
-	}
-	h.count++
-	h.sum += sec
-}
-
-// ServeHTTP renders the Prometheus text exposition.
-func (m *Metrics) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var b strings.Builder
-	b.WriteString("# HELP roster_http_requests_total HTTP requests by route and status code.\n")
-	b.WriteString("# TYPE roster_http_requests_total counter\n")
-	keys := make([]metricKey, 0, len(m.counts))
-	for k := range m.counts {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].route != keys[j].route {
-			return keys[i].route < keys[j].route
-		}
-		return keys[i].code < keys[j].code
-	})
-	for _, k := range keys {
-		fmt.Fprintf(&b, "roster_http_requests_total{route=%s,code=\"%d\"} %d\n", strconv.Quote(k.route), k.code, m.counts[k])
-	}
-	b.WriteString("# HELP roster_http_request_duration_seconds HTTP request latency by route.\n")
-	b.WriteString("# TYPE roster_http_request_duration_seconds histogram\n")
-	routes := make([]string, 0, len(m.hist))
-	for r := range m.hist {
-		routes = append(routes, r)
-	}
-	sort.Strings(routes)
-	for _, r := range routes {
-		h := m.hist[r]
-		q := strconv.Quote(r)
-		for i, le := range latencyBuckets {
-			fmt.Fprintf(&b, "roster_http_request_duration_seconds_bucket{route=%s,le=\"%g\"} %d\n", q, le, h.buckets[i])
-		}
-		fmt.Fprintf(&b, "roster_http_request_duration_seconds_bucket{route=%s,le=\"+Inf\"} %d\n", q, h.count)
-		fmt.Fprintf(&b, "roster_http_request_duration_seconds_sum{route=%s} %g\n", q, h.sum)
-		fmt.Fprintf(&b, "roster_http_request_duration_seconds_count{route=%s} %d\n", q, h.count)
-	}
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-	_, _ = w.Write([]byte(b.String()))
 }

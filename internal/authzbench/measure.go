@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/roster-dev/roster/internal/api"
 	"github.com/roster-dev/roster/internal/roster"
 	"github.com/roster-dev/roster/internal/store"
@@ -147,7 +149,7 @@ func listen(h http.Handler) (*Server, error) {
 // behind the metrics middleware.
 func StartRoster(svc *roster.Service) (*Server, error) {
 	log := slog.New(slog.DiscardHandler)
-	metrics := api.NewMetrics()
+	metrics := api.NewMetrics(prometheus.NewRegistry())
 	mux := http.NewServeMux()
 	api.New(svc, log).Register(mux)
 	return listen(metrics.Middleware(log, mux))

@@ -1,86 +1,152 @@
-// Package phone normalises telephone numbers typed by people to E.164.
+// Package phone turns telephone numbers typed by people into E.164, checked
+// against the numbering plans of libphonenumber's metadata
+// (github.com/nyaruka/phonenumbers).
 package phone
 
 import (
 	"errors"
+	"fmt"
 	"strings"
+
+	"github.com/nyaruka/phonenumbers"
 )
 
-// ErrNotANumber explains why input is not an international phone number.
+// The errors say why input is not a usable number; their text is shown next
+// to the field, so each reads after the field's name ("mobile is empty").
 var (
-	ErrEmpty        = errors.New("is empty")
-	ErrCharacters   = errors.New("may contain only digits, spaces, dashes, dots, parentheses and a leading + or 00")
-	ErrNoCountry    = errors.New("needs the country code, written as +CC or 00CC (for example +4917012345678)")
-	ErrLength       = errors.New("must have between 7 and 15 digits including the country code")
-	ErrCountryCode  = errors.New("does not start with a valid country code")
-	errDoubleLeader = errors.New("has more than one + sign")
+	ErrEmpty       = errors.New("is empty")
+	ErrCharacters  = errors.New("may contain only digits, spaces, dashes, dots, slashes, parentheses and a leading + or 00")
+	ErrNoCountry   = errors.New("needs the country code, written as +CC or 00CC (for example +49 170 1234567)")
+	ErrCountryCode = errors.New("does not start with an assigned country code")
+	ErrTooShort    = errors.New("is too short for a number")
+	ErrTooLong     = errors.New("is too long for a number")
+	ErrInvalid     = errors.New("is not a number in the numbering plan")
+	ErrNotMobile   = errors.New("is not a mobile number")
 )
 
-// twoDigitCodes are the ITU country codes of two digits; anything else in
-// those ranges (and 0) is not a country code.
-var twoDigitCodes = map[string]bool{
-	"20": true, "27": true, "30": true, "31": true, "32": true, "33": true, "34": true, "36": true, "39": true,
-	"40": true, "41": true, "43": true, "44": true, "45": true, "46": true, "47": true, "48": true, "49": true,
-	"51": true, "52": true, "53": true, "54": true, "55": true, "56": true, "57": true, "58": true,
-	"60": true, "61": true, "62": true, "63": true, "64": true, "65": true, "66": true,
-	"81": true, "82": true, "84": true, "86": true,
-	"90": true, "91": true, "92": true, "93": true, "94": true, "95": true, "98": true,
+// planError names the country code whose plan refused the number.
+type planError struct {
+	err     error
+	country int32
 }
 
-// Normalize returns s in E.164 form (+ and digits). It accepts the forms
-// people type: "+49 170 123 4567", "0049-170-1234567", "+1 (555) 010-9999".
+func (e planError) Error() string { return fmt.Sprintf("%s of +%d", e.err, e.country) }
+func (e planError) Unwrap() error { return e.err }
+
+// maxDigits bounds the parser's input: E.164 has at most 15 digits, and a
+// trunk prefix, the 00 and typing slips leave room for a few more.
+const maxDigits = 20
+
+// Normalize returns s as an E.164 number ("+" and digits) if it is a valid
+// number of any kind in its country's numbering plan. It accepts the forms
+// people type: "+49 170 123 4567", "0049-170-1234567", "+44 (0)20 7946 0958"
+// (the national trunk prefix after the country code is dropped).
 func Normalize(s string) (string, error) {
+	n, err := parse(s)
+	if err != nil {
+		return "", err
+	}
+	return phonenumbers.Format(n, phonenumbers.E164), nil
+}
+
+// NormalizeMobile is Normalize for numbers that must receive SMS: the plan
+// must say the number is a mobile one, or one that may be (in the USA and
+// Canada the two cannot be told apart).
+func NormalizeMobile(s string) (string, error) {
+	n, err := parse(s)
+	if err != nil {
+		return "", err
+	}
+	switch t := phonenumbers.GetNumberType(n); t {
+	case phonenumbers.MOBILE, phonenumbers.FIXED_LINE_OR_MOBILE:
+		return phonenumbers.Format(n, phonenumbers.E164), nil
+	default:
+		return "", fmt.Errorf("%w: the numbering plan of +%d makes it %s, which cannot receive text messages",
+			ErrNotMobile, n.GetCountryCode(), typeName(t))
+	}
+}
+
+func parse(s string) (*phonenumbers.PhoneNumber, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return "", ErrEmpty
+		return nil, ErrEmpty
 	}
+	// libphonenumber would read letters as a keypad and cut extensions
+	// off; neither belongs in a stored number, so only these characters pass.
 	var digits strings.Builder
-	plus := false
 	for i, r := range s {
 		switch {
 		case r >= '0' && r <= '9':
 			digits.WriteRune(r)
-		case r == '+':
-			if plus {
-				return "", errDoubleLeader
-			}
-			if i != 0 {
-				return "", ErrCharacters
-			}
-			plus = true
+		case r == '+' && i == 0:
 		case r == ' ' || r == '-' || r == '.' || r == '(' || r == ')' || r == '/' || r == '\u00a0':
 		default:
-			return "", ErrCharacters
+			return nil, ErrCharacters
 		}
 	}
 	d := digits.String()
-	if !plus {
-		if !strings.HasPrefix(d, "00") {
-			return "", ErrNoCountry
-		}
+	switch {
+	case s[0] == '+':
+	case strings.HasPrefix(d, "00"):
+		// 00 is the international prefix of most of the world; without a
+		// country to dial from, nothing else can be read as one.
 		d = d[2:]
+	default:
+		return nil, ErrNoCountry
 	}
-	if len(d) < 7 || len(d) > 15 {
-		return "", ErrLength
+	if d == "" || d[0] == '0' {
+		return nil, ErrCountryCode
 	}
-	if !validCountryPrefix(d) {
-		return "", ErrCountryCode
+	if len(d) > maxDigits {
+		return nil, ErrTooLong
 	}
-	return "+" + d, nil
+	// The separators are dropped before parsing, so "(0)" reaches
+	// libphonenumber as the trunk prefix it strips.
+	n, err := phonenumbers.Parse("+"+d, "ZZ")
+	if err != nil {
+		if errors.Is(err, phonenumbers.ErrInvalidCountryCode) {
+			return nil, ErrCountryCode
+		}
+		return nil, ErrTooShort
+	}
+	switch phonenumbers.IsPossibleNumberWithReason(n) {
+	case phonenumbers.INVALID_COUNTRY_CODE:
+		return nil, ErrCountryCode
+	case phonenumbers.TOO_SHORT:
+		return nil, planError{ErrTooShort, n.GetCountryCode()}
+	case phonenumbers.TOO_LONG:
+		return nil, planError{ErrTooLong, n.GetCountryCode()}
+	}
+	if !phonenumbers.IsValidNumber(n) {
+		return nil, planError{ErrInvalid, n.GetCountryCode()}
+	}
+	// Some plans (Germany's) allow more digits than E.164's 15.
+	if len(phonenumbers.Format(n, phonenumbers.E164)) > 1+15 {
+		return nil, planError{ErrTooLong, n.GetCountryCode()}
+	}
+	return n, nil
 }
 
-func validCountryPrefix(d string) bool {
-	switch d[0] {
-	case '0':
-		return false
-	case '1', '7':
-		return true
+func typeName(t phonenumbers.PhoneNumberType) string {
+	switch t {
+	case phonenumbers.FIXED_LINE:
+		return "a fixed-line number"
+	case phonenumbers.TOLL_FREE:
+		return "a toll-free number"
+	case phonenumbers.PREMIUM_RATE:
+		return "a premium-rate number"
+	case phonenumbers.SHARED_COST:
+		return "a shared-cost number"
+	case phonenumbers.VOIP:
+		return "a VoIP number"
+	case phonenumbers.PERSONAL_NUMBER:
+		return "a personal (forwarding) number"
+	case phonenumbers.PAGER:
+		return "a pager number"
+	case phonenumbers.UAN:
+		return "a company (universal access) number"
+	case phonenumbers.VOICEMAIL:
+		return "a voicemail access number"
 	}
-	if twoDigitCodes[d[:2]] {
-		return true
-	}
-	// Three-digit codes: every code of zone 2 to 9 whose first two digits are
-	// not a two-digit code. Spare codes in those blocks are let through; the
-	// cost of a list that goes stale is higher than of a rare unassigned code.
-	return d[0] >= '2'
+	return "a number of unknown kind"
 }

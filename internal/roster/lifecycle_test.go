@@ -390,7 +390,7 @@ func TestInvitationLinksExpireResendCancel(t *testing.T) {
 func (f *fixture) activeUser(t *testing.T, username string) *roster.User {
 	t.Helper()
 	in := f.userInput(username)
-	in.Mobile = roster.Some("+4917012345" + fmt.Sprint(len(username)))
+	in.Mobile = roster.Some("+491701234567" + fmt.Sprint(len(username)%10))
 	u, err := f.svc.CreateUser(f.ctx, f.admin, in)
 	must(t, err)
 	must(t, f.svc.RequestPasswordCode(f.ctx, roster.CodeRequest{Tenant: f.tenant.Slug, Login: username, Channel: "email"}))

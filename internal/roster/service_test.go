@@ -103,6 +103,16 @@ func wantField(t *testing.T, err error, field string) {
 	t.Fatalf("error %v does not name the field %q", err, field)
 }
 
+// fieldMessage is the message err gives for field, or "".
+func fieldMessage(err error, field string) string {
+	for _, fe := range roster.ErrorFields(err) {
+		if fe.Field == field {
+			return fe.Message
+		}
+	}
+	return ""
+}
+
 func (f *fixture) userInput(username string) roster.UserInput {
 	return roster.UserInput{
 		Username: roster.Some(username),
@@ -168,6 +178,11 @@ func TestUsers(t *testing.T) {
 			{"bad phone", func(in *roster.UserInput) { in.Mobile = roster.Some("+49 abc") }, roster.EInvalid, "mobile"},
 			{"local phone", func(in *roster.UserInput) { in.Mobile = roster.Some("0170 1234567") }, roster.EInvalid, "mobile"},
 			{"bad ring-to", func(in *roster.UserInput) { in.RingTo = roster.Some("call me") }, roster.EInvalid, "ring_to"},
+			{"fixed line as mobile", func(in *roster.UserInput) { in.Mobile = roster.Some("+44 20 7946 0958") }, roster.EInvalid, "mobile"},
+			{"toll-free as mobile", func(in *roster.UserInput) { in.Mobile = roster.Some("+1 800 555 0199") }, roster.EInvalid, "mobile"},
+			{"no such area code", func(in *roster.UserInput) { in.Mobile = roster.Some("+1 123 456 7890") }, roster.EInvalid, "mobile"},
+			{"too short for its plan", func(in *roster.UserInput) { in.RingTo = roster.Some("+44 12345") }, roster.EInvalid, "ring_to"},
+			{"no such country", func(in *roster.UserInput) { in.RingTo = roster.Some("+999 1234567") }, roster.EInvalid, "ring_to"},
 			{"unknown language", func(in *roster.UserInput) { in.Language = roster.Some("xx") }, roster.EInvalid, "language"},
 			{"missing group", func(in *roster.UserInput) { in.GroupID = roster.Opt[int64]{} }, roster.EInvalid, "group_id"},
 			{"bad username", func(in *roster.UserInput) { in.Username = roster.Some("has space") }, roster.EInvalid, "username"},
@@ -191,12 +206,21 @@ func TestUsers(t *testing.T) {
 		// Mobile alone is enough; roles default to the read-only User role.
 		in2 := f.userInput("carl")
 		in2.Email = roster.Opt[string]{}
-		in2.Mobile = roster.Some("+44 20 7946 0958")
+		in2.Mobile = roster.Some("+44 (0)7911 123456")
+		in2.RingTo = roster.Some("+44 (0)20 7946 0958")
 		in2.Roles = roster.Opt[[]string]{}
 		carl, err := f.svc.CreateUser(ctx, f.admin, in2)
 		must(t, err)
-		if !slices.Equal(carl.Roles, []string{"user"}) || carl.Email != "" {
+		if !slices.Equal(carl.Roles, []string{"user"}) || carl.Email != "" || carl.Mobile != "+447911123456" {
 			t.Fatalf("carl = %+v", carl)
+		}
+		// Ring-to takes any valid number, a fixed line too, trunk prefix dropped.
+		if carl.RingTo != "+442079460958" {
+			t.Fatalf("ring_to stored as %q", carl.RingTo)
+		}
+		_, err = f.svc.UpdateUser(ctx, f.admin, carl.ID, roster.UserInput{Mobile: roster.Some("+49 30 1234567")})
+		if msg := fieldMessage(err, "mobile"); !strings.Contains(msg, "fixed-line") {
+			t.Fatalf("fixed-line mobile refused with %q (%v)", msg, err)
 		}
 
 		// PATCH: only given fields change; null clears the agent number.

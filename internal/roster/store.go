@@ -31,6 +31,7 @@ type Tx interface {
 	ContactCentreTx
 	ConsoleTx
 	SCIMTx // scim.go
+	OperationsTx // operations.go
 }
 
 // directoryTx: tenants, groups, roles, users, tokens and the audit log.

@@ -90,7 +90,7 @@ func checkUserInput(in UserInput, create bool, languages []string) (UserInput, *
 			}
 		}
 	}
-	in.Mobile = checkPhone(v, "mobile", in.Mobile)
+	in.Mobile = checkPhone(v, "mobile", in.Mobile, phone.NormalizeMobile)
 	if create && in.Email.V == "" && in.Mobile.V == "" && !v.has("email") && !v.has("mobile") {
 		v.Add("email", "%s", needContact)
 		v.Add("mobile", "%s", needContact)
@@ -123,7 +123,7 @@ func checkUserInput(in UserInput, create bool, languages []string) (UserInput, *
 	if in.Nicknames.Set {
 		in.Nicknames.V = checkNicknames(v, in.Nicknames.V)
 	}
-	in.RingTo = checkPhone(v, "ring_to", in.RingTo)
+	in.RingTo = checkPhone(v, "ring_to", in.RingTo, phone.Normalize)
 	if in.GroupAccess.Set && !tooMany(v, "group_access", len(in.GroupAccess.V), MaxGroupAccess, "groups") {
 		for i, gid := range in.GroupAccess.V {
 			if gid < 1 {
@@ -139,8 +139,9 @@ func checkUserInput(in UserInput, create bool, languages []string) (UserInput, *
 
 const needContact = "an email address or a mobile number is required (for invitations and one-time codes)"
 
-// checkPhone bounds and normalises a typed phone number to E.164.
-func checkPhone(v *Validation, field string, in Opt[string]) Opt[string] {
+// checkPhone bounds a typed phone number and normalises it to E.164 with
+// normalize, which also checks it against the number plan.
+func checkPhone(v *Validation, field string, in Opt[string], normalize func(string) (string, error)) Opt[string] {
 	if !in.Set {
 		return in
 	}
@@ -150,7 +151,7 @@ func checkPhone(v *Validation, field string, in Opt[string]) Opt[string] {
 	case len(in.V) > MaxPhoneInputLen:
 		v.Add(field, "must be at most %d characters", MaxPhoneInputLen)
 	default:
-		n, err := phone.Normalize(in.V)
+		n, err := normalize(in.V)
 		if err != nil {
 			v.Add(field, "%s", err)
 		}

@@ -83,7 +83,7 @@ func TestUserLifecycle(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
 		body := userBody("ann.lee", "Ann.Lee@Example.com")
 		body["externalId"] = "00u1abc"
-		body["phoneNumbers"] = []any{map[string]any{"value": "+49 30 1234567", "type": "mobile"}}
+		body["phoneNumbers"] = []any{map[string]any{"value": "+49 151 23456789", "type": "mobile"}}
 		body["preferredLanguage"] = "de-DE"
 		body["password"] = "never-returned-123"
 		body[scim.SchemaRoster] = map[string]any{"roles": []string{"agent"}, "agentNumber": 42, "nicknames": []string{"Annie"}, "scoringEnabled": "True"}
@@ -108,7 +108,7 @@ func TestUserLifecycle(t *testing.T) {
 		if emails[0].(map[string]any)["value"] != "ann.lee@example.com" {
 			t.Errorf("emails %v", emails)
 		}
-		if phones := created.body["phoneNumbers"].([]any); phones[0].(map[string]any)["value"] != "+49301234567" {
+		if phones := created.body["phoneNumbers"].([]any); phones[0].(map[string]any)["value"] != "+4915123456789" {
 			t.Errorf("phoneNumbers %v", phones)
 		}
 		ext := created.ext()
@@ -216,7 +216,7 @@ func TestPatchForms(t *testing.T) {
 			op("replace", "emails[type eq \"work\"].value", "pat.new@example.com"),
 			op("Replace", "name.familyName", "Smith"),
 			op("replace", "", map[string]any{"name.givenName": "Patricia", "preferredLanguage": "de"}),
-			op("add", "phoneNumbers", []any{map[string]any{"value": "+4930111222", "type": "mobile"}}),
+			op("add", "phoneNumbers", []any{map[string]any{"value": "+4917612345678", "type": "mobile"}}),
 			op("add", scim.SchemaRoster+":nicknames", []any{"P"}),
 			op("replace", "", map[string]any{scim.SchemaRoster: map[string]any{"roaming": "True", "ringTo": "+4930999888"}}),
 			op("replace", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber", "E-1"), // not kept: ignored
