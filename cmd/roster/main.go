@@ -93,9 +93,9 @@ func (c *Config) logger(w io.Writer) (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: level}
 	switch c.LogFormat {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		return slog.New(api.RequestIDLogHandler(slog.NewTextHandler(w, opts))), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		return slog.New(api.RequestIDLogHandler(slog.NewJSONHandler(w, opts))), nil
 	}
 	return nil, fmt.Errorf("--log-format must be text or json, not %q", c.LogFormat)
 }
@@ -277,7 +277,7 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		mux.HandleFunc("GET /readyz", readyz)
 		mux.Handle("GET /metrics", metrics)
 		srv := &http.Server{
-			Handler:           metrics.Middleware(log, mux),
+			Handler:           metrics.Middleware(log, api.RequestLog(log, cfg.TrustedProxies, mux)),
 			ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout:       60 * time.Second,
 			IdleTimeout:       120 * time.Second,

@@ -170,7 +170,7 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (*SignedIn, error)
 		ExpiresAt: now.Add(lc.opts.SessionMax), IP: in.IP, UserAgent: in.UserAgent}
 	_, failed := windows[acctKey]
 	actor := userActor(u, in.IP, in.UserAgent)
-	e := s.auditEvent(actor, "session.create", "user", u.ID, nil, map[string]any{"expires_at": sess.ExpiresAt})
+	e := s.auditEvent(ctx, actor, "session.create", "user", u.ID, nil, map[string]any{"expires_at": sess.ExpiresAt})
 	if in.Previous == "" && newHash == "" && !failed {
 		// The common case, in one write (one statement on PostgreSQL).
 		err = s.store.RecordSignIn(ctx, sess, e)
