@@ -36,7 +36,7 @@ func (s *Server) listInteractions(w http.ResponseWriter, r *http.Request, a *ros
 		s.error(w, r, err)
 		return
 	}
-	s.resource(w, r, http.StatusOK, page)
+	s.writeList(w, r, page)
 }
 
 func (s *Server) listAgents(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
@@ -49,7 +49,7 @@ func (s *Server) listAgents(w http.ResponseWriter, r *http.Request, a *roster.Ac
 		s.error(w, r, err)
 		return
 	}
-	s.resource(w, r, http.StatusOK, page)
+	s.writeList(w, r, page)
 }
 
 func (s *Server) setUserAgents(w http.ResponseWriter, r *http.Request, a *roster.Actor) {

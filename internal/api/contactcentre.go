@@ -7,11 +7,6 @@ import (
 	"github.com/roster-dev/roster/internal/roster"
 )
 
-// writeWholeList renders a whole (unpaged) list in the list shape.
-func writeWholeList[T any](w http.ResponseWriter, items []T) {
-	writeJSON(w, http.StatusOK, roster.Page[T]{Items: items, Total: len(items), Page: 1, PerPage: len(items)})
-}
-
 // reply renders v with status, or the error.
 func (s *Server) reply(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
 	if err != nil {
@@ -27,7 +22,11 @@ func (s *Server) listProperties(w http.ResponseWriter, r *http.Request, a *roste
 		s.error(w, r, err)
 		return
 	}
-	writeWholeList(w, props)
+	writeWhole(s, w, r, props, sortKeys[roster.Property]{
+		"key": byText(func(x roster.Property) string { return x.Key }), "label": byText(func(x roster.Property) string { return x.Label }),
+		"created_at": byInt(func(x roster.Property) int64 { return x.CreatedAt.UnixMilli() }),
+		"updated_at": byInt(func(x roster.Property) int64 { return x.UpdatedAt.UnixMilli() }),
+	})
 }
 
 func (s *Server) createProperty(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
@@ -132,7 +131,11 @@ func (s *Server) listSkills(w http.ResponseWriter, r *http.Request, a *roster.Ac
 		s.error(w, r, err)
 		return
 	}
-	writeWholeList(w, skills)
+	writeWhole(s, w, r, skills, sortKeys[roster.Skill]{
+		"name":       byText(func(x roster.Skill) string { return x.Name }),
+		"created_at": byInt(func(x roster.Skill) int64 { return x.CreatedAt.UnixMilli() }),
+		"updated_at": byInt(func(x roster.Skill) int64 { return x.UpdatedAt.UnixMilli() }),
+	})
 }
 
 func (s *Server) createSkill(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
@@ -183,7 +186,11 @@ func (s *Server) groupProfiles(w http.ResponseWriter, r *http.Request, a *roster
 	s.withID("group", w, r, func(id int64) error {
 		ps, err := s.svc.GroupProfiles(r.Context(), a, id)
 		if err == nil {
-			writeWholeList(w, ps)
+			writeWhole(s, w, r, ps, sortKeys[roster.Profile]{
+				"name":       byText(func(x roster.Profile) string { return x.Name }),
+				"created_at": byInt(func(x roster.Profile) int64 { return x.CreatedAt.UnixMilli() }),
+				"updated_at": byInt(func(x roster.Profile) int64 { return x.UpdatedAt.UnixMilli() }),
+			})
 		}
 		return err
 	})
@@ -278,7 +285,11 @@ func (s *Server) listCoachingPlans(w http.ResponseWriter, r *http.Request, a *ro
 		AgentUserID: q.Get("agent_user_id"), Status: q.Get("status"), Sort: q.Get("sort"), Order: q.Get("order"),
 		Page: q.Get("page"), PerPage: q.Get("per_page"),
 	})
-	s.reply(w, r, http.StatusOK, page, err)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	s.writeList(w, r, page)
 }
 
 func (s *Server) createCoachingPlan(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
@@ -337,5 +348,9 @@ func (s *Server) addCoachingNote(w http.ResponseWriter, r *http.Request, a *rost
 func (s *Server) myTeam(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
 	q := r.URL.Query()
 	team, err := s.svc.MyTeam(r.Context(), a, roster.MyTeamQuery{From: q.Get("from"), To: q.Get("to"), Page: q.Get("page"), PerPage: q.Get("per_page")})
-	s.reply(w, r, http.StatusOK, team, err)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	s.writeList(w, r, team)
 }

@@ -21,7 +21,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, a *roster.Act
 		s.error(w, r, err)
 		return
 	}
-	s.resource(w, r, http.StatusOK, page)
+	s.writeList(w, r, page)
 }
 
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
@@ -116,7 +116,11 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, a *roster.Ac
 		s.error(w, r, err)
 		return
 	}
-	s.resource(w, r, http.StatusOK, roster.Page[roster.Group]{Items: groups, Total: len(groups), Page: 1, PerPage: len(groups)})
+	writeWhole(s, w, r, groups, sortKeys[roster.Group]{
+		"name": byText(func(g roster.Group) string { return g.Name }), "level": byInt(func(g roster.Group) int64 { return int64(g.Level) }),
+		"created_at": byInt(func(g roster.Group) int64 { return g.CreatedAt.UnixMilli() }),
+		"updated_at": byInt(func(g roster.Group) int64 { return g.UpdatedAt.UnixMilli() }),
+	})
 }
 
 func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
@@ -173,7 +177,11 @@ func (s *Server) listRoles(w http.ResponseWriter, r *http.Request, a *roster.Act
 		s.error(w, r, err)
 		return
 	}
-	s.resource(w, r, http.StatusOK, roster.Page[roster.Role]{Items: roles, Total: len(roles), Page: 1, PerPage: len(roles)})
+	writeWhole(s, w, r, roles, sortKeys[roster.Role]{
+		"name": byText(func(x roster.Role) string { return x.Name }), "key": byText(func(x roster.Role) string { return x.Key }),
+		"created_at": byInt(func(x roster.Role) int64 { return x.CreatedAt.UnixMilli() }),
+		"updated_at": byInt(func(x roster.Role) int64 { return x.UpdatedAt.UnixMilli() }),
+	})
 }
 
 func (s *Server) createRole(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
@@ -250,7 +258,18 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, a *roster.Ac
 		s.error(w, r, err)
 		return
 	}
-	s.resource(w, r, http.StatusOK, map[string]any{"items": toks, "total": len(toks), "page": 1, "per_page": len(toks)})
+	optMS := func(t *time.Time) int64 {
+		if t == nil {
+			return 0
+		}
+		return t.UnixMilli()
+	}
+	writeWhole(s, w, r, toks, sortKeys[roster.APIToken]{
+		"name":         byText(func(x roster.APIToken) string { return x.Name }),
+		"created_at":   byInt(func(x roster.APIToken) int64 { return x.CreatedAt.UnixMilli() }),
+		"last_used_at": byInt(func(x roster.APIToken) int64 { return optMS(x.LastUsedAt) }),
+		"expires_at":   byInt(func(x roster.APIToken) int64 { return optMS(x.ExpiresAt) }),
+	})
 }
 
 func (s *Server) getToken(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
@@ -289,7 +308,7 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, a *roster.Act
 		s.error(w, r, err)
 		return
 	}
-	s.resource(w, r, http.StatusOK, page)
+	s.writeList(w, r, page)
 }
 
 // parseTime reads an RFC 3339 time or a date (YYYY-MM-DD, UTC midnight).

@@ -238,7 +238,7 @@ func (s *Server) listInvitations(w http.ResponseWriter, r *http.Request, a *rost
 		s.error(w, r, err)
 		return
 	}
-	s.resource(w, r, http.StatusOK, page)
+	s.writeList(w, r, page)
 }
 
 func (s *Server) getInvitation(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
@@ -323,5 +323,5 @@ func (s *Server) listOutbox(w http.ResponseWriter, r *http.Request, a *roster.Ac
 		s.error(w, r, err)
 		return
 	}
-	s.resource(w, r, http.StatusOK, page)
+	s.writeList(w, r, page)
 }

@@ -144,7 +144,7 @@ func (s *Server) Routes() []string {
 func (s *Server) Register(mux *http.ServeMux) {
 	for _, rt := range s.routes() {
 		pattern := rt.method + " " + rt.path
-		var h http.Handler = s.authenticated(rt.h)
+		var h http.Handler = s.authenticated(s.checkQuery(pattern, rt.h)) // lists.go
 		if takesIfMatch(rt.method, rt.path) {
 			h = s.ifMatch(h) // etag.go
 		}
