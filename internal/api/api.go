@@ -121,6 +121,8 @@ func statusOf(code string) int {
 		return http.StatusServiceUnavailable
 	case roster.EStale:
 		return http.StatusPreconditionFailed
+	case roster.EReused:
+		return http.StatusUnprocessableEntity
 	}
 	return http.StatusInternalServerError
 }

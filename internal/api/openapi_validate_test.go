@@ -136,7 +136,6 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-
 // The validator fails an exchange the document does not allow: a body of
 // the wrong shape, an undocumented status.
 func TestOpenAPIValidatorRefuses(t *testing.T) {

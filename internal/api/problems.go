@@ -30,7 +30,7 @@ func problemKind(status int) string {
 	case http.StatusRequestEntityTooLarge:
 		return "too-large"
 	case http.StatusUnprocessableEntity:
-		return "idempotency-key-reused"
+		return "idempotency-key-reused" // the only 422
 	case http.StatusTooManyRequests:
 		return "too-many-requests"
 	case http.StatusServiceUnavailable:

@@ -144,7 +144,11 @@ func (s *Server) Routes() []string {
 func (s *Server) Register(mux *http.ServeMux) {
 	for _, rt := range s.routes() {
 		pattern := rt.method + " " + rt.path
-		var h http.Handler = s.authenticated(s.checkQuery(pattern, rt.h)) // lists.go
+		inner := rt.h
+		if idempotentRoutes[pattern] {
+			inner = s.idempotent(pattern, inner) // idempotency.go
+		}
+		var h http.Handler = s.authenticated(s.checkQuery(pattern, inner)) // lists.go
 		if takesIfMatch(rt.method, rt.path) {
 			h = s.ifMatch(h) // etag.go
 		}

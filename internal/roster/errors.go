@@ -20,6 +20,7 @@ const (
 	ETooLarge     = "too_large"    // the request is larger than its endpoint takes
 	EUnavailable  = "unavailable"  // the database cannot be reached now; nothing was changed, try again
 	EStale        = "stale"        // the resource changed since the caller read it (IfVersion); nothing was changed
+	EReused       = "reused"       // an idempotency key sent again with another request
 	EInternal     = "internal"     // a bug or an outage; details are logged, never shown
 )
 

@@ -36,6 +36,10 @@ const (
 	ReasonInvitationClosed   = "invitation_closed"    // accepted or cancelled
 	ReasonInvitationUsed     = "invitation_used"      // the link was used already
 
+	// Idempotency keys (idempotency.go).
+	ReasonIdempotencyKeyReused = "idempotency_key_reused" // EReused: the key came with another request
+	ReasonIdempotencyKeyInUse  = "idempotency_key_in_use" // the first request with the key still runs
+
 	// Refusals for want of rights (EForbidden).
 	ReasonPermissionMissing  = "permission_missing"   // the actor lacks the endpoint's permission
 	ReasonRoleNotGrantable   = "role_not_grantable"   // the grant rule: a role with rights the actor lacks

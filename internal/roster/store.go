@@ -35,6 +35,7 @@ type Tx interface {
 
 // conventionsTx: versions (versions.go) and idempotency keys (idempotency.go).
 type conventionsTx interface {
+	idempotencyTx
 	// LockVersion locks the row of a versioned resource for the rest of the
 	// transaction and returns its change time; ref is an id, or a property's key.
 	LockVersion(ctx context.Context, kind string, tenantID int64, ref any) (time.Time, error)
