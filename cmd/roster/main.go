@@ -277,7 +277,7 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		mux.HandleFunc("GET /readyz", readyz)
 		mux.Handle("GET /metrics", metrics)
 		srv := &http.Server{
-			Handler:           metrics.Middleware(log, api.RequestLog(log, cfg.TrustedProxies, mux)),
+			Handler:           api.RequestLog(log, cfg.TrustedProxies, metrics.Middleware(log, mux)),
 			ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout:       60 * time.Second,
 			IdleTimeout:       120 * time.Second,

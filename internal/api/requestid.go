@@ -85,6 +85,7 @@ func noteActor(ctx context.Context, a *roster.Actor) {
 func RequestLog(log *slog.Logger, proxies *clientip.Proxies, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		outer := r
 		r = withRequestID(w, r, proxies)
 		entry := &accessEntry{}
 		r = r.WithContext(context.WithValue(r.Context(), accessKey{}, entry))
@@ -95,6 +96,9 @@ func RequestLog(log *slog.Logger, proxies *clientip.Proxies, next http.Handler) 
 				status = http.StatusOK
 			}
 			route := r.Pattern // set by ServeMux on the request it routed
+			// The request handed on is a copy (it carries the id): tell the
+			// route to whoever wraps this (the metrics middleware) too.
+			outer.Pattern = route
 			if route == "" {
 				route = "unmatched"
 			}

@@ -139,3 +139,22 @@ func TestMethodNotAllowed(t *testing.T) {
 		}
 	}
 }
+
+// The metrics see the route whichever of the two middlewares is outside.
+func TestRequestLogKeepsTheRouteForMetrics(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	mux := http.NewServeMux()
+	New(roster.NewService(testdb.SQLite(t), roster.Options{Logger: log}), log).Register(mux)
+	for name, wrap := range map[string]func(m *Metrics) http.Handler{
+		"metrics outside": func(m *Metrics) http.Handler { return m.Middleware(log, RequestLog(log, nil, mux)) },
+		"metrics inside":  func(m *Metrics) http.Handler { return RequestLog(log, nil, m.Middleware(log, mux)) },
+	} {
+		m := NewMetrics()
+		wrap(m).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/api/v1/groups", nil))
+		rec := httptest.NewRecorder()
+		m.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		if !strings.Contains(rec.Body.String(), `route="GET /api/v1/groups",code="401"`) {
+			t.Errorf("%s: metrics without the route:\n%s", name, rec.Body)
+		}
+	}
+}
