@@ -37,6 +37,6 @@ func newHandlers(cfg Config, db *store.DB, svc *roster.Service, log *slog.Logger
 	if !separateMetrics {
 		h.mux.Handle("GET /metrics", h.metrics)
 	}
-	h.root = metrics.Middleware(log, h.mux)
+	h.root = api.RequestLog(log, cfg.TrustedProxies, metrics.Middleware(log, h.mux))
 	return h
 }

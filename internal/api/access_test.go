@@ -191,6 +191,7 @@ var accessMatrix = map[string]string{
 	"PATCH /api/v1/groups/{id}":             "admin environment_manager",
 	"DELETE /api/v1/groups/{id}":            "admin environment_manager",
 	"GET /api/v1/roles":                     "admin read_only environment_manager",
+	"GET /api/v1/roles/{id}":                "admin read_only environment_manager",
 	"POST /api/v1/roles":                    "admin environment_manager",
 	"PATCH /api/v1/roles/{id}":              "admin", /* the user is an Agent: an Environment Manager may not act on them (grant rule) */
 	"DELETE /api/v1/roles/{id}":             "admin environment_manager",
@@ -245,6 +246,7 @@ var accessMatrix = map[string]string{
 	"PUT /api/v1/users/{id}/properties/{key}":     "admin", // an Agent: not the Environment Manager's to act on
 	"DELETE /api/v1/users/{id}/properties/{key}":  "admin environment_manager",
 	"GET /api/v1/skills":                          "admin team_leader read_only environment_manager",
+	"GET /api/v1/skills/{id}":                     "admin team_leader read_only environment_manager",
 	"POST /api/v1/skills":                         "admin environment_manager",
 	"PATCH /api/v1/skills/{id}":                   "admin environment_manager",
 	"DELETE /api/v1/skills/{id}":                  "admin environment_manager",

@@ -8,26 +8,6 @@ import (
 	"github.com/roster-dev/roster/internal/roster"
 )
 
-// agentsRoutes: interactions, agent IDs, moves, queue state, decision API,
-// impersonation ("view as").
-func (s *Server) agentsRoutes() []route {
-	return []route{
-		{"POST", "/api/v1/interactions/batch", s.ingestInteractions},
-		{"GET", "/api/v1/interactions", s.listInteractions},
-		{"GET", "/api/v1/agents", s.listAgents},
-		{"PUT", "/api/v1/users/{id}/agents", s.setUserAgents},
-		{"POST", "/api/v1/users/{id}/move", s.moveUser},
-		{"PUT", "/api/v1/users/{id}/queue", s.setQueue},
-
-		{"POST", "/api/v1/authz/check", s.authzCheck},
-		{"GET", "/api/v1/authz/scope", s.authzScope},
-
-		{"POST", "/api/v1/impersonation", s.startImpersonation},
-		{"GET", "/api/v1/impersonation/current", s.currentImpersonation},
-		{"DELETE", "/api/v1/impersonation/current", s.stopImpersonation},
-	}
-}
-
 func (s *Server) ingestInteractions(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
 	var in struct {
 		// Rows stay raw here: the core reads each on its own, so one bad row
@@ -43,7 +23,7 @@ func (s *Server) ingestInteractions(w http.ResponseWriter, r *http.Request, a *r
 		s.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	s.resource(w, r, http.StatusOK, res)
 }
 
 func (s *Server) listInteractions(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
@@ -56,7 +36,7 @@ func (s *Server) listInteractions(w http.ResponseWriter, r *http.Request, a *ros
 		s.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, page)
+	s.writeList(w, r, page)
 }
 
 func (s *Server) listAgents(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
@@ -69,7 +49,7 @@ func (s *Server) listAgents(w http.ResponseWriter, r *http.Request, a *roster.Ac
 		s.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, page)
+	s.writeList(w, r, page)
 }
 
 func (s *Server) setUserAgents(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
@@ -82,7 +62,7 @@ func (s *Server) setUserAgents(w http.ResponseWriter, r *http.Request, a *roster
 		}
 		u, err := s.svc.SetUserAgents(r.Context(), a, id, in.AgentIDs)
 		if err == nil {
-			writeJSON(w, http.StatusOK, u)
+			s.resource(w, r, http.StatusOK, u)
 		}
 		return err
 	})
@@ -96,7 +76,7 @@ func (s *Server) moveUser(w http.ResponseWriter, r *http.Request, a *roster.Acto
 		}
 		u, err := s.svc.MoveUser(r.Context(), a, id, in)
 		if err == nil {
-			writeJSON(w, http.StatusOK, u)
+			s.resource(w, r, http.StatusOK, u)
 		}
 		return err
 	})
@@ -112,7 +92,7 @@ func (s *Server) setQueue(w http.ResponseWriter, r *http.Request, a *roster.Acto
 		}
 		u, err := s.svc.SetQueue(r.Context(), a, id, in.LoggedOn)
 		if err == nil {
-			writeJSON(w, http.StatusOK, u)
+			s.resource(w, r, http.StatusOK, u)
 		}
 		return err
 	})
@@ -165,7 +145,7 @@ func (s *Server) authzScope(w http.ResponseWriter, r *http.Request, a *roster.Ac
 		s.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, vis)
+	s.resource(w, r, http.StatusOK, vis)
 }
 
 func (s *Server) startImpersonation(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
@@ -181,7 +161,8 @@ func (s *Server) startImpersonation(w http.ResponseWriter, r *http.Request, a *r
 		s.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, impersonationJSON{Impersonation: im, Token: secret})
+	w.Header().Set("Location", "/api/v1/impersonation/current")
+	s.resource(w, r, http.StatusCreated, impersonationJSON{Impersonation: im, Token: secret})
 }
 
 // impersonationJSON adds the bearer secret, shown once, to an impersonation.
@@ -196,7 +177,7 @@ func (s *Server) currentImpersonation(w http.ResponseWriter, r *http.Request, a 
 		s.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, impersonationJSON{Impersonation: im})
+	s.resource(w, r, http.StatusOK, impersonationJSON{Impersonation: im})
 }
 
 func (s *Server) stopImpersonation(w http.ResponseWriter, r *http.Request, a *roster.Actor) {

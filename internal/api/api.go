@@ -39,6 +39,9 @@ type Options struct {
 // New returns the REST front door over svc, configured by the first of opts
 // (none: the defaults).
 func New(svc *roster.Service, log *slog.Logger, opts ...Options) *Server {
+	if _, ok := log.Handler().(requestIDHandler); !ok {
+		log = slog.New(RequestIDLogHandler(log.Handler())) // request ids in every line (requestid.go)
+	}
 	s := &Server{svc: svc, log: log}
 	if len(opts) > 0 {
 		s.proxies = opts[0].Proxies
@@ -46,92 +49,15 @@ func New(svc *roster.Service, log *slog.Logger, opts ...Options) *Server {
 	return s
 }
 
-// handlerFunc is an endpoint that runs for an authenticated actor.
-type handlerFunc func(w http.ResponseWriter, r *http.Request, a *roster.Actor)
-
-// route is one entry of the route table; the OpenAPI test walks the same table.
-type route struct {
-	method, path string
-	h            handlerFunc
-}
-
-// Routes lists every authenticated endpoint as "METHOD /path".
-func (s *Server) Routes() []string {
-	var out []string
-	for _, rt := range s.routes() {
-		out = append(out, rt.method+" "+rt.path)
-	}
-	return out
-}
-
-func (s *Server) routes() []route {
-	var all []route
-	all = append(all, s.directoryRoutes()...)
-	all = append(all, s.lifecycleRoutes()...)
-	all = append(all, s.agentsRoutes()...)
-	all = append(all, s.contactCentreRoutes()...)
-	all = append(all, s.tenantRoutes()...)
-	return all
-}
-
-func (s *Server) directoryRoutes() []route {
-	return []route{
-		{"GET", "/api/v1/users", s.listUsers},
-		{"POST", "/api/v1/users", s.createUser},
-		{"GET", "/api/v1/users/{id}", s.getUser},
-		{"PATCH", "/api/v1/users/{id}", s.updateUser},
-		{"DELETE", "/api/v1/users/{id}", s.deleteUser},
-		{"POST", "/api/v1/users/{id}/deactivate", s.deactivateUser},
-		{"POST", "/api/v1/users/{id}/reactivate", s.reactivateUser},
-		{"GET", "/api/v1/agent-numbers", s.agentNumbers},
-		{"GET", "/api/v1/stats", s.stats},
-
-		{"GET", "/api/v1/groups", s.listGroups},
-		{"POST", "/api/v1/groups", s.createGroup},
-		{"GET", "/api/v1/groups/{id}", s.getGroup},
-		{"PATCH", "/api/v1/groups/{id}", s.updateGroup},
-		{"DELETE", "/api/v1/groups/{id}", s.deleteGroup},
-
-		{"GET", "/api/v1/roles", s.listRoles},
-		{"POST", "/api/v1/roles", s.createRole},
-		{"PATCH", "/api/v1/roles/{id}", s.updateRole},
-		{"DELETE", "/api/v1/roles/{id}", s.deleteRole},
-		{"GET", "/api/v1/permissions", s.permissions},
-		{"GET", "/api/v1/tokens", s.listTokens},
-		{"POST", "/api/v1/tokens", s.createToken},
-		{"GET", "/api/v1/tokens/{id}", s.getToken},
-		{"DELETE", "/api/v1/tokens/{id}", s.revokeToken},
-
-		{"GET", "/api/v1/audit", s.listAudit},
-	}
-}
-
-// Register adds the API's routes to mux, each behind apiHeaders.
-func (s *Server) Register(mux *http.ServeMux) {
-	for _, rt := range s.routes() {
-		pattern := rt.method + " " + rt.path
-		mux.Handle(pattern, apiHeaders(s.limitBody(bodyLimit(pattern), s.authenticated(rt.h)))) // body.go
-	}
-	s.registerLifecycle(mux) // public: sign-in and -out, codes, invitation links
-	mux.Handle("GET /api/v1/openapi.json", apiHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(openAPIDocument)
-	})))
-	// Anything else under /api/ is a JSON 404, not the console's HTML.
-	mux.Handle("/api/", apiHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.problem(w, r, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path, nil)
-	})))
-}
-
 // apiHeaders marks every API answer: it holds personal data or secrets, so
 // nothing may keep it (Cache-Control: no-store), and its declared content
-// type is the only one (nosniff).
-func apiHeaders(h http.Handler) http.Handler {
+// type is the only one (nosniff). It carries X-Request-Id (requestid.go).
+func (s *Server) apiHeaders(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
 		hd.Set("Cache-Control", "no-store")
 		hd.Set("X-Content-Type-Options", "nosniff")
-		h.ServeHTTP(w, r)
+		h.ServeHTTP(w, withRequestID(w, r, s.proxies))
 	})
 }
 
@@ -163,6 +89,7 @@ func (s *Server) authenticated(h handlerFunc) http.Handler {
 		}
 		a.IP = s.clientIP(r)
 		a.UserAgent = r.UserAgent()
+		noteActor(r.Context(), a) // for the access log (requestid.go)
 		h(w, r, a)
 	})
 }
@@ -192,6 +119,10 @@ func statusOf(code string) int {
 		return http.StatusTooManyRequests
 	case roster.EUnavailable:
 		return http.StatusServiceUnavailable
+	case roster.EStale:
+		return http.StatusPreconditionFailed
+	case roster.EReused:
+		return http.StatusUnprocessableEntity
 	}
 	return http.StatusInternalServerError
 }
@@ -205,30 +136,42 @@ func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
 	status := statusOf(code)
 	switch status {
 	case http.StatusInternalServerError:
-		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 	case http.StatusServiceUnavailable:
-		s.log.Warn("database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.WarnContext(r.Context(), "database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	if d := roster.RetryAfter(err); d > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(d/time.Second)))
 	}
-	s.problem(w, r, status, roster.ErrorMessage(err), roster.ErrorFields(err))
+	reason := roster.ErrorReason(err)
+	if status == http.StatusInternalServerError {
+		reason = "internal"
+	}
+	s.problemCode(w, r, status, reason, roster.ErrorMessage(err), roster.ErrorFields(err))
 }
 
-// Problem is an RFC 9457 problem document.
+// Problem is an RFC 9457 problem document. Type names the kind of problem
+// (problemTypes), Code the refusal within it, stably (roster.Reason*).
 type Problem struct {
 	Type   string              `json:"type"`
 	Title  string              `json:"title"`
 	Status int                 `json:"status"`
+	Code   string              `json:"code"`
 	Detail string              `json:"detail"`
 	Errors []roster.FieldError `json:"errors,omitempty"`
 }
 
-func (s *Server) problem(w http.ResponseWriter, _ *http.Request, status int, detail string, fields []roster.FieldError) {
-	p := Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail, Errors: fields}
-	if len(fields) > 0 {
-		p.Type = "https://roster.dev/problems/invalid-input"
+func (s *Server) problem(w http.ResponseWriter, r *http.Request, status int, detail string, fields []roster.FieldError) {
+	s.problemCode(w, r, status, "", detail, fields)
+}
+
+// problemCode renders a problem; an empty code is the one of its status.
+func (s *Server) problemCode(w http.ResponseWriter, _ *http.Request, status int, code, detail string, fields []roster.FieldError) {
+	kind := problemKind(status)
+	if code == "" {
+		code = strings.ReplaceAll(kind, "-", "_")
 	}
+	p := Problem{Type: problemTypeBase + kind, Title: http.StatusText(status), Status: status, Code: code, Detail: detail, Errors: fields}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(p)

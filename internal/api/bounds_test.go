@@ -236,7 +236,7 @@ func TestBodyLimitsNameRoutes(t *testing.T) {
 	for _, p := range s.Routes() {
 		known[p] = true
 	}
-	for p := range s.publicLifecycleRoutes() {
+	for p := range s.publicRoutes() {
 		known[p] = true
 	}
 	for p := range bodyLimits {

@@ -7,53 +7,13 @@ import (
 	"github.com/roster-dev/roster/internal/roster"
 )
 
-// contactCentreRoutes: properties, skills, profiles, coaching plans, My Team.
-func (s *Server) contactCentreRoutes() []route {
-	return []route{
-		{"GET", "/api/v1/properties", s.listProperties},
-		{"POST", "/api/v1/properties", s.createProperty},
-		{"GET", "/api/v1/properties/{key}", s.getProperty},
-		{"PATCH", "/api/v1/properties/{key}", s.updateProperty},
-		{"DELETE", "/api/v1/properties/{key}", s.deleteProperty},
-		{"GET", "/api/v1/groups/{id}/properties", s.groupProperties},
-		{"PUT", "/api/v1/groups/{id}/properties/{key}", s.setGroupProperty},
-		{"DELETE", "/api/v1/groups/{id}/properties/{key}", s.clearGroupProperty},
-		{"PUT", "/api/v1/users/{id}/properties/{key}", s.setUserProperty},
-		{"DELETE", "/api/v1/users/{id}/properties/{key}", s.clearUserProperty},
-
-		{"GET", "/api/v1/skills", s.listSkills},
-		{"POST", "/api/v1/skills", s.createSkill},
-		{"PATCH", "/api/v1/skills/{id}", s.updateSkill},
-		{"DELETE", "/api/v1/skills/{id}", s.deleteSkill},
-		{"GET", "/api/v1/groups/{id}/profiles", s.groupProfiles},
-		{"POST", "/api/v1/groups/{id}/profiles", s.createGroupProfile},
-		{"POST", "/api/v1/users/{id}/profiles", s.createUserProfile},
-		{"PUT", "/api/v1/users/{id}/group-profiles", s.setUserGroupProfiles},
-		{"GET", "/api/v1/profiles/{id}", s.getProfile},
-		{"PATCH", "/api/v1/profiles/{id}", s.updateProfile},
-		{"DELETE", "/api/v1/profiles/{id}", s.deleteProfile},
-
-		{"GET", "/api/v1/coaching-plans", s.listCoachingPlans},
-		{"POST", "/api/v1/coaching-plans", s.createCoachingPlan},
-		{"GET", "/api/v1/coaching-plans/{id}", s.getCoachingPlan},
-		{"PATCH", "/api/v1/coaching-plans/{id}", s.updateCoachingPlan},
-		{"POST", "/api/v1/coaching-plans/{id}/notes", s.addCoachingNote},
-		{"GET", "/api/v1/my-team", s.myTeam},
-	}
-}
-
-// writeWholeList renders a whole (unpaged) list in the list shape.
-func writeWholeList[T any](w http.ResponseWriter, items []T) {
-	writeJSON(w, http.StatusOK, roster.Page[T]{Items: items, Total: len(items), Page: 1, PerPage: len(items)})
-}
-
 // reply renders v with status, or the error.
 func (s *Server) reply(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	writeJSON(w, status, v)
+	s.resource(w, r, status, v)
 }
 
 func (s *Server) listProperties(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
@@ -62,7 +22,11 @@ func (s *Server) listProperties(w http.ResponseWriter, r *http.Request, a *roste
 		s.error(w, r, err)
 		return
 	}
-	writeWholeList(w, props)
+	writeWhole(s, w, r, props, sortKeys[roster.Property]{
+		"key": byText(func(x roster.Property) string { return x.Key }), "label": byText(func(x roster.Property) string { return x.Label }),
+		"created_at": byInt(func(x roster.Property) int64 { return x.CreatedAt.UnixMilli() }),
+		"updated_at": byInt(func(x roster.Property) int64 { return x.UpdatedAt.UnixMilli() }),
+	})
 }
 
 func (s *Server) createProperty(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
@@ -107,7 +71,7 @@ func (s *Server) groupProperties(w http.ResponseWriter, r *http.Request, a *rost
 	s.withID("group", w, r, func(id int64) error {
 		g, err := s.svc.GroupProperties(r.Context(), a, id)
 		if err == nil {
-			writeJSON(w, http.StatusOK, g)
+			s.resource(w, r, http.StatusOK, g)
 		}
 		return err
 	})
@@ -121,7 +85,7 @@ func (s *Server) setGroupProperty(w http.ResponseWriter, r *http.Request, a *ros
 		}
 		g, err := s.svc.SetGroupProperty(r.Context(), a, id, r.PathValue("key"), in.Value)
 		if err == nil {
-			writeJSON(w, http.StatusOK, g)
+			s.resource(w, r, http.StatusOK, g)
 		}
 		return err
 	})
@@ -131,7 +95,7 @@ func (s *Server) clearGroupProperty(w http.ResponseWriter, r *http.Request, a *r
 	s.withID("group", w, r, func(id int64) error {
 		g, err := s.svc.ClearGroupProperty(r.Context(), a, id, r.PathValue("key"))
 		if err == nil {
-			writeJSON(w, http.StatusOK, g)
+			s.resource(w, r, http.StatusOK, g)
 		}
 		return err
 	})
@@ -145,7 +109,7 @@ func (s *Server) setUserProperty(w http.ResponseWriter, r *http.Request, a *rost
 		}
 		u, err := s.svc.SetUserProperty(r.Context(), a, id, r.PathValue("key"), in.Value)
 		if err == nil {
-			writeJSON(w, http.StatusOK, u)
+			s.resource(w, r, http.StatusOK, u)
 		}
 		return err
 	})
@@ -155,7 +119,7 @@ func (s *Server) clearUserProperty(w http.ResponseWriter, r *http.Request, a *ro
 	s.withID("user", w, r, func(id int64) error {
 		u, err := s.svc.ClearUserProperty(r.Context(), a, id, r.PathValue("key"))
 		if err == nil {
-			writeJSON(w, http.StatusOK, u)
+			s.resource(w, r, http.StatusOK, u)
 		}
 		return err
 	})
@@ -167,7 +131,11 @@ func (s *Server) listSkills(w http.ResponseWriter, r *http.Request, a *roster.Ac
 		s.error(w, r, err)
 		return
 	}
-	writeWholeList(w, skills)
+	writeWhole(s, w, r, skills, sortKeys[roster.Skill]{
+		"name":       byText(func(x roster.Skill) string { return x.Name }),
+		"created_at": byInt(func(x roster.Skill) int64 { return x.CreatedAt.UnixMilli() }),
+		"updated_at": byInt(func(x roster.Skill) int64 { return x.UpdatedAt.UnixMilli() }),
+	})
 }
 
 func (s *Server) createSkill(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
@@ -180,6 +148,16 @@ func (s *Server) createSkill(w http.ResponseWriter, r *http.Request, a *roster.A
 	s.reply(w, r, http.StatusCreated, sk, err)
 }
 
+func (s *Server) getSkill(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	s.withID("skill", w, r, func(id int64) error {
+		sk, err := s.svc.Skill(r.Context(), a, id)
+		if err == nil {
+			s.resource(w, r, http.StatusOK, sk)
+		}
+		return err
+	})
+}
+
 func (s *Server) updateSkill(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
 	s.withID("skill", w, r, func(id int64) error {
 		var in roster.SkillInput
@@ -188,7 +166,7 @@ func (s *Server) updateSkill(w http.ResponseWriter, r *http.Request, a *roster.A
 		}
 		sk, err := s.svc.UpdateSkill(r.Context(), a, id, in)
 		if err == nil {
-			writeJSON(w, http.StatusOK, sk)
+			s.resource(w, r, http.StatusOK, sk)
 		}
 		return err
 	})
@@ -208,7 +186,11 @@ func (s *Server) groupProfiles(w http.ResponseWriter, r *http.Request, a *roster
 	s.withID("group", w, r, func(id int64) error {
 		ps, err := s.svc.GroupProfiles(r.Context(), a, id)
 		if err == nil {
-			writeWholeList(w, ps)
+			writeWhole(s, w, r, ps, sortKeys[roster.Profile]{
+				"name":       byText(func(x roster.Profile) string { return x.Name }),
+				"created_at": byInt(func(x roster.Profile) int64 { return x.CreatedAt.UnixMilli() }),
+				"updated_at": byInt(func(x roster.Profile) int64 { return x.UpdatedAt.UnixMilli() }),
+			})
 		}
 		return err
 	})
@@ -222,7 +204,7 @@ func (s *Server) createGroupProfile(w http.ResponseWriter, r *http.Request, a *r
 		}
 		p, err := s.svc.CreateGroupProfile(r.Context(), a, id, in)
 		if err == nil {
-			writeJSON(w, http.StatusCreated, p)
+			s.resource(w, r, http.StatusCreated, p)
 		}
 		return err
 	})
@@ -236,7 +218,7 @@ func (s *Server) createUserProfile(w http.ResponseWriter, r *http.Request, a *ro
 		}
 		p, err := s.svc.CreateUserProfile(r.Context(), a, id, in)
 		if err == nil {
-			writeJSON(w, http.StatusCreated, p)
+			s.resource(w, r, http.StatusCreated, p)
 		}
 		return err
 	})
@@ -257,7 +239,7 @@ func (s *Server) setUserGroupProfiles(w http.ResponseWriter, r *http.Request, a 
 		}
 		u, err := s.svc.SetUserGroupProfiles(r.Context(), a, id, *in.Enabled)
 		if err == nil {
-			writeJSON(w, http.StatusOK, u)
+			s.resource(w, r, http.StatusOK, u)
 		}
 		return err
 	})
@@ -267,7 +249,7 @@ func (s *Server) getProfile(w http.ResponseWriter, r *http.Request, a *roster.Ac
 	s.withID("profile", w, r, func(id int64) error {
 		p, err := s.svc.Profile(r.Context(), a, id)
 		if err == nil {
-			writeJSON(w, http.StatusOK, p)
+			s.resource(w, r, http.StatusOK, p)
 		}
 		return err
 	})
@@ -281,7 +263,7 @@ func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request, a *roster
 		}
 		p, err := s.svc.UpdateProfile(r.Context(), a, id, in)
 		if err == nil {
-			writeJSON(w, http.StatusOK, p)
+			s.resource(w, r, http.StatusOK, p)
 		}
 		return err
 	})
@@ -303,7 +285,11 @@ func (s *Server) listCoachingPlans(w http.ResponseWriter, r *http.Request, a *ro
 		AgentUserID: q.Get("agent_user_id"), Status: q.Get("status"), Sort: q.Get("sort"), Order: q.Get("order"),
 		Page: q.Get("page"), PerPage: q.Get("per_page"),
 	})
-	s.reply(w, r, http.StatusOK, page, err)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	s.writeList(w, r, page)
 }
 
 func (s *Server) createCoachingPlan(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
@@ -320,7 +306,7 @@ func (s *Server) getCoachingPlan(w http.ResponseWriter, r *http.Request, a *rost
 	s.withID("coaching plan", w, r, func(id int64) error {
 		p, err := s.svc.CoachingPlan(r.Context(), a, id)
 		if err == nil {
-			writeJSON(w, http.StatusOK, p)
+			s.resource(w, r, http.StatusOK, p)
 		}
 		return err
 	})
@@ -334,7 +320,7 @@ func (s *Server) updateCoachingPlan(w http.ResponseWriter, r *http.Request, a *r
 		}
 		p, err := s.svc.UpdateCoachingPlan(r.Context(), a, id, in)
 		if err == nil {
-			writeJSON(w, http.StatusOK, p)
+			s.resource(w, r, http.StatusOK, p)
 		}
 		return err
 	})
@@ -353,7 +339,7 @@ func (s *Server) addCoachingNote(w http.ResponseWriter, r *http.Request, a *rost
 		}
 		p, err := s.svc.AddCoachingNote(r.Context(), a, id, in.Text)
 		if err == nil {
-			writeJSON(w, http.StatusCreated, p)
+			s.resource(w, r, http.StatusCreated, p)
 		}
 		return err
 	})
@@ -362,5 +348,9 @@ func (s *Server) addCoachingNote(w http.ResponseWriter, r *http.Request, a *rost
 func (s *Server) myTeam(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
 	q := r.URL.Query()
 	team, err := s.svc.MyTeam(r.Context(), a, roster.MyTeamQuery{From: q.Get("from"), To: q.Get("to"), Page: q.Get("page"), PerPage: q.Get("per_page")})
-	s.reply(w, r, http.StatusOK, team, err)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	s.writeList(w, r, team)
 }

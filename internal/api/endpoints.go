@@ -21,7 +21,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, a *roster.Act
 		s.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, page)
+	s.writeList(w, r, page)
 }
 
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
@@ -35,14 +35,14 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, a *roster.Ac
 		s.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, u)
+	s.resource(w, r, http.StatusCreated, u)
 }
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
 	s.withID("user", w, r, func(id int64) error {
 		u, err := s.svc.User(r.Context(), a, id)
 		if err == nil {
-			writeJSON(w, http.StatusOK, u)
+			s.resource(w, r, http.StatusOK, u)
 		}
 		return err
 	})
@@ -56,7 +56,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, a *roster.Ac
 		}
 		u, err := s.svc.UpdateUser(r.Context(), a, id, in)
 		if err == nil {
-			writeJSON(w, http.StatusOK, u)
+			s.resource(w, r, http.StatusOK, u)
 		}
 		return err
 	})
@@ -76,7 +76,7 @@ func (s *Server) deactivateUser(w http.ResponseWriter, r *http.Request, a *roste
 	s.withID("user", w, r, func(id int64) error {
 		u, err := s.svc.DeactivateUser(r.Context(), a, id)
 		if err == nil {
-			writeJSON(w, http.StatusOK, u)
+			s.resource(w, r, http.StatusOK, u)
 		}
 		return err
 	})
@@ -86,7 +86,7 @@ func (s *Server) reactivateUser(w http.ResponseWriter, r *http.Request, a *roste
 	s.withID("user", w, r, func(id int64) error {
 		u, err := s.svc.ReactivateUser(r.Context(), a, id)
 		if err == nil {
-			writeJSON(w, http.StatusOK, u)
+			s.resource(w, r, http.StatusOK, u)
 		}
 		return err
 	})
@@ -98,7 +98,7 @@ func (s *Server) agentNumbers(w http.ResponseWriter, r *http.Request, a *roster.
 		s.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string][]int64{"used": nums})
+	s.resource(w, r, http.StatusOK, map[string][]int64{"used": nums})
 }
 
 func (s *Server) stats(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
@@ -107,7 +107,7 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request, a *roster.Actor) 
 		s.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, st)
+	s.resource(w, r, http.StatusOK, st)
 }
 
 func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
@@ -116,7 +116,11 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, a *roster.Ac
 		s.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, roster.Page[roster.Group]{Items: groups, Total: len(groups), Page: 1, PerPage: len(groups)})
+	writeWhole(s, w, r, groups, sortKeys[roster.Group]{
+		"name": byText(func(g roster.Group) string { return g.Name }), "level": byInt(func(g roster.Group) int64 { return int64(g.Level) }),
+		"created_at": byInt(func(g roster.Group) int64 { return g.CreatedAt.UnixMilli() }),
+		"updated_at": byInt(func(g roster.Group) int64 { return g.UpdatedAt.UnixMilli() }),
+	})
 }
 
 func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
@@ -130,14 +134,14 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, a *roster.A
 		s.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, g)
+	s.resource(w, r, http.StatusCreated, g)
 }
 
 func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
 	s.withID("group", w, r, func(id int64) error {
 		g, err := s.svc.Group(r.Context(), a, id)
 		if err == nil {
-			writeJSON(w, http.StatusOK, g)
+			s.resource(w, r, http.StatusOK, g)
 		}
 		return err
 	})
@@ -151,7 +155,7 @@ func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request, a *roster.A
 		}
 		g, err := s.svc.UpdateGroup(r.Context(), a, id, in)
 		if err == nil {
-			writeJSON(w, http.StatusOK, g)
+			s.resource(w, r, http.StatusOK, g)
 		}
 		return err
 	})
@@ -173,7 +177,11 @@ func (s *Server) listRoles(w http.ResponseWriter, r *http.Request, a *roster.Act
 		s.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, roster.Page[roster.Role]{Items: roles, Total: len(roles), Page: 1, PerPage: len(roles)})
+	writeWhole(s, w, r, roles, sortKeys[roster.Role]{
+		"name": byText(func(x roster.Role) string { return x.Name }), "key": byText(func(x roster.Role) string { return x.Key }),
+		"created_at": byInt(func(x roster.Role) int64 { return x.CreatedAt.UnixMilli() }),
+		"updated_at": byInt(func(x roster.Role) int64 { return x.UpdatedAt.UnixMilli() }),
+	})
 }
 
 func (s *Server) createRole(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
@@ -187,7 +195,17 @@ func (s *Server) createRole(w http.ResponseWriter, r *http.Request, a *roster.Ac
 		s.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, role)
+	s.resource(w, r, http.StatusCreated, role)
+}
+
+func (s *Server) getRole(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	s.withID("role", w, r, func(id int64) error {
+		role, err := s.svc.Role(r.Context(), a, id)
+		if err == nil {
+			s.resource(w, r, http.StatusOK, role)
+		}
+		return err
+	})
 }
 
 func (s *Server) updateRole(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
@@ -198,7 +216,7 @@ func (s *Server) updateRole(w http.ResponseWriter, r *http.Request, a *roster.Ac
 		}
 		role, err := s.svc.UpdateRole(r.Context(), a, id, in)
 		if err == nil {
-			writeJSON(w, http.StatusOK, role)
+			s.resource(w, r, http.StatusOK, role)
 		}
 		return err
 	})
@@ -215,7 +233,7 @@ func (s *Server) deleteRole(w http.ResponseWriter, r *http.Request, a *roster.Ac
 }
 
 func (s *Server) permissions(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
-	writeJSON(w, http.StatusOK, s.svc.PermissionCatalogue(r.Context(), a))
+	s.resource(w, r, http.StatusOK, s.svc.PermissionCatalogue(r.Context(), a))
 }
 
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
@@ -230,7 +248,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, a *roster.A
 		return
 	}
 	w.Header().Set("Location", "/api/v1/tokens/"+strconv.FormatInt(tok.ID, 10))
-	writeJSON(w, http.StatusCreated, map[string]any{"id": tok.ID, "name": tok.Name, "role": tok.Role, "token": secret,
+	s.resource(w, r, http.StatusCreated, map[string]any{"id": tok.ID, "name": tok.Name, "role": tok.Role, "token": secret,
 		"created_by": tok.BoundUserID, "service": tok.Service, "created_at": tok.CreatedAt, "expires_at": tok.ExpiresAt})
 }
 
@@ -240,14 +258,25 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, a *roster.Ac
 		s.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": toks, "total": len(toks), "page": 1, "per_page": len(toks)})
+	optMS := func(t *time.Time) int64 {
+		if t == nil {
+			return 0
+		}
+		return t.UnixMilli()
+	}
+	writeWhole(s, w, r, toks, sortKeys[roster.APIToken]{
+		"name":         byText(func(x roster.APIToken) string { return x.Name }),
+		"created_at":   byInt(func(x roster.APIToken) int64 { return x.CreatedAt.UnixMilli() }),
+		"last_used_at": byInt(func(x roster.APIToken) int64 { return optMS(x.LastUsedAt) }),
+		"expires_at":   byInt(func(x roster.APIToken) int64 { return optMS(x.ExpiresAt) }),
+	})
 }
 
 func (s *Server) getToken(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
 	s.withID("token", w, r, func(id int64) error {
 		tok, err := s.svc.Token(r.Context(), a, id)
 		if err == nil {
-			writeJSON(w, http.StatusOK, tok)
+			s.resource(w, r, http.StatusOK, tok)
 		}
 		return err
 	})
@@ -279,7 +308,7 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, a *roster.Act
 		s.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, page)
+	s.writeList(w, r, page)
 }
 
 // parseTime reads an RFC 3339 time or a date (YYYY-MM-DD, UTC midnight).

@@ -16,7 +16,7 @@ import (
 
 // TestEveryAnswerIsUncacheable: every API route, the public ones and the
 // catch-all included, answers with Cache-Control: no-store and nosniff,
-// whatever its status.
+// and carries a request id, whatever its status.
 func TestEveryAnswerIsUncacheable(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
 	srv := api.New(roster.NewService(testdb.SQLite(t), roster.Options{Logger: log}), log)
@@ -30,8 +30,8 @@ func TestEveryAnswerIsUncacheable(t *testing.T) {
 		rec := httptest.NewRecorder()
 		mux.ServeHTTP(rec, httptest.NewRequest(method, path, strings.NewReader("{}")))
 		h := rec.Header()
-		if h.Get("Cache-Control") != "no-store" || h.Get("X-Content-Type-Options") != "nosniff" {
-			t.Errorf("%s: %d with headers %v; want Cache-Control: no-store and nosniff", route, rec.Code, h)
+		if h.Get("Cache-Control") != "no-store" || h.Get("X-Content-Type-Options") != "nosniff" || len(h.Get("X-Request-Id")) != 32 {
+			t.Errorf("%s: %d with headers %v; want Cache-Control: no-store, nosniff and an X-Request-Id", route, rec.Code, h)
 		}
 	}
 }

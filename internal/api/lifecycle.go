@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -10,43 +11,6 @@ import (
 
 // SessionCookie is the name of the console's session cookie.
 const SessionCookie = "roster_session"
-
-// lifecycleRoutes: invitations, sessions, passwords, one-time codes, outbox.
-func (s *Server) lifecycleRoutes() []route {
-	return []route{
-		{"POST", "/api/v1/invitations", s.inviteUsers},
-		{"GET", "/api/v1/invitations", s.listInvitations},
-		{"GET", "/api/v1/invitations/{id}", s.getInvitation},
-		{"POST", "/api/v1/invitations/{id}/resend", s.resendInvitation},
-		{"GET", "/api/v1/invitations/{id}/link", s.invitationLink},
-		{"DELETE", "/api/v1/invitations/{id}", s.cancelInvitation},
-		{"GET", "/api/v1/sessions/current", s.currentSession},
-		{"POST", "/api/v1/password/change", s.changePassword},
-		{"GET", "/api/v1/outbox", s.listOutbox},
-	}
-}
-
-// publicLifecycleRoutes are served without authentication: signing in and
-// out, asking for and using a one-time code, and opening an invitation.
-func (s *Server) publicLifecycleRoutes() map[string]http.HandlerFunc {
-	return map[string]http.HandlerFunc{
-		"POST /api/v1/sessions":            s.signIn,
-		"DELETE /api/v1/sessions/current":  s.signOut,
-		"POST /api/v1/password/forgot":     s.forgotPassword,
-		"POST /api/v1/password/reset":      s.resetPassword,
-		"POST /api/v1/invitations/accept":  s.acceptInvitation,
-		"POST /api/v1/invitations/inspect": s.inspectInvitation,
-	}
-}
-
-// registerLifecycle adds the public lifecycle routes to mux. A browser on
-// another origin cannot post to them (login CSRF); clients that send no
-// Origin or Sec-Fetch-Site (curl, scripts) are not browsers and pass.
-func (s *Server) registerLifecycle(mux *http.ServeMux) {
-	for pattern, h := range s.publicLifecycleRoutes() {
-		mux.Handle(pattern, apiHeaders(s.limitBody(bodyLimit(pattern), s.sameOrigin(h)))) // body.go
-	}
-}
 
 func (s *Server) sameOrigin(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -78,6 +42,7 @@ func (s *Server) withSession(w http.ResponseWriter, r *http.Request, token strin
 	}
 	a.IP = s.clientIP(r)
 	a.UserAgent = r.UserAgent()
+	noteActor(r.Context(), a) // for the access log (requestid.go)
 	h(w, r, a)
 }
 
@@ -135,7 +100,8 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, SessionInfo{User: *u, Permissions: nonNil(perms),
+	w.Header().Set("Location", "/api/v1/sessions/current")
+	s.resource(w, r, http.StatusCreated, SessionInfo{User: *u, Permissions: nonNil(perms),
 		ExpiresAt: res.Session.ExpiresAt, IdleTimeoutSeconds: int(idle / time.Second)})
 }
 
@@ -171,7 +137,7 @@ func (s *Server) currentSession(w http.ResponseWriter, r *http.Request, a *roste
 		return
 	}
 	idle, _ := s.svc.SessionLifetimes()
-	writeJSON(w, http.StatusOK, SessionInfo{User: *u, Permissions: nonNil(perms), ExpiresAt: sess.ExpiresAt,
+	s.resource(w, r, http.StatusOK, SessionInfo{User: *u, Permissions: nonNil(perms), ExpiresAt: sess.ExpiresAt,
 		IdleTimeoutSeconds: int(idle / time.Second)})
 }
 
@@ -208,7 +174,7 @@ func (s *Server) forgotPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The one answer to every well-formed request: it says nothing about accounts.
-	writeJSON(w, http.StatusAccepted, map[string]string{"status": "accepted",
+	s.resource(w, r, http.StatusAccepted, map[string]string{"status": "accepted",
 		"message": "If the account exists and has an address for this channel, a one-time code is on its way."})
 }
 
@@ -255,7 +221,13 @@ func (s *Server) inviteUsers(w http.ResponseWriter, r *http.Request, a *roster.A
 	for i, l := range links {
 		out[i] = created{ID: l.Invitation.ID, UserID: l.Invitation.UserID, Email: l.Invitation.Email, ExpiresAt: l.Invitation.ExpiresAt}
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"invitations": out})
+	// One invitation: its URL; a batch: the list they are in.
+	loc := "/api/v1/invitations"
+	if len(out) == 1 {
+		loc += "/" + strconv.FormatInt(out[0].ID, 10)
+	}
+	w.Header().Set("Location", loc)
+	s.resource(w, r, http.StatusCreated, map[string]any{"invitations": out})
 }
 
 func (s *Server) listInvitations(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
@@ -266,14 +238,14 @@ func (s *Server) listInvitations(w http.ResponseWriter, r *http.Request, a *rost
 		s.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, page)
+	s.writeList(w, r, page)
 }
 
 func (s *Server) getInvitation(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
 	s.withID("invitation", w, r, func(id int64) error {
 		inv, err := s.svc.Invitation(r.Context(), a, id)
 		if err == nil {
-			writeJSON(w, http.StatusOK, inv)
+			s.resource(w, r, http.StatusOK, inv)
 		}
 		return err
 	})
@@ -283,7 +255,7 @@ func (s *Server) resendInvitation(w http.ResponseWriter, r *http.Request, a *ros
 	s.withID("invitation", w, r, func(id int64) error {
 		inv, err := s.svc.ResendInvitation(r.Context(), a, id)
 		if err == nil {
-			writeJSON(w, http.StatusOK, inv)
+			s.resource(w, r, http.StatusOK, inv)
 		}
 		return err
 	})
@@ -294,7 +266,7 @@ func (s *Server) invitationLink(w http.ResponseWriter, r *http.Request, a *roste
 		link, err := s.svc.InvitationLinkURL(r.Context(), a, id)
 		if err == nil {
 			w.Header().Set("Cache-Control", "no-store")
-			writeJSON(w, http.StatusOK, map[string]any{"url": link.URL, "expires_at": link.Invitation.ExpiresAt})
+			s.resource(w, r, http.StatusOK, map[string]any{"url": link.URL, "expires_at": link.Invitation.ExpiresAt})
 		}
 		return err
 	})
@@ -323,7 +295,7 @@ func (s *Server) inspectInvitation(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, info)
+	s.resource(w, r, http.StatusOK, info)
 }
 
 func (s *Server) acceptInvitation(w http.ResponseWriter, r *http.Request) {
@@ -340,7 +312,7 @@ func (s *Server) acceptInvitation(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, u)
+	s.resource(w, r, http.StatusOK, u)
 }
 
 func (s *Server) listOutbox(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
@@ -351,5 +323,5 @@ func (s *Server) listOutbox(w http.ResponseWriter, r *http.Request, a *roster.Ac
 		s.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, page)
+	s.writeList(w, r, page)
 }

@@ -1,7 +1,7 @@
 // These tests keep openapi.json (served at /api/v1/openapi.json) honest.
 //
-// When you add a route to a route table (directoryRoutes, lifecycleRoutes,
-// agentsRoutes, contactCentreRoutes), add it to openapi.json with its
+// When you add a route to the route table (routes.go), add it to
+// openapi.json with its
 // parameters, request body and responses (reuse components/responses for the
 // problem+json errors). A public endpoint registered outside the route table
 // (in Register or in cmd/roster) also goes into documentedPublicRoutes below

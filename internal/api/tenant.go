@@ -9,19 +9,6 @@ import (
 // The tenant's own settings (GET for every signed-in actor, PATCH for
 // environment managers) and the signed-in user's own profile (me.go).
 
-func (s *Server) tenantRoutes() []route {
-	return []route{
-		{"GET", "/api/v1/tenant", s.getTenant},
-		{"PATCH", "/api/v1/tenant", s.updateTenant},
-		{"GET", "/api/v1/me", s.getMe},
-		{"PATCH", "/api/v1/me", s.updateMe},
-		{"POST", "/api/v1/me/confirm", s.confirmMe},
-		{"GET", "/api/v1/me/sessions", s.mySessions},
-		{"DELETE", "/api/v1/me/sessions", s.signOutOthers},
-		{"POST", "/api/v1/users/{id}/password-code", s.sendPasswordCode},
-	}
-}
-
 func (s *Server) getTenant(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
 	t, err := s.svc.Tenant(r.Context(), a)
 	if err != nil {

@@ -88,6 +88,10 @@ func peer(r *http.Request) (netip.Addr, bool) {
 	return a.Unmap(), err == nil
 }
 
+// FromTrusted reports whether the request's TCP peer is a trusted proxy,
+// whose headers about the request (X-Request-Id too) may be believed.
+func (p *Proxies) FromTrusted(r *http.Request) bool { return p.fromTrusted(r) }
+
 // fromTrusted reports whether the request's TCP peer is a trusted proxy.
 func (p *Proxies) fromTrusted(r *http.Request) bool {
 	a, ok := peer(r)

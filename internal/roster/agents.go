@@ -213,7 +213,7 @@ func (s *Service) setAgentIDsTx(ctx context.Context, tx Tx, a *Actor, u *User, r
 			if len(now) == 1 {
 				return s.heldBy(ctx, tx, a.TenantID, now[0])
 			}
-			return conflictField("agent_ids", "the agent ID %s was just assigned to another user", g.Key())
+			return conflictField(ReasonAgentIDHeld, "agent_ids", "the agent ID %s was just assigned to another user", g.Key())
 		}
 	}
 	slices.Sort(keep)
@@ -230,7 +230,7 @@ func (s *Service) heldBy(ctx context.Context, tx Tx, tenantID int64, g AgentID) 
 			holder += " (" + h.Name + ")"
 		}
 	}
-	return conflictField("agent_ids", "the agent ID %s is held by %s; an agent ID belongs to one user at a time, so take it away from them first", g.Key(), holder)
+	return conflictField(ReasonAgentIDHeld, "agent_ids", "the agent ID %s is held by %s; an agent ID belongs to one user at a time, so take it away from them first", g.Key(), holder)
 }
 
 // holdsSelfRole reports whether one of the role keys has the self scope.

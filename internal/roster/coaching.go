@@ -220,6 +220,9 @@ func (s *Service) UpdateCoachingPlan(ctx context.Context, a *Actor, id int64, in
 	}
 	var p *CoachingPlan
 	err := s.store.InTx(ctx, func(tx Tx) error {
+		if err := s.checkVersion(ctx, tx, KindCoachingPlan, a.TenantID, id); err != nil { // versions.go
+			return err
+		}
 		var v Validation
 		before, err := load(tx, &v)
 		if err != nil {
@@ -232,7 +235,7 @@ func (s *Service) UpdateCoachingPlan(ctx context.Context, a *Actor, id int64, in
 		if err := v.Err(); err != nil {
 			return err
 		}
-		p.UpdatedAt = s.Now()
+		p.UpdatedAt = s.nextUpdate(p.UpdatedAt)
 		if err := tx.UpdateCoachingPlan(ctx, p); err != nil {
 			return err
 		}

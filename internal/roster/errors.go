@@ -19,6 +19,8 @@ const (
 	ELimited      = "rate_limited" // too many attempts; try again later
 	ETooLarge     = "too_large"    // the request is larger than its endpoint takes
 	EUnavailable  = "unavailable"  // the database cannot be reached now; nothing was changed, try again
+	EStale        = "stale"        // the resource changed since the caller read it (IfVersion); nothing was changed
+	EReused       = "reused"       // an idempotency key sent again with another request
 	EInternal     = "internal"     // a bug or an outage; details are logged, never shown
 )
 
@@ -31,7 +33,11 @@ type FieldError struct {
 // Error is the core's error: a code, a message safe to show to the caller and,
 // for invalid input, one entry per offending field.
 type Error struct {
-	Code    string
+	Code string
+	// Reason is a stable machine-readable name of this refusal within its
+	// code (ReasonUsernameTaken, ...), for callers that act on it; empty:
+	// the code says all (front doors fall back to the code).
+	Reason  string
 	Message string
 	Fields  []FieldError
 	// RetryAfter is how long the caller should wait before trying again
@@ -113,6 +119,15 @@ func ErrorCode(err error) string {
 	return EInternal
 }
 
+// ErrorReason returns the stable reason of err, or its code when it names none.
+func ErrorReason(err error) string {
+	var e *Error
+	if errors.As(err, &e) && e.Reason != "" {
+		return e.Reason
+	}
+	return ErrorCode(err)
+}
+
 // ErrorMessage returns the caller-safe message of err.
 func ErrorMessage(err error) string {
 	var e *Error
@@ -176,7 +191,17 @@ func (v *Validation) Err() error {
 
 // conflictField is a conflict on one field (a duplicate), which front doors
 // render like a field error but with the conflict status.
-func conflictField(field, format string, args ...any) error {
+func conflictField(reason, field, format string, args ...any) error {
 	msg := fmt.Sprintf(format, args...)
-	return &Error{Code: EConflict, Message: msg, Fields: []FieldError{{Field: field, Message: msg}}}
+	return &Error{Code: EConflict, Reason: reason, Message: msg, Fields: []FieldError{{Field: field, Message: msg}}}
+}
+
+// forbiddenBy is a refusal for want of rights, named by reason.
+func forbiddenBy(reason, format string, args ...any) error {
+	return &Error{Code: EForbidden, Reason: reason, Message: fmt.Sprintf(format, args...)}
+}
+
+// conflict is a refusal because of the current state, named by reason.
+func conflict(reason, format string, args ...any) error {
+	return &Error{Code: EConflict, Reason: reason, Message: fmt.Sprintf(format, args...)}
 }

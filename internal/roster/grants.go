@@ -150,10 +150,10 @@ func (g *grantor) mayAssignPerms(r *Role) error {
 		return nil
 	}
 	if narrower {
-		return Errorf(EForbidden, "you cannot give the role %q: it has the %s scope, and your own %q reaches less far",
+		return forbiddenBy(ReasonRoleNotGrantable, "you cannot give the role %q: it has the %s scope, and your own %q reaches less far",
 			r.Name, r.Scope, perm)
 	}
-	return Errorf(EForbidden, "you cannot give the role %q: it carries the permission %q, which you do not hold", r.Name, perm)
+	return forbiddenBy(ReasonRoleNotGrantable, "you cannot give the role %q: it carries the permission %q, which you do not hold", r.Name, perm)
 }
 
 // mayPutOnToken reports why the grantor may not make a token with role r:
@@ -205,7 +205,7 @@ func (g *grantor) mayActOn(u *User) error {
 			r = roamingRole(r)
 		}
 		if err := g.mayAssign(r); err != nil {
-			return Errorf(EForbidden, "%s holds the role %q, with rights you do not hold; only someone with at least their rights can change them",
+			return forbiddenBy(ReasonTargetMorePowerful, "%s holds the role %q, with rights you do not hold; only someone with at least their rights can change them",
 				u.Username, r.Name)
 		}
 	}
@@ -239,7 +239,7 @@ func (s *Service) actOn(ctx context.Context, tx Tx, a *Actor, u *User) error {
 	}
 	for _, gid := range u.GroupAccess {
 		if !sf.hasGroup(gid) {
-			return Errorf(EForbidden, "%s has access to groups outside your own; only someone who sees them can change %s",
+			return forbiddenBy(ReasonTargetMorePowerful, "%s has access to groups outside your own; only someone who sees them can change %s",
 				u.Username, u.Username)
 		}
 	}
@@ -360,7 +360,7 @@ func (s *Service) checkRoleDefinition(ctx context.Context, tx Tx, a *Actor, role
 	}
 	if cur != nil {
 		if err := g.mayDefine("permissions", cur.Permissions, cur.Scope); err != nil {
-			return Errorf(EForbidden, "the role %q carries rights you do not hold; only someone holding them can change or delete it", cur.Name)
+			return forbiddenBy(ReasonRoleNotGrantable, "the role %q carries rights you do not hold; only someone holding them can change or delete it", cur.Name)
 		}
 		if next == nil {
 			return nil

@@ -85,7 +85,7 @@ func (s *Service) CreateGroup(ctx context.Context, a *Actor, in GroupInput) (*Gr
 			}
 		}
 		if v.OK() && tree.siblingNamed(g.ParentID, name, 0) {
-			return conflictField("name", "a group named %q exists already at this place in the tree", name)
+			return conflictField(ReasonGroupNameTaken, "name", "a group named %q exists already at this place in the tree", name)
 		}
 		if err := v.Err(); err != nil {
 			return err
@@ -119,6 +119,9 @@ func (s *Service) UpdateGroup(ctx context.Context, a *Actor, id int64, in GroupI
 	}
 	var g *Group
 	err := s.store.InTx(ctx, func(tx Tx) error {
+		if err := s.checkVersion(ctx, tx, KindGroup, a.TenantID, id); err != nil { // versions.go
+			return err
+		}
 		t, err := tx.TenantByID(ctx, a.TenantID)
 		if err != nil {
 			return err
@@ -171,12 +174,12 @@ func (s *Service) UpdateGroup(ctx context.Context, a *Actor, id int64, in GroupI
 			}
 		}
 		if v.OK() && tree.siblingNamed(g.ParentID, g.Name, id) {
-			return conflictField("name", "a group named %q exists already at this place in the tree", g.Name)
+			return conflictField(ReasonGroupNameTaken, "name", "a group named %q exists already at this place in the tree", g.Name)
 		}
 		if err := v.Err(); err != nil {
 			return err
 		}
-		g.UpdatedAt = s.Now()
+		g.UpdatedAt = s.nextUpdate(g.UpdatedAt)
 		if err := tx.UpdateGroup(ctx, g); err != nil {
 			return err
 		}
@@ -202,6 +205,9 @@ func (s *Service) DeleteGroup(ctx context.Context, a *Actor, id int64) error {
 		return err
 	}
 	return s.store.InTx(ctx, func(tx Tx) error {
+		if err := s.checkVersion(ctx, tx, KindGroup, a.TenantID, id); err != nil { // versions.go
+			return err
+		}
 		g, err := tx.Group(ctx, a.TenantID, id)
 		if err != nil {
 			return err
@@ -214,7 +220,7 @@ func (s *Service) DeleteGroup(ctx context.Context, a *Actor, id int64) error {
 			return err
 		}
 		if children > 0 || users > 0 {
-			return Errorf(EConflict, "group %q still has %d subgroup(s) and %d user(s) (home group or group access); move or delete them first", g.Name, children, users)
+			return conflict(ReasonGroupNotEmpty, "group %q still has %d subgroup(s) and %d user(s) (home group or group access); move or delete them first", g.Name, children, users)
 		}
 		if err := tx.DeleteGroup(ctx, a.TenantID, id); err != nil {
 			return err

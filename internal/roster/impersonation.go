@@ -53,7 +53,7 @@ func (s *Service) StartImpersonation(ctx context.Context, a *Actor, userID int64
 			return oneFieldError("user_id", "you cannot view as yourself")
 		}
 		if u.Status != StatusActive {
-			return Errorf(EConflict, "%s is %s; only active users can be viewed as", u.Username, u.Status)
+			return conflict(ReasonUserNotActive, "%s is %s; only active users can be viewed as", u.Username, u.Status)
 		}
 		if err := s.checkViewAs(ctx, tx, a, u); err != nil {
 			return err

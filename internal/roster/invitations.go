@@ -320,7 +320,7 @@ func (s *Service) renewInvitation(ctx context.Context, a *Actor, id int64, actio
 		}
 		u, err := tx.User(ctx, a.TenantID, before.UserID)
 		if ErrorCode(err) == ENotFound {
-			return Errorf(EConflict, "this invitation is %s; only pending or expired invitations can be sent again", before.Status)
+			return conflict(ReasonInvitationClosed, "this invitation is %s; only pending or expired invitations can be sent again", before.Status)
 		}
 		if err != nil {
 			return err
@@ -330,10 +330,10 @@ func (s *Service) renewInvitation(ctx context.Context, a *Actor, id int64, actio
 			return err
 		}
 		if before.Status != InvitationPending {
-			return Errorf(EConflict, "this invitation is %s; only pending or expired invitations can be sent again", before.Status)
+			return conflict(ReasonInvitationClosed, "this invitation is %s; only pending or expired invitations can be sent again", before.Status)
 		}
 		if u.Status != StatusInvited {
-			return Errorf(EConflict, "%s is %s, not invited", u.Username, u.Status)
+			return conflict(ReasonUserNotInvited, "%s is %s, not invited", u.Username, u.Status)
 		}
 		link, err = s.renewInvitationTx(ctx, tx, a, before, u, action, email)
 		return err
@@ -419,12 +419,15 @@ func (s *Service) CancelInvitation(ctx context.Context, a *Actor, id int64) erro
 		return err
 	}
 	return s.store.InTx(ctx, func(tx Tx) error {
+		if err := s.checkVersion(ctx, tx, KindInvitation, a.TenantID, id); err != nil { // versions.go
+			return err
+		}
 		inv, err := tx.Invitation(ctx, a.TenantID, id)
 		if err != nil {
 			return err
 		}
 		if inv.Status != InvitationPending {
-			return Errorf(EConflict, "this invitation is %s already", inv.Status)
+			return conflict(ReasonInvitationClosed, "this invitation is %s already", inv.Status)
 		}
 		u, err := tx.User(ctx, a.TenantID, inv.UserID)
 		if err != nil {
@@ -493,7 +496,7 @@ func (s *Service) openInvitation(ctx context.Context, r Tx, token string) (*Invi
 	}
 	switch inv.EffectiveStatus(s.Now()) {
 	case InvitationAccepted:
-		return nil, nil, nil, Errorf(EConflict, "this invitation has been used already; sign in with your username and password")
+		return nil, nil, nil, conflict(ReasonInvitationUsed, "this invitation has been used already; sign in with your username and password")
 	case InvitationCancelled:
 		return nil, nil, nil, Errorf(EGone, "this invitation was cancelled")
 	case InvitationExpired:

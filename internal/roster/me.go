@@ -146,7 +146,7 @@ func (s *Service) UpdateMe(ctx context.Context, a *Actor, in MeInput) (*Me, erro
 					if id, err := tx.UserIDByField(ctx, a.TenantID, "email", f.new); err != nil {
 						return err
 					} else if id != 0 && id != a.ID {
-						return conflictField("email", "the email %s is in use by another user", f.new)
+						return conflictField(ReasonEmailTaken, "email", "the email %s is in use by another user", f.new)
 					}
 				}
 				code := auth.NewCode()
@@ -281,7 +281,7 @@ func (s *Service) ConfirmMe(ctx context.Context, a *Actor, code string) (*Me, er
 				if id, err := tx.UserIDByField(ctx, a.TenantID, "email", c.Value); err != nil {
 					return err
 				} else if id != 0 && id != a.ID {
-					return conflictField("email", "the email %s is in use by another user", c.Value)
+					return conflictField(ReasonEmailTaken, "email", "the email %s is in use by another user", c.Value)
 				}
 				u.Email = c.Value
 			} else {

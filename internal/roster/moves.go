@@ -58,7 +58,7 @@ func (s *Service) MoveUser(ctx context.Context, a *Actor, id int64, in MoveInput
 }
 
 func queueConflict(u *User, what string) error {
-	return Errorf(EConflict, "%s is logged on to a queue and cannot be %s; log them off the queue first (PUT /api/v1/users/%d/queue with {\"logged_on\": false})", u.Username, what, u.ID)
+	return conflict(ReasonUserOnQueue, "%s is logged on to a queue and cannot be %s; log them off the queue first (PUT /api/v1/users/%d/queue with {\"logged_on\": false})", u.Username, what, u.ID)
 }
 
 // SetQueue logs a user on to or off the queue (PUT /users/{id}/queue). User
@@ -81,6 +81,9 @@ func (s *Service) SetQueue(ctx context.Context, a *Actor, id int64, logged *bool
 	loggedOn := *logged
 	var u *User
 	err := s.store.InTx(ctx, func(tx Tx) error {
+		if err := s.checkVersion(ctx, tx, KindUser, a.TenantID, id); err != nil { // versions.go
+			return err
+		}
 		before, err := tx.User(ctx, a.TenantID, id)
 		if err != nil {
 			return err
@@ -91,14 +94,14 @@ func (s *Service) SetQueue(ctx context.Context, a *Actor, id int64, logged *bool
 			}
 		}
 		if before.Status != StatusActive && loggedOn {
-			return Errorf(EConflict, "%s is %s and cannot log on to a queue", before.Username, before.Status)
+			return conflict(ReasonUserNotActive, "%s is %s and cannot log on to a queue", before.Username, before.Status)
 		}
 		u = cloneUser(before)
 		if u.QueueLoggedOn == loggedOn {
 			return errUnchanged
 		}
 		u.QueueLoggedOn = loggedOn
-		u.UpdatedAt = s.Now()
+		u.UpdatedAt = s.nextUpdate(u.UpdatedAt)
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}

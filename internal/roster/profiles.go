@@ -97,6 +97,14 @@ func (s *Service) ListSkills(ctx context.Context, a *Actor) ([]Skill, error) {
 	return s.store.Read().ListSkills(ctx, a.TenantID)
 }
 
+// Skill returns one skill of the catalogue, to whoever may list it.
+func (s *Service) Skill(ctx context.Context, a *Actor, id int64) (*Skill, error) {
+	if err := a.require(PermUsersView, PermUsersManage, PermGroupsManage, PermTeamView); err != nil {
+		return nil, err
+	}
+	return s.store.Read().Skill(ctx, a.TenantID, id)
+}
+
 // CreateSkill adds a skill to the catalogue; names are unique
 // case-insensitively.
 func (s *Service) CreateSkill(ctx context.Context, a *Actor, in SkillInput) (*Skill, error) {
@@ -140,6 +148,9 @@ func (s *Service) UpdateSkill(ctx context.Context, a *Actor, id int64, in SkillI
 	}
 	var sk *Skill
 	err := s.store.InTx(ctx, func(tx Tx) error {
+		if err := s.checkVersion(ctx, tx, KindSkill, a.TenantID, id); err != nil { // versions.go
+			return err
+		}
 		before, err := tx.Skill(ctx, a.TenantID, id)
 		if err != nil {
 			return err
@@ -152,7 +163,7 @@ func (s *Service) UpdateSkill(ctx context.Context, a *Actor, id int64, in SkillI
 		if err := skillNameFree(ctx, tx, sk); err != nil {
 			return err
 		}
-		sk.UpdatedAt = s.Now()
+		sk.UpdatedAt = s.nextUpdate(sk.UpdatedAt)
 		if err := tx.UpdateSkill(ctx, sk); err != nil {
 			return err
 		}
@@ -170,6 +181,9 @@ func (s *Service) DeleteSkill(ctx context.Context, a *Actor, id int64) error {
 		return err
 	}
 	return s.store.InTx(ctx, func(tx Tx) error {
+		if err := s.checkVersion(ctx, tx, KindSkill, a.TenantID, id); err != nil { // versions.go
+			return err
+		}
 		sk, err := tx.Skill(ctx, a.TenantID, id)
 		if err != nil {
 			return err
@@ -179,7 +193,7 @@ func (s *Service) DeleteSkill(ctx context.Context, a *Actor, id int64) error {
 			return err
 		}
 		if n > 0 {
-			return Errorf(EConflict, "the skill %q is used in %d profile(s); take it out of them first", sk.Name, n)
+			return conflict(ReasonSkillInUse, "the skill %q is used in %d profile(s); take it out of them first", sk.Name, n)
 		}
 		if err := tx.DeleteSkill(ctx, a.TenantID, id); err != nil {
 			return err
@@ -217,7 +231,7 @@ func skillNameFree(ctx context.Context, tx Tx, sk *Skill) error {
 	}
 	for _, o := range skills {
 		if o.ID != sk.ID && strings.EqualFold(o.Name, sk.Name) {
-			return conflictField("name", "a skill named %q exists already", o.Name)
+			return conflictField(ReasonSkillNameTaken, "name", "a skill named %q exists already", o.Name)
 		}
 	}
 	return nil
@@ -375,6 +389,9 @@ func (s *Service) UpdateProfile(ctx context.Context, a *Actor, id int64, in Prof
 	}
 	var p *Profile
 	err = s.store.InTx(ctx, func(tx Tx) error {
+		if err := s.checkVersion(ctx, tx, KindProfile, a.TenantID, id); err != nil { // versions.go
+			return err
+		}
 		before, err := tx.Profile(ctx, a.TenantID, id)
 		if err != nil {
 			return err
@@ -388,7 +405,7 @@ func (s *Service) UpdateProfile(ctx context.Context, a *Actor, id int64, in Prof
 		if err := applyProfileInput(ctx, tx, p, in, false); err != nil {
 			return err
 		}
-		p.UpdatedAt = s.Now()
+		p.UpdatedAt = s.nextUpdate(p.UpdatedAt)
 		if err := tx.UpdateProfile(ctx, p); err != nil {
 			return err
 		}
@@ -406,6 +423,9 @@ func (s *Service) DeleteProfile(ctx context.Context, a *Actor, id int64) error {
 		return err
 	}
 	return s.store.InTx(ctx, func(tx Tx) error {
+		if err := s.checkVersion(ctx, tx, KindProfile, a.TenantID, id); err != nil { // versions.go
+			return err
+		}
 		p, err := tx.Profile(ctx, a.TenantID, id)
 		if err != nil {
 			return err
@@ -542,7 +562,7 @@ func applyProfileInput(ctx context.Context, tx Tx, p *Profile, in ProfileInput, 
 	}
 	for _, o := range siblings {
 		if o.ID != p.ID && strings.EqualFold(o.Name, p.Name) {
-			return conflictField("name", "a profile named %q exists already here", o.Name)
+			return conflictField(ReasonProfileNameTaken, "name", "a profile named %q exists already here", o.Name)
 		}
 	}
 	return nil
@@ -594,6 +614,9 @@ func (s *Service) SetUserGroupProfiles(ctx context.Context, a *Actor, userID int
 	}
 	var u *User
 	err := s.store.InTx(ctx, func(tx Tx) error {
+		if err := s.checkVersion(ctx, tx, KindUser, a.TenantID, userID); err != nil { // versions.go
+			return err
+		}
 		var err error
 		if u, err = tx.User(ctx, a.TenantID, userID); err != nil {
 			return err
@@ -660,6 +683,9 @@ func (s *Service) SetUserGroupProfiles(ctx context.Context, a *Actor, userID int
 			return err
 		}
 		if !slices.Equal(beforeOn, afterOn) {
+			if u.UpdatedAt, err = s.touch(ctx, tx, KindUser, u.TenantID, userID, u.UpdatedAt); err != nil { // versions.go
+				return err
+			}
 			if err := s.audit(ctx, tx, a, "user.group_profiles.set", "user", userID,
 				map[string]any{"enabled": nonNil(beforeOn)}, map[string]any{"enabled": nonNil(afterOn)}); err != nil {
 				return err

@@ -283,7 +283,7 @@ func (s *Service) CreateProperty(ctx context.Context, a *Actor, in PropertyInput
 	}
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		if _, err := propertyByKey(ctx, tx, a.TenantID, p.Key); err == nil {
-			return conflictField("key", "a property with the key %q exists already", p.Key)
+			return conflictField(ReasonPropertyKeyTaken, "key", "a property with the key %q exists already", p.Key)
 		} else if ErrorCode(err) != ENotFound {
 			return err
 		}
@@ -379,6 +379,9 @@ func (s *Service) UpdateProperty(ctx context.Context, a *Actor, key string, in P
 	}
 	var p *Property
 	err := s.store.InTx(ctx, func(tx Tx) error {
+		if err := s.checkVersion(ctx, tx, KindProperty, a.TenantID, key); err != nil { // versions.go
+			return err
+		}
 		before, err := propertyByKey(ctx, tx, a.TenantID, key)
 		if err != nil {
 			return err
@@ -424,7 +427,7 @@ func (s *Service) UpdateProperty(ctx context.Context, a *Actor, key string, in P
 		if err := v.Err(); err != nil {
 			return err
 		}
-		p.UpdatedAt = s.Now()
+		p.UpdatedAt = s.nextUpdate(p.UpdatedAt)
 		if err := tx.UpdateProperty(ctx, p); err != nil {
 			return err
 		}
@@ -443,12 +446,15 @@ func (s *Service) DeleteProperty(ctx context.Context, a *Actor, key string) erro
 		return err
 	}
 	return s.store.InTx(ctx, func(tx Tx) error {
+		if err := s.checkVersion(ctx, tx, KindProperty, a.TenantID, key); err != nil { // versions.go
+			return err
+		}
 		p, err := propertyByKey(ctx, tx, a.TenantID, key)
 		if err != nil {
 			return err
 		}
 		if p.Builtin {
-			return Errorf(EConflict, "the property %q is built in and cannot be deleted", key)
+			return conflict(ReasonBuiltin, "the property %q is built in and cannot be deleted", key)
 		}
 		if err := tx.DeleteProperty(ctx, a.TenantID, p.ID); err != nil {
 			return err
@@ -550,6 +556,9 @@ func (s *Service) changeGroupProperty(ctx context.Context, a *Actor, groupID int
 	}
 	var out *GroupDetails
 	err := s.store.InTx(ctx, func(tx Tx) error {
+		if err := s.checkVersion(ctx, tx, KindGroup, a.TenantID, groupID); err != nil { // versions.go
+			return err
+		}
 		g, err := tx.Group(ctx, a.TenantID, groupID)
 		if err != nil {
 			return err
@@ -584,6 +593,9 @@ func (s *Service) changeGroupProperty(ctx context.Context, a *Actor, groupID int
 			}
 		}
 		if set || before != nil {
+			if g.UpdatedAt, err = s.touch(ctx, tx, KindGroup, g.TenantID, groupID, g.UpdatedAt); err != nil { // versions.go
+				return err
+			}
 			action := "group.property.set"
 			if !set {
 				action = "group.property.clear"
@@ -632,6 +644,9 @@ func (s *Service) changeUserProperty(ctx context.Context, a *Actor, userID int64
 	}
 	var u *User
 	err := s.store.InTx(ctx, func(tx Tx) error {
+		if err := s.checkVersion(ctx, tx, KindUser, a.TenantID, userID); err != nil { // versions.go
+			return err
+		}
 		var err error
 		if u, err = tx.User(ctx, a.TenantID, userID); err != nil {
 			return err
@@ -669,6 +684,9 @@ func (s *Service) changeUserProperty(ctx context.Context, a *Actor, userID int64
 			}
 		}
 		if set || before != nil {
+			if u.UpdatedAt, err = s.touch(ctx, tx, KindUser, u.TenantID, userID, u.UpdatedAt); err != nil { // versions.go
+				return err
+			}
 			action := "user.property.set"
 			if !set {
 				action = "user.property.clear"

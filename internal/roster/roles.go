@@ -29,6 +29,14 @@ func (s *Service) ListRoles(ctx context.Context, a *Actor) ([]Role, error) {
 	return s.store.Read().ListRoles(ctx, a.TenantID)
 }
 
+// Role returns one role, to whoever may list them.
+func (s *Service) Role(ctx context.Context, a *Actor, id int64) (*Role, error) {
+	if err := a.require(PermUsersView, PermRolesManage, PermUsersInvite); err != nil {
+		return nil, err
+	}
+	return s.store.Read().Role(ctx, a.TenantID, id)
+}
+
 // PermissionCatalogue returns the catalogue to any signed-in actor.
 func (s *Service) PermissionCatalogue(_ context.Context, _ *Actor) []Permission {
 	return PermissionCatalogue()
@@ -69,10 +77,10 @@ func (s *Service) CreateRole(ctx context.Context, a *Actor, in RoleInput) (*Role
 		}
 		for _, other := range roles {
 			if other.Key == r.Key {
-				return conflictField("key", "a role with the key %q exists already", r.Key)
+				return conflictField(ReasonRoleKeyTaken, "key", "a role with the key %q exists already", r.Key)
 			}
 			if strings.EqualFold(other.Name, r.Name) {
-				return conflictField("name", "a role named %q exists already", r.Name)
+				return conflictField(ReasonRoleNameTaken, "name", "a role named %q exists already", r.Name)
 			}
 		}
 		if err := tx.CreateRole(ctx, r); err != nil {
@@ -93,12 +101,15 @@ func (s *Service) UpdateRole(ctx context.Context, a *Actor, id int64, in RoleInp
 	}
 	var r *Role
 	err := s.store.InTx(ctx, func(tx Tx) error {
+		if err := s.checkVersion(ctx, tx, KindRole, a.TenantID, id); err != nil { // versions.go
+			return err
+		}
 		cur, err := tx.Role(ctx, a.TenantID, id)
 		if err != nil {
 			return err
 		}
 		if cur.Builtin {
-			return Errorf(EConflict, "the built-in role %q cannot be changed; create a custom role instead", cur.Name)
+			return conflict(ReasonBuiltin, "the built-in role %q cannot be changed; create a custom role instead", cur.Name)
 		}
 		r = new(Role)
 		*r = *cur
@@ -123,10 +134,10 @@ func (s *Service) UpdateRole(ctx context.Context, a *Actor, id int64, in RoleInp
 		}
 		for _, other := range roles {
 			if other.ID != id && strings.EqualFold(other.Name, r.Name) {
-				return conflictField("name", "a role named %q exists already", r.Name)
+				return conflictField(ReasonRoleNameTaken, "name", "a role named %q exists already", r.Name)
 			}
 		}
-		r.UpdatedAt = s.Now()
+		r.UpdatedAt = s.nextUpdate(r.UpdatedAt)
 		if err := tx.UpdateRole(ctx, r); err != nil {
 			return err
 		}
@@ -141,12 +152,15 @@ func (s *Service) DeleteRole(ctx context.Context, a *Actor, id int64) error {
 		return err
 	}
 	return s.store.InTx(ctx, func(tx Tx) error {
+		if err := s.checkVersion(ctx, tx, KindRole, a.TenantID, id); err != nil { // versions.go
+			return err
+		}
 		r, err := tx.Role(ctx, a.TenantID, id)
 		if err != nil {
 			return err
 		}
 		if r.Builtin {
-			return Errorf(EConflict, "the built-in role %q cannot be deleted", r.Name)
+			return conflict(ReasonBuiltin, "the built-in role %q cannot be deleted", r.Name)
 		}
 		if err := s.checkScopeGrant(ctx, a, r.Scope, PermRolesManage); err != nil { // scope.go
 			return err
@@ -163,7 +177,7 @@ func (s *Service) DeleteRole(ctx context.Context, a *Actor, id int64) error {
 			return err
 		}
 		if n > 0 {
-			return Errorf(EConflict, "the role %q is held by %d user(s) or API token(s); take it away from them first", r.Name, n)
+			return conflict(ReasonRoleInUse, "the role %q is held by %d user(s) or API token(s); take it away from them first", r.Name, n)
 		}
 		// Other roles stop delegating it, so a later role with the same
 		// key inherits nothing.
@@ -174,7 +188,7 @@ func (s *Service) DeleteRole(ctx context.Context, a *Actor, id int64) error {
 			}
 			before := *other
 			other.AssignableRoles = slices.DeleteFunc(slices.Clone(other.AssignableRoles), func(k string) bool { return k == r.Key })
-			other.UpdatedAt = s.Now()
+			other.UpdatedAt = s.nextUpdate(other.UpdatedAt)
 			if err := tx.UpdateRole(ctx, other); err != nil {
 				return err
 			}

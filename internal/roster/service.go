@@ -100,25 +100,25 @@ func (a *Actor) require(perms ...string) error {
 			return nil
 		}
 	}
-	return Errorf(EForbidden, "this needs the permission %q", perms[0])
+	return forbiddenBy(ReasonPermissionMissing, "this needs the permission %q", perms[0])
 }
 
 // requireWrite is require for mutations: an impersonating (read-only) actor
 // may look but never change anything.
 func (a *Actor) requireWrite(perms ...string) error {
 	if a.ReadOnly {
-		return Errorf(EForbidden, "viewing as another user is read-only")
+		return forbiddenBy(ReasonReadOnly, "viewing as another user is read-only")
 	}
 	return a.require(perms...)
 }
 
 // audit writes one event in tx, the transaction of the change it records.
 func (s *Service) audit(ctx context.Context, tx Tx, a *Actor, action, targetKind string, targetID int64, before, after any) error {
-	return tx.AddAudit(ctx, s.auditEvent(a, action, targetKind, targetID, before, after))
+	return tx.AddAudit(ctx, s.auditEvent(ctx, a, action, targetKind, targetID, before, after))
 }
 
 // auditEvent is the event audit writes.
-func (s *Service) auditEvent(a *Actor, action, targetKind string, targetID int64, before, after any) *AuditEvent {
+func (s *Service) auditEvent(ctx context.Context, a *Actor, action, targetKind string, targetID int64, before, after any) *AuditEvent {
 	return &AuditEvent{
 		TenantID:       a.TenantID,
 		ActorKind:      a.Kind,
@@ -132,6 +132,7 @@ func (s *Service) auditEvent(a *Actor, action, targetKind string, targetID int64
 		After:          mustJSON(after),
 		IP:             clientText(a.IP, 100),
 		UserAgent:      clientText(a.UserAgent, 400),
+		RequestID:      RequestID(ctx),
 		At:             s.Now(),
 	}
 }

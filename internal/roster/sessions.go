@@ -168,7 +168,7 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (*SignedIn, error)
 	// sign-ins would give an attacker fresh undelayed tries).
 	_, failed := windows[pair]
 	actor := userActor(u, in.IP, in.UserAgent)
-	e := s.auditEvent(actor, "session.create", "user", u.ID, nil, map[string]any{"expires_at": sess.ExpiresAt})
+	e := s.auditEvent(ctx, actor, "session.create", "user", u.ID, nil, map[string]any{"expires_at": sess.ExpiresAt})
 	if in.Previous == "" && newHash == "" && !failed {
 		// The common case, in one write (one statement on PostgreSQL).
 		err = s.store.RecordSignIn(ctx, sess, e)

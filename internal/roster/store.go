@@ -30,8 +30,20 @@ type Tx interface {
 	AgentsTx
 	ContactCentreTx
 	ConsoleTx
-	SCIMTx // scim.go
+	SCIMTx       // scim.go
 	OperationsTx // operations.go
+	conventionsTx
+}
+
+// conventionsTx: versions (versions.go) and idempotency keys (idempotency.go).
+type conventionsTx interface {
+	idempotencyTx
+	// LockVersion locks the row of a versioned resource for the rest of the
+	// transaction and returns its change time; ref is an id, or a property's key.
+	LockVersion(ctx context.Context, kind string, tenantID int64, ref any) (time.Time, error)
+	// TouchVersion sets a resource's change time, for changes kept in other
+	// tables (a group's or a user's property values).
+	TouchVersion(ctx context.Context, kind string, tenantID, id int64, at time.Time) error
 }
 
 // directoryTx: tenants, groups, roles, users, tokens and the audit log.

@@ -154,6 +154,9 @@ func (s *Service) RevokeToken(ctx context.Context, a *Actor, id int64) error {
 		return Errorf(EForbidden, "viewing as another user is read-only")
 	}
 	return s.store.InTx(ctx, func(tx Tx) error {
+		if err := s.checkVersion(ctx, tx, KindToken, a.TenantID, id); err != nil { // versions.go
+			return err
+		}
 		tok, err := tx.Token(ctx, a.TenantID, id)
 		if err != nil {
 			return err
@@ -181,7 +184,7 @@ func (s *Service) RevokeToken(ctx context.Context, a *Actor, id int64) error {
 			}
 		}
 		if tok.RevokedAt != nil {
-			return Errorf(EConflict, "the token %q is revoked already", tok.Name)
+			return conflict(ReasonTokenRevoked, "the token %q is revoked already", tok.Name)
 		}
 		if err := tx.RevokeToken(ctx, a.TenantID, id, s.Now()); err != nil {
 			return err

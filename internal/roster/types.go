@@ -207,6 +207,7 @@ type AuditEvent struct {
 	After          json.RawMessage `json:"after"`
 	IP             string          `json:"ip"`
 	UserAgent      string          `json:"user_agent"`
+	RequestID      string          `json:"request_id"` // the X-Request-Id of the request that wrote it
 	At             time.Time       `json:"at"`
 }
 

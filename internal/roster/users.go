@@ -143,6 +143,9 @@ func (s *Service) DeleteUser(ctx context.Context, a *Actor, id int64) error {
 		return err
 	}
 	return s.store.InTx(ctx, func(tx Tx) error {
+		if err := s.checkVersion(ctx, tx, KindUser, a.TenantID, id); err != nil { // versions.go
+			return err
+		}
 		u, err := tx.User(ctx, a.TenantID, id)
 		if err != nil {
 			return err
@@ -151,7 +154,7 @@ func (s *Service) DeleteUser(ctx context.Context, a *Actor, id int64) error {
 			return err
 		}
 		if u.QueueLoggedOn {
-			return Errorf(EConflict, "%s is logged on to a queue and cannot be deleted; log them off the queue first", u.Username)
+			return conflict(ReasonUserOnQueue, "%s is logged on to a queue and cannot be deleted; log them off the queue first", u.Username)
 		}
 		if err := s.actOn(ctx, tx, a, u); err != nil { // grants.go
 			return err
@@ -177,10 +180,10 @@ func (s *Service) DeactivateUser(ctx context.Context, a *Actor, id int64) (*User
 	}
 	return s.changeUser(ctx, a, id, "user.deactivate", func(tx Tx, u, _ *User) error {
 		if u.Status == StatusDeactivated {
-			return Errorf(EConflict, "%s is deactivated already", u.Username)
+			return conflict(ReasonUserDeactivated, "%s is deactivated already", u.Username)
 		}
 		if a.Kind == ActorUser && a.ID == u.ID {
-			return Errorf(EConflict, "you cannot deactivate yourself")
+			return conflict(ReasonSelf, "you cannot deactivate yourself")
 		}
 		u.Status = StatusDeactivated
 		// Every session ends now, not at its next expiry (lifecycle.go).
@@ -195,7 +198,7 @@ func (s *Service) ReactivateUser(ctx context.Context, a *Actor, id int64) (*User
 	}
 	return s.changeUser(ctx, a, id, "user.reactivate", func(tx Tx, u, _ *User) error {
 		if u.Status != StatusDeactivated {
-			return Errorf(EConflict, "%s is not deactivated", u.Username)
+			return conflict(ReasonUserNotDeactivated, "%s is not deactivated", u.Username)
 		}
 		u.Status = StatusActive
 		return nil
@@ -207,6 +210,9 @@ func (s *Service) ReactivateUser(ctx context.Context, a *Actor, id int64) (*User
 func (s *Service) changeUser(ctx context.Context, a *Actor, id int64, action string, change func(tx Tx, u, before *User) error) (*User, error) {
 	var u *User
 	err := s.store.InTx(ctx, func(tx Tx) error {
+		if err := s.checkVersion(ctx, tx, KindUser, a.TenantID, id); err != nil { // versions.go
+			return err
+		}
 		before, err := tx.User(ctx, a.TenantID, id)
 		if err != nil {
 			return err
@@ -223,7 +229,7 @@ func (s *Service) changeUser(ctx context.Context, a *Actor, id int64, action str
 		if err := change(tx, u, before); err != nil {
 			return err
 		}
-		u.UpdatedAt = s.Now()
+		u.UpdatedAt = s.nextUpdate(u.UpdatedAt)
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}
@@ -519,7 +525,7 @@ func checkUserUnique(ctx context.Context, tx Tx, u *User) error {
 			return err
 		}
 		if id != 0 && id != u.ID {
-			return conflictField(c.field, "the %s %s is in use by another user", strings.ReplaceAll(c.field, "_", " "), c.label)
+			return conflictField(c.field+"_taken", c.field, "the %s %s is in use by another user", strings.ReplaceAll(c.field, "_", " "), c.label)
 		}
 	}
 	return nil

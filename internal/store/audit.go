@@ -19,9 +19,9 @@ func nullText(b []byte) any {
 func (q *queries) AddAudit(ctx context.Context, e *roster.AuditEvent) error {
 	var err error
 	e.ID, err = q.insert(ctx, `INSERT INTO audit_events (tenant_id, actor_kind, actor_id, actor_name, impersonator_id, action,
-		target_kind, target_id, before, after, ip, user_agent, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		target_kind, target_id, before, after, ip, user_agent, request_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.TenantID, e.ActorKind, e.ActorID, e.ActorName, e.ImpersonatorID, e.Action, e.TargetKind, e.TargetID,
-		nullText(e.Before), nullText(e.After), e.IP, e.UserAgent, ms(e.At))
+		nullText(e.Before), nullText(e.After), e.IP, e.UserAgent, e.RequestID, ms(e.At))
 	return err
 }
 
@@ -85,7 +85,7 @@ func (q *queries) ListAudit(ctx context.Context, tenantID int64, f roster.AuditF
 		return nil, 0, err
 	}
 	rows, err := q.query(ctx, `SELECT id, tenant_id, actor_kind, actor_id, actor_name, impersonator_id, action, target_kind, target_id,
-		before, after, ip, user_agent, at FROM audit_events WHERE `+cond+` ORDER BY id DESC LIMIT ? OFFSET ?`,
+		before, after, ip, user_agent, request_id, at FROM audit_events WHERE `+cond+` ORDER BY id DESC LIMIT ? OFFSET ?`,
 		append(args, f.PerPage, (f.Page-1)*f.PerPage)...)
 	if err != nil {
 		return nil, 0, err
@@ -98,7 +98,7 @@ func (q *queries) ListAudit(ctx context.Context, tenantID int64, f roster.AuditF
 		var before, after sql.NullString
 		var at int64
 		if err := rows.Scan(&e.ID, &e.TenantID, &e.ActorKind, &e.ActorID, &e.ActorName, &imp, &e.Action, &e.TargetKind, &e.TargetID,
-			&before, &after, &e.IP, &e.UserAgent, &at); err != nil {
+			&before, &after, &e.IP, &e.UserAgent, &e.RequestID, &at); err != nil {
 			return nil, 0, err
 		}
 		if imp.Valid {

@@ -419,11 +419,11 @@ func (d *DB) mapErr(err error) error {
 	case unique:
 		for _, f := range []string{"username", "email", "agent_number", "slug", "key"} {
 			if strings.Contains(detail, f) {
-				return &roster.Error{Code: roster.EConflict, Message: "the " + strings.ReplaceAll(f, "_", " ") + " is in use already",
+				return &roster.Error{Code: roster.EConflict, Reason: f + "_taken", Message: "the " + strings.ReplaceAll(f, "_", " ") + " is in use already",
 					Fields: []roster.FieldError{{Field: f, Message: "is in use already"}}}
 			}
 		}
-		return roster.Errorf(roster.EConflict, "this would create a duplicate")
+		return &roster.Error{Code: roster.EConflict, Reason: roster.ReasonDuplicate, Message: "this would create a duplicate"}
 	case foreign:
 		return roster.Errorf(roster.EConflict, "this refers to something that does not exist, or is still referred to")
 	}

@@ -284,13 +284,13 @@ func (q *queries) recordSignIn(ctx context.Context, sess *roster.Session, e *ros
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id),
 		l AS (UPDATE user_logins SET last_login_at = ? WHERE tenant_id = ? AND user_id = ?),
 		a AS (INSERT INTO audit_events (tenant_id, actor_kind, actor_id, actor_name, impersonator_id, action,
-			target_kind, target_id, before, after, ip, user_agent, at)
-			SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT) || s.id || '}', ?, ?, ? FROM s RETURNING id)
+			target_kind, target_id, before, after, ip, user_agent, request_id, at)
+			SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT) || s.id || '}', ?, ?, ?, ? FROM s RETURNING id)
 		SELECT s.id, a.id FROM s, a`+asyncFrom,
 		sess.TenantID, sess.UserID, sess.TokenHash, ms(sess.CreatedAt), ms(sess.LastSeenAt), ms(sess.ExpiresAt), sess.IP, sess.UserAgent,
 		ms(sess.CreatedAt), sess.TenantID, sess.UserID,
 		e.TenantID, e.ActorKind, e.ActorID, e.ActorName, e.ImpersonatorID, e.Action, e.TargetKind, e.TargetID,
-		nullText(e.Before), head, e.IP, e.UserAgent, ms(e.At)).Scan(&sess.ID, &e.ID)
+		nullText(e.Before), head, e.IP, e.UserAgent, e.RequestID, ms(e.At)).Scan(&sess.ID, &e.ID)
 	if err != nil {
 		return q.d.mapErr(err)
 	}
