@@ -19,8 +19,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/roster-dev/roster/internal/clientip"
 	"github.com/roster-dev/roster/internal/api"
+	"github.com/roster-dev/roster/internal/clientip"
 	"github.com/roster-dev/roster/internal/demo"
 	"github.com/roster-dev/roster/internal/roster"
 	"github.com/roster-dev/roster/internal/store"
