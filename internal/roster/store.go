@@ -30,6 +30,7 @@ type Tx interface {
 	AgentsTx
 	ContactCentreTx
 	ConsoleTx
+	WebhooksTx // webhooks_store.go
 }
 
 // directoryTx: tenants, groups, roles, users, tokens and the audit log.
