@@ -70,6 +70,7 @@ func (s *Server) routes() []route {
 	all = append(all, s.lifecycleRoutes()...)
 	all = append(all, s.agentsRoutes()...)
 	all = append(all, s.contactCentreRoutes()...)
+	all = append(all, s.webhookRoutes()...) // webhooks.go
 	return all
 }
 
