@@ -68,6 +68,7 @@ type Config struct {
 	// believed (--trusted-proxies); nil: nobody's.
 	TrustedProxies *clientip.Proxies
 	Lifecycle      lifecycleConfig // sessions, passwords, SMS, delivery (lifecycle.go)
+	Webhooks       webhookConfig   // webhooks.go
 }
 
 func envOr(key, def string) string {
@@ -124,7 +125,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		trusted := fs.String("trusted-proxies", os.Getenv("ROSTER_TRUSTED_PROXIES"),
 			"comma-separated CIDR ranges of reverse proxies whose X-Forwarded-For, Forwarded and X-Forwarded-Proto are believed (env ROSTER_TRUSTED_PROXIES; default: none)")
 		cfg.lifecycleFlags(fs)
+		cfg.webhookFlags(fs)
 		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if err := cfg.loadSecretKey(); err != nil {
 			return err
 		}
 		proxies, err := clientip.Parse(*trusted)
@@ -242,7 +247,7 @@ func withService(ctx context.Context, cfg Config, stderr io.Writer, fn func(*ros
 	if err != nil {
 		return err
 	}
-	return fn(roster.NewService(db, roster.Options{Logger: log, Lifecycle: lifecycle}), log)
+	return fn(roster.NewService(db, roster.Options{Logger: log, Lifecycle: lifecycle, Webhooks: cfg.webhookOptions()}), log)
 }
 
 func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
@@ -261,6 +266,8 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer outbox.Stop() // also when serving fails; Stop is idempotent
+		hooks := startWebhooks(cfg, svc, log)
+		defer hooks.Stop()
 		// The decision index follows other processes' changes (every 500 ms)
 		// until the server is done, before the database closes.
 		syncCtx, stopSync := context.WithCancel(context.Background())
@@ -312,6 +319,7 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		// Then the outbox worker: it finishes the message in flight and
 		// hands back the rest, before the database closes.
 		outbox.Stop()
+		hooks.Stop()
 		log.Info("stopped")
 		return nil
 	})
