@@ -209,16 +209,35 @@ func (s *Service) UpdateWebhook(ctx context.Context, a *Actor, id int64, in Webh
 	if err := s.requireWebhooks(ctx, a, true); err != nil {
 		return nil, err
 	}
+	// Validated before the transaction: checking the URL resolves its host,
+	// which must not hold the database's write lock.
+	current, err := s.store.Read().Webhook(ctx, a.TenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	valid := *current
+	if err := s.validateWebhook(ctx, in, &valid, false); err != nil {
+		return nil, err
+	}
 	var w *Webhook
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err = s.store.InTx(ctx, func(tx Tx) error {
 		before, err := tx.Webhook(ctx, a.TenantID, id)
 		if err != nil {
 			return err
 		}
 		c := *before
 		c.Events = slices.Clone(before.Events)
-		if err := s.validateWebhook(ctx, in, &c, false); err != nil {
-			return err
+		if in.URL.Set {
+			c.URL = valid.URL
+		}
+		if in.Events.Set {
+			c.Events = valid.Events
+		}
+		if in.Description.Set {
+			c.Description = valid.Description
+		}
+		if in.Enabled.Set {
+			c.Enabled = valid.Enabled
 		}
 		c.UpdatedAt = s.Now()
 		if err := tx.UpdateWebhook(ctx, &c); err != nil {
@@ -227,7 +246,10 @@ func (s *Service) UpdateWebhook(ctx context.Context, a *Actor, id int64, in Webh
 		w = &c
 		return s.audit(ctx, tx, a, "webhook.update", "webhook", id, before, w)
 	})
-	return w, err
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
 }
 
 // DeleteWebhook removes a webhook with its delivery log; pending
