@@ -443,3 +443,14 @@ func TestWebhookSSRF(t *testing.T) {
 		}
 	})
 }
+
+// TestWebhookScheduleSpansADay: the default retries reach past 24 hours.
+func TestWebhookScheduleSpansADay(t *testing.T) {
+	var total time.Duration
+	for _, d := range delivery.DefaultWebhookSchedule {
+		total += d * 9 / 10 // the most jitter takes
+	}
+	if total < 24*time.Hour {
+		t.Errorf("the retries end %s after the first attempt, want at least 24h", total)
+	}
+}

@@ -127,6 +127,21 @@ func TestClaimDeliveriesOnePerWebhook(t *testing.T) {
 		if err != nil || len(next) != 1 || next[0].WebhookID != first[0].WebhookID || next[0].ID == first[0].ID {
 			t.Fatalf("after one finished: %+v %v", next, err)
 		}
+		// A worker that dies holding a delivery: once its lease runs out the
+		// delivery is claimed again, with the same msg_id (at least once).
+		if err := svc.FinishWebhookDelivery(ctx, &first[1].WebhookDelivery, "c1", roster.AttemptOutcome{Status: roster.DeliveryPending,
+			Retry: time.Now().Add(-time.Second)}); err != nil { // handed back untried
+			t.Fatal(err)
+		}
+		lost, err := svc.ClaimWebhookDeliveries(ctx, "dies", 10, 50*time.Millisecond)
+		if err != nil || len(lost) != 1 || lost[0].WebhookID == next[0].WebhookID {
+			t.Fatalf("claim of the other webhook: %+v %v", lost, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+		again, err = svc.ClaimWebhookDeliveries(ctx, "c4", 10, time.Minute)
+		if err != nil || len(again) != 1 || again[0].ID != lost[0].ID || again[0].MsgID != lost[0].MsgID {
+			t.Fatalf("after the lease ran out: %+v %v", again, err)
+		}
 		// Another claim's delivery cannot be finished with a wrong claim.
 		if err := svc.FinishWebhookDelivery(ctx, &next[0].WebhookDelivery, "c1", roster.AttemptOutcome{Status: roster.DeliveryDelivered}); roster.ErrorCode(err) != roster.ENotFound {
 			t.Errorf("finish with someone else's claim: %v", err)
