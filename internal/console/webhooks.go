@@ -44,6 +44,8 @@ type webhookData struct {
 	Events     []string
 	Form       webhookForm
 	Deliveries *roster.Page[roster.WebhookDelivery]
+	Newer      int // the page of newer deliveries, 0: none
+	Older      int // the page of older deliveries, 0: none
 }
 
 // webhookSecretData shows a new or rotated secret, once.
@@ -120,7 +122,14 @@ func (s *Server) renderWebhook(w http.ResponseWriter, r *http.Request, p *page, 
 		return err
 	}
 	p.Title, p.Section = "Webhook "+hook.URL, "webhooks"
-	p.Data = &webhookData{Webhook: hook, Events: roster.WebhookEventTypes(), Form: f, Deliveries: log}
+	d := &webhookData{Webhook: hook, Events: roster.WebhookEventTypes(), Form: f, Deliveries: log}
+	if log.Page > 1 {
+		d.Newer = log.Page - 1
+	}
+	if log.Page*log.PerPage < log.Total {
+		d.Older = log.Page + 1
+	}
+	p.Data = d
 	s.render(w, r, status, "webhook", p)
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -34,6 +35,9 @@ type webhookConfig struct {
 	allowPrivate bool
 	resolver     Resolver
 	kick         atomic.Pointer[func()] // the webhook worker's wake-up (webhooks_delivery.go)
+	// slugs: tenant id -> slug for payloads. A slug never changes, so an
+	// entry never goes stale.
+	slugs sync.Map
 }
 
 func newWebhookConfig(o WebhookOptions) *webhookConfig {

@@ -152,13 +152,13 @@ func (s *Service) SendTestEvent(ctx context.Context, a *Actor, webhookID int64) 
 		if !w.Enabled {
 			return Errorf(EConflict, "the webhook is disabled; enable it to send a test event")
 		}
-		t, err := tx.TenantByID(ctx, a.TenantID)
+		tenant, err := s.webhookTenant(ctx, tx, a.TenantID)
 		if err != nil {
 			return err
 		}
 		now := s.Now()
 		body, err := json.Marshal(WebhookPayload{Type: EventWebhookTest, Timestamp: now.Format("2006-01-02T15:04:05.000Z07:00"),
-			Tenant: WebhookTenant{ID: t.ID, Slug: t.Slug},
+			Tenant: tenant,
 			Data:   map[string]any{"webhook_id": w.ID, "message": "A test event sent by " + a.Name + " from Roster."}})
 		if err != nil {
 			return err

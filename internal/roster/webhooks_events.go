@@ -98,12 +98,12 @@ func (s *Service) emitWebhooks(ctx context.Context, tx Tx, e *AuditEvent) error 
 	if len(subscribed) == 0 {
 		return nil
 	}
-	t, err := tx.TenantByID(ctx, e.TenantID)
+	tenant, err := s.webhookTenant(ctx, tx, e.TenantID)
 	if err != nil {
 		return err
 	}
 	body, err := json.Marshal(WebhookPayload{Type: typ, Timestamp: e.At.UTC().Format("2006-01-02T15:04:05.000Z07:00"),
-		Tenant: WebhookTenant{ID: t.ID, Slug: t.Slug}, Data: eventData(e)})
+		Tenant: tenant, Data: eventData(e)})
 	if err != nil {
 		return fmt.Errorf("webhook payload of %s: %w", e.Action, err)
 	}
@@ -114,6 +114,19 @@ func (s *Service) emitWebhooks(ctx context.Context, tx Tx, e *AuditEvent) error 
 	}
 	s.notifyWebhooks()
 	return nil
+}
+
+// webhookTenant names the tenant in payloads.
+func (s *Service) webhookTenant(ctx context.Context, tx Tx, id int64) (WebhookTenant, error) {
+	if slug, ok := s.hooks.slugs.Load(id); ok {
+		return WebhookTenant{ID: id, Slug: slug.(string)}, nil
+	}
+	t, err := tx.TenantByID(ctx, id)
+	if err != nil {
+		return WebhookTenant{}, err
+	}
+	s.hooks.slugs.Store(id, t.Slug)
+	return WebhookTenant{ID: id, Slug: t.Slug}, nil
 }
 
 // eventData is the resource after the change (before it, for a delete),
