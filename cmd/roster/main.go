@@ -129,9 +129,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
-		if err := cfg.loadSecretKey(); err != nil {
-			return err
-		}
 		proxies, err := clientip.Parse(*trusted)
 		if err != nil {
 			return fmt.Errorf("--trusted-proxies: %w", err)
@@ -245,6 +242,9 @@ func withService(ctx context.Context, cfg Config, stderr io.Writer, fn func(*ros
 	}
 	lifecycle, err := cfg.lifecycleOptions()
 	if err != nil {
+		return err
+	}
+	if err := cfg.loadSecretKey(ctx, db, log); err != nil { // webhooks.go
 		return err
 	}
 	return fn(roster.NewService(db, roster.Options{Logger: log, Lifecycle: lifecycle, Webhooks: cfg.webhookOptions()}), log)

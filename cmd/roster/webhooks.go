@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"flag"
 	"fmt"
@@ -11,26 +12,43 @@ import (
 
 	"github.com/roster-dev/roster/internal/delivery"
 	"github.com/roster-dev/roster/internal/roster"
+	"github.com/roster-dev/roster/internal/store"
 )
 
 // webhookConfig holds the settings of webhooks.
 type webhookConfig struct {
 	AllowPrivate bool
-	SecretKey    string // the text given, or the data folder's secret.key
+	SecretKey    string // the text given, or the one found by loadSecretKey
+	serving      bool   // serve: find or make the key (other commands never open a secret)
 }
 
 // webhookFlags registers the settings serve needs for webhooks.
 func (c *Config) webhookFlags(fs *flag.FlagSet) {
+	c.Webhooks.serving = true
 	allow, _ := strconv.ParseBool(os.Getenv("ROSTER_WEBHOOK_ALLOW_PRIVATE"))
 	fs.BoolVar(&c.Webhooks.AllowPrivate, "webhook-allow-private", allow,
 		"let webhooks reach private, loopback and link-local addresses (env ROSTER_WEBHOOK_ALLOW_PRIVATE; default: refused, against SSRF)")
 	fs.StringVar(&c.Webhooks.SecretKey, "secret-key", os.Getenv("ROSTER_SECRET_KEY"),
-		"key that encrypts webhook secrets at rest, any long random text (env ROSTER_SECRET_KEY; default: DATA/secret.key, made on first start; replicas must share it)")
+		"key that encrypts webhook secrets at rest, any long random text (env ROSTER_SECRET_KEY; default: SQLite DATA/secret.key, PostgreSQL a key kept in the database)")
 }
 
-// loadSecretKey reads, or makes, DATA/secret.key when no --secret-key is given.
-func (c *Config) loadSecretKey() error {
-	if c.Webhooks.SecretKey != "" {
+// loadSecretKey finds the key that seals webhook secrets when no
+// --secret-key is given: on SQLite DATA/secret.key (made on first start,
+// beside the database but not in it, so a backup of the database alone
+// keeps the secrets sealed); on PostgreSQL one key stored in the database,
+// so every replica seals and opens with the same key.
+func (c *Config) loadSecretKey(ctx context.Context, db *store.DB, log *slog.Logger) error {
+	if !c.Webhooks.serving || c.Webhooks.SecretKey != "" {
+		return nil
+	}
+	newKey := func() string { return rand.Text() + rand.Text() }
+	if db.Dialect() == store.Postgres {
+		log.Warn("no --secret-key: webhook secrets are sealed with a key kept in the database; set --secret-key (the same on every replica) to keep the key apart from the data")
+		key, err := db.ServerKey(ctx, "webhook-secrets", newKey)
+		if err != nil {
+			return fmt.Errorf("secret key: %w", err)
+		}
+		c.Webhooks.SecretKey = key
 		return nil
 	}
 	path := filepath.Join(c.DataDir, "secret.key")
@@ -43,7 +61,7 @@ func (c *Config) loadSecretKey() error {
 	if err := os.MkdirAll(c.DataDir, 0o750); err != nil {
 		return fmt.Errorf("create data folder: %w", err)
 	}
-	key := rand.Text() + rand.Text()
+	key := newKey()
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return fmt.Errorf("secret key: %w", err)

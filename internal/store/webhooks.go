@@ -252,3 +252,15 @@ func (q *queries) PruneDeliveries(ctx context.Context, before time.Time) error {
 	_, err := q.exec(ctx, `DELETE FROM webhook_deliveries WHERE status <> 'pending' AND updated_at < ?`, ms(before))
 	return err
 }
+
+// ServerKey returns the key named name, stored once by whichever replica
+// asks first (value made by make); the others read the same one.
+func (d *DB) ServerKey(ctx context.Context, name string, make func() string) (string, error) {
+	if _, err := d.db.ExecContext(ctx, d.rebind(`INSERT INTO server_keys (name, value, created_at) VALUES (?, ?, ?)
+		ON CONFLICT (name) DO NOTHING`), name, make(), time.Now().UnixMilli()); err != nil {
+		return "", d.mapErr(err)
+	}
+	var v string
+	err := d.db.QueryRowContext(ctx, d.rebind(`SELECT value FROM server_keys WHERE name = ?`), name).Scan(&v)
+	return v, d.mapErr(err)
+}

@@ -148,3 +148,19 @@ func TestClaimDeliveriesOnePerWebhook(t *testing.T) {
 		}
 	})
 }
+
+// TestServerKeyMadeOnce: the first caller's key is kept; later callers (other
+// replicas) read it and their own candidate is dropped.
+func TestServerKeyMadeOnce(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		first, err := db.ServerKey(ctx, "webhook-secrets", func() string { return "key-one" })
+		if err != nil || first != "key-one" {
+			t.Fatalf("first: %q %v", first, err)
+		}
+		again, err := db.ServerKey(ctx, "webhook-secrets", func() string { return "key-two" })
+		if err != nil || again != "key-one" {
+			t.Fatalf("again: %q %v", again, err)
+		}
+	})
+}

@@ -47,6 +47,15 @@ CREATE INDEX webhook_deliveries_leased ON webhook_deliveries (webhook_id, lease_
 CREATE INDEX webhook_deliveries_log ON webhook_deliveries (tenant_id, webhook_id, id);
 CREATE INDEX webhook_deliveries_final ON webhook_deliveries (updated_at) WHERE status <> 'pending';
 
+-- Keys the server makes once and every replica shares: on PostgreSQL
+-- without --secret-key the key that seals webhook secrets lives here (a
+-- weaker default than a key kept apart from the data; see docs/rules.md).
+CREATE TABLE server_keys (
+    name        TEXT PRIMARY KEY,
+    value       TEXT NOT NULL,
+    created_at  BIGINT NOT NULL
+);
+
 -- Managing webhooks is a new permission; existing Admin roles get it, as new
 -- tenants' Admin roles do (Admin holds the whole catalogue).
 UPDATE roles SET permissions = (permissions::jsonb || '["webhooks.manage"]'::jsonb)::text
