@@ -81,6 +81,7 @@ type Config struct {
 	// believed (--trusted-proxies); nil: nobody's.
 	TrustedProxies *clientip.Proxies
 	Lifecycle      lifecycleConfig // sessions, passwords, SMS, delivery (lifecycle.go)
+	Webhooks       webhookConfig   // webhooks.go
 }
 
 func envOr(key, def string) string {
@@ -139,6 +140,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.StringVar(&cfg.MetricsAddr, "metrics-addr", os.Getenv("ROSTER_METRICS_ADDR"),
 			"serve /metrics on this address only, e.g. 127.0.0.1:9090 (env ROSTER_METRICS_ADDR; default: /metrics on --addr)")
 		cfg.lifecycleFlags(fs)
+		cfg.webhookFlags(fs)
 		if err := fs.Parse(args[1:]); err != nil {
 			return usageErr(err)
 		}
@@ -272,7 +274,10 @@ func withServiceDB(ctx context.Context, cfg Config, stderr io.Writer, fn func(*r
 	if err != nil {
 		return err
 	}
-	return fn(roster.NewService(db, roster.Options{Logger: log, Lifecycle: lifecycle}), db, log)
+	if err := cfg.loadSecretKey(ctx, db, log); err != nil { // webhooks.go
+		return err
+	}
+	return fn(roster.NewService(db, roster.Options{Logger: log, Lifecycle: lifecycle, Webhooks: cfg.webhookOptions()}), db, log)
 }
 
 func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
@@ -298,6 +303,8 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer outbox.Stop() // also when serving fails; Stop is idempotent
+		hooks := startWebhooks(cfg, svc, log)
+		defer hooks.Stop()
 		// The decision index follows other processes' changes (every 500 ms)
 		// until the server is done, before the database closes.
 		syncCtx, stopSync := context.WithCancel(context.Background())
@@ -348,6 +355,7 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		// Then the outbox worker: it finishes the message in flight and
 		// hands back the rest, before the database closes.
 		outbox.Stop()
+		hooks.Stop()
 		log.Info("stopped")
 		return nil
 	})

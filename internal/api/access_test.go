@@ -143,6 +143,9 @@ func newAccessTenant(t *testing.T, svc *roster.Service, url, slug string) *acces
 	}
 	at.ids["invitation"] = fmt.Sprint(inv.Invitations[0].ID)
 	at.ids["token"] = at.create("/api/v1/tokens", map[string]any{"name": "Token " + marker, "role": "environment_manager"}, "id")
+	// A public address (TEST-NET-3) that is never dialled: no worker runs here.
+	at.ids["webhook"] = at.create("/api/v1/webhooks", map[string]any{"url": "https://203.0.113.10/" + marker,
+		"events": []string{"user.created"}, "description": "Hook " + marker}, "id")
 	return at
 }
 
@@ -164,6 +167,8 @@ func (at *accessTenant) pathFor(pattern string) string {
 		kind = "invitation"
 	case strings.HasPrefix(pattern, "/api/v1/tokens/"):
 		kind = "token"
+	case strings.HasPrefix(pattern, "/api/v1/webhooks/"):
+		kind = "webhook"
 	}
 	p := strings.ReplaceAll(pattern, "{id}", at.ids[kind])
 	return strings.ReplaceAll(p, "{key}", at.ids["property"])
@@ -263,6 +268,16 @@ var accessMatrix = map[string]string{
 	"PATCH /api/v1/coaching-plans/{id}":           "admin team_leader agent",
 	"POST /api/v1/coaching-plans/{id}/notes":      "admin team_leader agent",
 	"GET /api/v1/my-team":                         "admin team_leader",
+
+	// Webhooks: webhooks.manage, which only Admin holds.
+	"GET /api/v1/webhooks":                     "admin",
+	"POST /api/v1/webhooks":                    "admin",
+	"GET /api/v1/webhooks/{id}":                "admin",
+	"PATCH /api/v1/webhooks/{id}":              "admin",
+	"DELETE /api/v1/webhooks/{id}":             "admin",
+	"POST /api/v1/webhooks/{id}/rotate-secret": "admin",
+	"POST /api/v1/webhooks/{id}/test":          "admin",
+	"GET /api/v1/webhooks/{id}/deliveries":     "admin",
 }
 
 // matrixBodies are the bodies of endpoints whose handlers need a field

@@ -53,8 +53,9 @@ var queries = map[string]query{
 		sorts: roster.AgentSortKeys, orders: bothOrders},
 	"GET /api/v1/coaching-plans": {list: true, params: []string{"agent_user_id", "status"},
 		sorts: []string{"created_at", "updated_at", "due_date"}, orders: bothOrders},
-	"GET /api/v1/my-team":     {list: true, params: []string{"from", "to"}, sorts: []string{"name"}, orders: []string{"asc"}},
-	"GET /api/v1/authz/scope": {params: []string{"user_id", "permission"}},
+	"GET /api/v1/my-team":                  {list: true, params: []string{"from", "to"}, sorts: []string{"name"}, orders: []string{"asc"}},
+	"GET /api/v1/authz/scope":              {params: []string{"user_id", "permission"}},
+	"GET /api/v1/webhooks/{id}/deliveries": {list: true, sorts: []string{"created_at"}, orders: []string{"desc"}},
 }
 
 // checkQuery refuses query parameters, sort keys and orders the route does

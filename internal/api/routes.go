@@ -64,6 +64,16 @@ func (s *Server) routes() []route {
 		{"DELETE", "/api/v1/me/sessions", s.signOutOthers},
 		{"POST", "/api/v1/users/{id}/password-code", s.sendPasswordCode},
 
+		// Webhooks to the host platform (webhooks.go).
+		{"GET", "/api/v1/webhooks", s.listWebhooks},
+		{"POST", "/api/v1/webhooks", s.createWebhook},
+		{"GET", "/api/v1/webhooks/{id}", s.getWebhook},
+		{"PATCH", "/api/v1/webhooks/{id}", s.updateWebhook},
+		{"DELETE", "/api/v1/webhooks/{id}", s.deleteWebhook},
+		{"POST", "/api/v1/webhooks/{id}/rotate-secret", s.rotateWebhookSecret},
+		{"POST", "/api/v1/webhooks/{id}/test", s.testWebhook},
+		{"GET", "/api/v1/webhooks/{id}/deliveries", s.webhookDeliveries},
+
 		// Lifecycle: invitations, the current session, passwords, outbox.
 		{"POST", "/api/v1/invitations", s.inviteUsers},
 		{"GET", "/api/v1/invitations", s.listInvitations},

@@ -25,6 +25,7 @@ const (
 	PermBotDevelop         = "bot.develop"
 	PermInteractionsIngest = "interactions.ingest"
 	PermAuthzCheck         = "authz.check"
+	PermWebhooksManage     = "webhooks.manage"
 )
 
 // Permission is one entry of the catalogue.
@@ -56,6 +57,7 @@ var permissionCatalogue = []Permission{
 	{PermBotDevelop, "Develop and configure bots."},
 	{PermInteractionsIngest, "Send interaction metadata to Roster (integrations)."},
 	{PermAuthzCheck, "Ask the decision API what any user may see and do (host platforms)."},
+	{PermWebhooksManage, "Create, change and delete the webhooks that send the organisation's events to other systems, and read their delivery log."},
 }
 
 // PermissionCatalogue returns a copy of the catalogue.

@@ -33,6 +33,7 @@ type Tx interface {
 	SCIMTx       // scim.go
 	OperationsTx // operations.go
 	conventionsTx
+	WebhooksTx // webhooks_store.go
 }
 
 // conventionsTx: versions (versions.go) and idempotency keys (idempotency.go).
