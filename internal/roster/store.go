@@ -30,6 +30,7 @@ type Tx interface {
 	AgentsTx
 	ContactCentreTx
 	ConsoleTx
+	ImportTx // import_store.go
 }
 
 // directoryTx: tenants, groups, roles, users, tokens and the audit log.

@@ -1,0 +1,33 @@
+package roster
+
+import "context"
+
+// ImportTx holds the queries of bulk import and export (import*.go).
+type ImportTx interface {
+	// UsersByUsernames returns the tenant's users whose lower-case
+	// usernames are among names, with roles, group access and agent IDs.
+	UsersByUsernames(ctx context.Context, tenantID int64, names []string) ([]User, error)
+	// UserHolders tells which users hold these emails and agent numbers.
+	UserHolders(ctx context.Context, tenantID int64, emails []string, numbers []int64) (UserHolders, error)
+
+	CreateImportJob(ctx context.Context, j *ImportJob) error
+	// LockImportJob reads a job and locks it until the transaction ends.
+	LockImportJob(ctx context.Context, tenantID, id int64) (*ImportJob, error)
+	// OpenImportJobs are the tenant's jobs that are not done, oldest first.
+	OpenImportJobs(ctx context.Context, tenantID int64) ([]ImportJob, error)
+	// UpdateImportJob stores a job's state, counts and updated_at.
+	UpdateImportJob(ctx context.Context, j *ImportJob) error
+	// DeleteImportJob removes a job and its staged rows.
+	DeleteImportJob(ctx context.Context, tenantID, id int64) error
+	StageImportRows(ctx context.Context, tenantID, jobID int64, rows []StagedImportRow) error
+	// StagedImportRows returns up to limit staged rows of a job, in row order.
+	StagedImportRows(ctx context.Context, tenantID, jobID int64, limit int) ([]StagedImportRow, error)
+	// DeleteStagedImportRows removes a job's staged rows up to row upTo.
+	DeleteStagedImportRows(ctx context.Context, tenantID, jobID int64, upTo int) error
+}
+
+// UserHolders maps emails and agent numbers to the users holding them.
+type UserHolders struct {
+	Emails  map[string]int64
+	Numbers map[int64]int64
+}
