@@ -36,6 +36,11 @@ Usage:
                                                  create a tenant service token (printed once)
   roster token list --tenant S                   list the tenant's API tokens (no secrets)
   roster token revoke --tenant S ID              revoke an API token at once
+  roster user import --tenant S [--dry-run] [--mode create|upsert] [--invite] [--delimiter ,|;] FILE|-
+                                                 import users from CSV: every row checked first, all or nothing
+  roster user import --tenant S --resume         finish (or roll back) an interrupted import
+  roster user export --tenant S [--status ..] [--role ..] [--group ..] [--q ..]
+                                                 the users as CSV on standard output
 
 Every command takes --db DSN (env ROSTER_DB; default SQLite in the data folder)
 and --data DIR (env ROSTER_DATA; default ./roster-data). Run a command with -h
@@ -49,7 +54,7 @@ func main() {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "roster:", err)
 		}
-		os.Exit(1)
+		os.Exit(exitCode(err)) // users.go: 2 for usage errors
 	}
 }
 
@@ -106,7 +111,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	cmd := args[0]
-	if (cmd == "tenant" || cmd == "token") && len(args) > 1 {
+	if (cmd == "tenant" || cmd == "token" || cmd == "user") && len(args) > 1 {
 		cmd += " " + args[1]
 		args = args[1:]
 	}
@@ -196,7 +201,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		})
 	}
 	if cmd == "token list" || cmd == "token revoke" {
-		return tokenCommand(ctx, cmd, fs, cfg, args, stdout, stderr) // tokens.go
+		return tokenCommand(ctx, cmd, fs, &cfg, args, stdout, stderr) // tokens.go
+	}
+	if cmd == "user import" || cmd == "user export" {
+		return userCommand(ctx, cmd, fs, &cfg, args, stdout, stderr) // users.go
 	}
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("unknown command %q", strings.Join(strings.Fields(cmd), " "))

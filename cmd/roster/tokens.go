@@ -14,7 +14,7 @@ import (
 )
 
 // tokenCommand runs `roster token list|revoke`, as the platform operator.
-func tokenCommand(ctx context.Context, cmd string, fs *flag.FlagSet, cfg Config, args []string, stdout, stderr io.Writer) error {
+func tokenCommand(ctx context.Context, cmd string, fs *flag.FlagSet, cfg *Config, args []string, stdout, stderr io.Writer) error {
 	tenant := fs.String("tenant", "", "tenant slug (required)")
 	var id *int64
 	if cmd == "token revoke" {
@@ -40,7 +40,7 @@ func tokenCommand(ctx context.Context, cmd string, fs *flag.FlagSet, cfg Config,
 			return fmt.Errorf("which token? give its id (roster token list --tenant %s)", *tenant)
 		}
 	}
-	return withService(ctx, cfg, stderr, func(svc *roster.Service, _ *slog.Logger) error {
+	return withService(ctx, *cfg, stderr, func(svc *roster.Service, _ *slog.Logger) error {
 		t, err := svc.TenantBySlug(ctx, *tenant)
 		if err != nil {
 			return cliError(err)

@@ -110,6 +110,9 @@ func (s *Service) ImportUsers(ctx context.Context, a *Actor, src io.Reader, opts
 		return nil, err
 	}
 	rep, staged, err := c.run(ctx, src)
+	if err == nil && rep.Failed > 0 {
+		rep.Created, rep.Updated, rep.Unchanged = 0, 0, 0 // nothing is written
+	}
 	if err != nil || rep.Failed > 0 || opts.DryRun {
 		return rep, err
 	}

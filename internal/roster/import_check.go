@@ -328,6 +328,7 @@ func (c *importCheck) resolveGroups(rec *csvRecord) {
 			rec.in.GroupID = Some(id)
 		} else {
 			rec.bad("group", "no group %s (give a group id or a path of names from level 1, such as Acme/Sales/Team A)", echo(rec.group))
+			rec.in.GroupID = Some(int64(-1)) // said already: not "is required" too
 		}
 	}
 	if rec.access == nil {

@@ -43,7 +43,7 @@ func (r *csvRecord) bad(field, format string, args ...any) {
 
 // csvUsers reads the users CSV one record at a time.
 type csvUsers struct {
-	r   *csv.Reader
+	r     *csv.Reader
 	col   map[string]int // column name -> index in the record
 	width int            // fields per record: the header's
 	row   int

@@ -10,6 +10,15 @@ type ImportTx interface {
 	// UserHolders tells which users hold these emails and agent numbers.
 	UserHolders(ctx context.Context, tenantID int64, emails []string, numbers []int64) (UserHolders, error)
 
+	// CreateUsers inserts new users (CreateUser for many; the ids are
+	// filled in), their roles and group access.
+	CreateUsers(ctx context.Context, tenantID int64, users []*User) error
+	// AddAudits adds many audit events.
+	AddAudits(ctx context.Context, events []*AuditEvent) error
+	// HoldAgentIDs gives unassigned agent IDs to users; a conflict when
+	// one is held already.
+	HoldAgentIDs(ctx context.Context, tenantID int64, holds []AgentHold) error
+
 	CreateImportJob(ctx context.Context, j *ImportJob) error
 	// LockImportJob reads a job and locks it until the transaction ends.
 	LockImportJob(ctx context.Context, tenantID, id int64) (*ImportJob, error)
@@ -31,3 +40,6 @@ type UserHolders struct {
 	Emails  map[string]int64
 	Numbers map[int64]int64
 }
+
+// AgentHold gives agent ID AgentID to user UserID.
+type AgentHold struct{ AgentID, UserID int64 }

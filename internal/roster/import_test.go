@@ -109,17 +109,17 @@ func TestImportErrorsWriteNothing(t *testing.T) {
 		team := fmt.Sprint(f.team.ID)
 		var b strings.Builder
 		b.WriteString("username,email,group,roles,agent_number,agent_ids\n")
-		b.WriteString("good1,good1@example.com," + team + ",agent,,\n")                     // row 2
-		b.WriteString("bad email,not-an-email," + team + ",agent,,\n")                       // row 3
-		b.WriteString("Good1,other@example.com," + team + ",agent,,\n")                      // row 4: duplicate username in the file
-		b.WriteString("taken,t2@example.com," + team + ",agent,,\n")                         // row 5: exists
-		b.WriteString("dupmail,good1@example.com," + team + ",agent,,\n")                    // row 6: duplicate email in the file
-		b.WriteString("num,num@example.com," + team + ",agent,99,\n")                        // row 7: agent number in use
-		b.WriteString("held,held@example.com," + team + ",agent,,voice:1\n")                 // row 8: agent ID held by voicer
-		b.WriteString("nogroup,ng@example.com,Nowhere/At All,agent,,\n")                     // row 9
-		b.WriteString("norole,nr@example.com," + team + ",wizard,,\n")                       // row 10
-		b.WriteString("short,short@example.com\n")                                           // row 11
-		b.WriteString("noagentrole,nar@example.com," + team + ",team_leader,,chat:x\n")      // row 12
+		b.WriteString("good1,good1@example.com," + team + ",agent,,\n")                 // row 2
+		b.WriteString("bad email,not-an-email," + team + ",agent,,\n")                  // row 3
+		b.WriteString("Good1,other@example.com," + team + ",agent,,\n")                 // row 4: duplicate username in the file
+		b.WriteString("taken,t2@example.com," + team + ",agent,,\n")                    // row 5: exists
+		b.WriteString("dupmail,good1@example.com," + team + ",agent,,\n")               // row 6: duplicate email in the file
+		b.WriteString("num,num@example.com," + team + ",agent,99,\n")                   // row 7: agent number in use
+		b.WriteString("held,held@example.com," + team + ",agent,,voice:1\n")            // row 8: agent ID held by voicer
+		b.WriteString("nogroup,ng@example.com,Nowhere/At All,agent,,\n")                // row 9
+		b.WriteString("norole,nr@example.com," + team + ",wizard,,\n")                  // row 10
+		b.WriteString("short,short@example.com\n")                                      // row 11
+		b.WriteString("noagentrole,nar@example.com," + team + ",team_leader,,chat:x\n") // row 12
 		for i := 13; i <= 50_001; i++ {
 			fmt.Fprintf(&b, "u%d,u%d@example.com,%s,agent,,\n", i, i, team)
 		}

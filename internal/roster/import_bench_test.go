@@ -1,0 +1,108 @@
+package roster_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/roster-dev/roster/internal/roster"
+	"github.com/roster-dev/roster/internal/store"
+	"github.com/roster-dev/roster/internal/testdb"
+)
+
+// importFile is a users CSV of n rows, each with a group path, two roles'
+// worth of columns, an agent number and an agent ID not seen before.
+func importFile(f *fixture, n int) []byte {
+	var b bytes.Buffer
+	b.WriteString("username,name,email,mobile,language,group,roles,agent_number,nicknames,scoring_enabled,agent_ids\n")
+	path := f.root.Name + "/Team A/Team A1"
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "agent%d,Agent Number %d,agent%d@example.com,+4930%07d,en,%s,agent,%d,A%d,true,voice:%d\n", i, i, i, i, path, i, i, i)
+	}
+	return b.Bytes()
+}
+
+// rssMB is the process's resident set now and at its peak since the last reset.
+func rssMB() (now, peak float64) {
+	data, _ := os.ReadFile("/proc/self/status")
+	for _, line := range strings.Split(string(data), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) < 2 {
+			continue
+		}
+		kb, _ := strconv.ParseFloat(fields[1], 64)
+		switch fields[0] {
+		case "VmRSS:":
+			now = kb / 1024
+		case "VmHWM:":
+			peak = kb / 1024
+		}
+	}
+	return now, peak
+}
+
+// BenchmarkImport imports ROSTER_IMPORT_ROWS (default 100,000) users: a dry
+// run, then the import with its audit events and change log, on both
+// databases. Run with -benchtime=1x.
+func BenchmarkImport(b *testing.B) {
+	n := 100_000
+	if v, err := strconv.Atoi(os.Getenv("ROSTER_IMPORT_ROWS")); err == nil {
+		n = v
+	}
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		b.Run(dialect, func(b *testing.B) {
+			for range b.N {
+				var db *store.DB
+				if dialect == "sqlite" {
+					db = testdb.SQLite(b)
+				} else {
+					db = testdb.Postgres(b)
+				}
+				f := newFixture(b, db, "bench")
+				file := importFile(f, n)
+				os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) // resets the peak
+				base, _ := rssMB()
+				start := time.Now()
+				rep, err := f.svc.ImportUsers(f.ctx, f.sys, bytes.NewReader(file), roster.ImportOptions{DryRun: true})
+				must(b, err)
+				dry := time.Since(start)
+				if rep.Created != n || rep.Failed != 0 {
+					b.Fatalf("dry run: %+v", rep.Errors[:min(5, len(rep.Errors))])
+				}
+				start = time.Now()
+				rep, err = f.svc.ImportUsers(f.ctx, f.sys, bytes.NewReader(file), roster.ImportOptions{})
+				must(b, err)
+				took := time.Since(start)
+				_, peak := rssMB()
+				if rep.Created != n {
+					b.Fatalf("import: %+v", rep)
+				}
+				var events int
+				must(b, db.SQL().QueryRow(`SELECT count(*) FROM audit_events WHERE action = 'user.create'`).Scan(&events))
+				if events != n {
+					b.Fatalf("%d user.create events, want %d", events, n)
+				}
+				start = time.Now()
+				var out countingWriter
+				must(b, f.svc.WriteUsersCSV(f.ctx, f.sys, roster.UserQuery{}, &out, nil))
+				export := time.Since(start)
+				b.ReportMetric(dry.Seconds(), "dry-run-s")
+				b.ReportMetric(took.Seconds(), "import-s")
+				b.ReportMetric(float64(n)/took.Seconds(), "rows/s")
+				b.ReportMetric(peak-base, "rss-growth-MB")
+				b.ReportMetric(float64(out.rows)/export.Seconds(), "export-rows/s")
+			}
+		})
+	}
+}
+
+type countingWriter struct{ rows int }
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.rows += bytes.Count(p, []byte("\n"))
+	return len(p), nil
+}
