@@ -107,11 +107,11 @@ func userCommand(ctx context.Context, cmd string, fs *flag.FlagSet, cfg *Config,
 			return cliError(err)
 		}
 		for _, e := range rep.Errors {
-			field := e.Field
-			if field == "" {
-				field = "row"
+			if e.Field == "" { // the row as a whole
+				fmt.Fprintf(stderr, "row %d: %s\n", e.Row, e.Message)
+				continue
 			}
-			fmt.Fprintf(stderr, "row %d: %s: %s\n", e.Row, field, e.Message)
+			fmt.Fprintf(stderr, "row %d: %s: %s\n", e.Row, e.Field, e.Message)
 		}
 		if rep.ErrorsNotListed > 0 {
 			fmt.Fprintf(stderr, "... and %d more problems\n", rep.ErrorsNotListed)
