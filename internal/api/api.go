@@ -70,6 +70,7 @@ func (s *Server) routes() []route {
 	all = append(all, s.lifecycleRoutes()...)
 	all = append(all, s.agentsRoutes()...)
 	all = append(all, s.contactCentreRoutes()...)
+	all = append(all, s.bulkRoutes()...) // bulk.go
 	return all
 }
 
@@ -109,7 +110,7 @@ func (s *Server) directoryRoutes() []route {
 func (s *Server) Register(mux *http.ServeMux) {
 	for _, rt := range s.routes() {
 		pattern := rt.method + " " + rt.path
-		mux.Handle(pattern, apiHeaders(s.limitBody(bodyLimit(pattern), s.authenticated(rt.h)))) // body.go
+		mux.Handle(pattern, apiHeaders(s.limitBody(bodyLimit(pattern), s.authenticated(s.withCSV(pattern, rt.h))))) // body.go
 	}
 	s.registerLifecycle(mux) // public: sign-in and -out, codes, invitation links
 	mux.Handle("GET /api/v1/openapi.json", apiHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -77,22 +77,8 @@ func (e importInvalid) Error() string { return "the file's header is not valid" 
 // ImportUsers imports the users of a CSV file. A report with Failed > 0
 // means nothing was written; err is for refusals and outages.
 func (s *Service) ImportUsers(ctx context.Context, a *Actor, src io.Reader, opts ImportOptions) (*ImportReport, error) {
-	if opts.Mode == "" {
-		opts.Mode = ImportCreate
-	}
-	if opts.Mode != ImportCreate && opts.Mode != ImportUpsert {
-		return nil, badField("mode", "must be create or upsert")
-	}
-	if opts.Delimiter != 0 && opts.Delimiter != ',' && opts.Delimiter != ';' {
-		return nil, badField("delimiter", "must be , or ;")
-	}
-	if err := a.requireWrite(PermUsersManage); err != nil {
+	if err := s.CheckImport(a, &opts); err != nil {
 		return nil, err
-	}
-	if opts.Invite {
-		if err := a.requireWrite(PermUsersInvite); err != nil {
-			return nil, err
-		}
 	}
 	var spool *os.File
 	var w *bufio.Writer
@@ -131,6 +117,30 @@ func (s *Service) ImportUsers(ctx context.Context, a *Actor, src io.Reader, opts
 		return nil, err
 	}
 	return &ImportReport{Created: job.Created, Updated: job.Updated, Unchanged: job.Unchanged, Errors: []ImportRowError{}, JobID: job.ID}, nil
+}
+
+// CheckImport makes the checks an import starts with (permissions and
+// options), so a front door can refuse before it reads a body. It fills in
+// the default mode.
+func (s *Service) CheckImport(a *Actor, opts *ImportOptions) error {
+	if err := a.requireWrite(PermUsersManage); err != nil {
+		return err
+	}
+	if opts.Invite {
+		if err := a.requireWrite(PermUsersInvite); err != nil {
+			return err
+		}
+	}
+	if opts.Mode == "" {
+		opts.Mode = ImportCreate
+	}
+	if opts.Mode != ImportCreate && opts.Mode != ImportUpsert {
+		return badField("mode", "must be create or upsert")
+	}
+	if opts.Delimiter != 0 && opts.Delimiter != ',' && opts.Delimiter != ';' {
+		return badField("delimiter", "must be , or ;")
+	}
+	return nil
 }
 
 // ImportJob is an import being written (import_jobs).

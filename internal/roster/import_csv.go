@@ -75,6 +75,9 @@ func openUsersCSV(src io.Reader, delim rune) (*csvUsers, error) {
 		return nil, importInvalid([]ImportRowError{rowError(1, "", "the file is empty; it needs a header row naming the columns")})
 	}
 	if err != nil {
+		if !isParseError(err) {
+			return nil, err // the body could not be read (too large, cut off)
+		}
 		return nil, importInvalid([]ImportRowError{rowError(1, "", "%s", csvMessage(err))})
 	}
 	c := &csvUsers{r: r, col: map[string]int{}, width: len(header), row: 1}
@@ -123,6 +126,9 @@ func (c *csvUsers) next(create bool, defaultLanguage string) (rec *csvRecord, st
 	c.row++
 	if errors.Is(err, io.EOF) {
 		return nil, true, io.EOF
+	}
+	if err != nil && !isParseError(err) {
+		return nil, true, err
 	}
 	rec = &csvRecord{row: c.row}
 	if err != nil {
@@ -238,4 +244,9 @@ func csvMessage(err error) string {
 		return "not valid CSV: " + pe.Err.Error()
 	}
 	return "not valid CSV: " + err.Error()
+}
+
+func isParseError(err error) bool {
+	var pe *csv.ParseError
+	return errors.As(err, &pe) && !errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, csv.ErrFieldCount)
 }
