@@ -250,3 +250,26 @@ func isParseError(err error) bool {
 	var pe *csv.ParseError
 	return errors.As(err, &pe) && !errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, csv.ErrFieldCount)
 }
+
+// PreviewCSV reads the header and up to n data rows of a users CSV as they
+// are, with the delimiter detected as an import would (0) or given.
+func PreviewCSV(src io.Reader, delim rune, n int) (header []string, rows [][]string, err error) {
+	c, err := openUsersCSV(src, delim)
+	var bad importInvalid
+	if errors.As(err, &bad) || err != nil {
+		return nil, nil, err
+	}
+	header = make([]string, c.width)
+	for name, i := range c.col {
+		header[i] = name
+	}
+	c.r.ReuseRecord = false
+	for len(rows) < n {
+		rec, err := c.r.Read()
+		if err != nil {
+			break
+		}
+		rows = append(rows, rec)
+	}
+	return header, rows, nil
+}
