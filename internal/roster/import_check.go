@@ -35,7 +35,6 @@ type importCheck struct {
 	seenAgent  map[AgentKey]int
 
 	rep    *ImportReport
-	failed map[int]bool // rows of the current chunk that failed
 	staged int
 }
 
