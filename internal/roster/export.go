@@ -55,21 +55,15 @@ func (s *Service) WriteUsersCSV(ctx context.Context, a *Actor, q UserQuery, w io
 		for i := range users {
 			held = append(held, users[i].AgentIDs...)
 		}
-		keys := map[int64]string{}
-		if len(held) > 0 {
-			found, err := r.AgentIDsByID(ctx, a.TenantID, held)
-			if err != nil {
-				return err
-			}
-			for _, g := range found {
-				keys[g.ID] = g.Key().String()
-			}
+		keys, err := r.AgentKeysByID(ctx, a.TenantID, held)
+		if err != nil {
+			return err
 		}
 		for i := range users {
 			u := &users[i]
 			agents := make([]string, len(u.AgentIDs))
 			for j, id := range u.AgentIDs {
-				agents[j] = keys[id]
+				agents[j] = keys[id].String()
 			}
 			access := make([]string, len(u.GroupAccess))
 			for j, id := range u.GroupAccess {

@@ -78,7 +78,17 @@ func BenchmarkImport(b *testing.B) {
 				heap := heapPeak()
 				cpu0 := cpuTime()
 				start = time.Now()
-				rep, err = f.svc.ImportUsers(f.ctx, f.sys, bytes.NewReader(file), roster.ImportOptions{})
+				// The longest step between two progress reports of the write:
+				// one chunk's transaction (and the decision index's sync).
+				var longest time.Duration
+				last := time.Now()
+				progress := func(stage string, _ int) {
+					if stage != "checked" {
+						longest = max(longest, time.Since(last))
+					}
+					last = time.Now()
+				}
+				rep, err = f.svc.ImportUsers(f.ctx, f.sys, bytes.NewReader(file), roster.ImportOptions{Progress: progress})
 				must(b, err)
 				took := time.Since(start)
 				cpu := cpuTime() - cpu0
@@ -102,6 +112,7 @@ func BenchmarkImport(b *testing.B) {
 				b.ReportMetric(cpu.Seconds(), "import-cpu-s") // this process only: SQLite's work, not PostgreSQL's
 				b.ReportMetric(peak-base, "rss-growth-MB") // SQLite's page cache (64 MiB a connection) included
 				b.ReportMetric(peakHeap, "go-heap-peak-MB")
+				b.ReportMetric(longest.Seconds(), "longest-chunk-s")
 				b.ReportMetric(float64(out.rows)/export.Seconds(), "export-rows/s")
 			}
 		})

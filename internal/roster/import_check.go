@@ -161,15 +161,9 @@ func (c *importCheck) checkChunk(ctx context.Context, recs []*csvRecord, lang st
 	for _, u := range existing {
 		held = append(held, u.AgentIDs...)
 	}
-	heldKeys := map[int64]AgentKey{}
-	if len(held) > 0 {
-		found, err := r.AgentIDsByID(ctx, c.a.TenantID, held)
-		if err != nil {
-			return err
-		}
-		for _, g := range found {
-			heldKeys[g.ID] = g.Key()
-		}
+	heldKeys, err := r.AgentKeysByID(ctx, c.a.TenantID, held)
+	if err != nil {
+		return err
 	}
 	rows := make([]*importRow, 0, len(recs))
 	var emails []string

@@ -19,6 +19,9 @@ type ImportTx interface {
 	// one is held already.
 	HoldAgentIDs(ctx context.Context, tenantID int64, holds []AgentHold) error
 
+	// AgentKeysByID names agent IDs by source and external id (export).
+	AgentKeysByID(ctx context.Context, tenantID int64, ids []int64) (map[int64]AgentKey, error)
+
 	CreateImportJob(ctx context.Context, j *ImportJob) error
 	// LockImportJob reads a job and locks it until the transaction ends.
 	LockImportJob(ctx context.Context, tenantID, id int64) (*ImportJob, error)

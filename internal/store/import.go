@@ -186,3 +186,25 @@ func (q *queries) DeleteStagedImportRows(ctx context.Context, tenantID, jobID in
 	_, err := q.exec(ctx, `DELETE FROM import_rows WHERE job_id = ? AND tenant_id = ? AND row_no <= ?`, jobID, tenantID, upTo)
 	return err
 }
+
+func (q *queries) AgentKeysByID(ctx context.Context, tenantID int64, ids []int64) (map[int64]roster.AgentKey, error) {
+	out := make(map[int64]roster.AgentKey, len(ids))
+	err := chunked(ids, inChunk, func(part []int64) error {
+		rows, err := q.query(ctx, `SELECT id, source, external_id FROM agent_ids WHERE tenant_id = ? AND id IN (`+placeholders(len(part))+`)`,
+			anyArgs([]any{tenantID}, part)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			var k roster.AgentKey
+			if err := rows.Scan(&id, &k.Source, &k.ExternalID); err != nil {
+				return err
+			}
+			out[id] = k
+		}
+		return rows.Err()
+	})
+	return out, err
+}
