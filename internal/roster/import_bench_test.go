@@ -110,7 +110,7 @@ func BenchmarkImport(b *testing.B) {
 				b.ReportMetric(took.Seconds(), "import-s")
 				b.ReportMetric(float64(n)/took.Seconds(), "rows/s")
 				b.ReportMetric(cpu.Seconds(), "import-cpu-s") // this process only: SQLite's work, not PostgreSQL's
-				b.ReportMetric(peak-base, "rss-growth-MB") // SQLite's page cache (64 MiB a connection) included
+				b.ReportMetric(peak-base, "rss-growth-MB")    // SQLite's page cache (64 MiB a connection) included
 				b.ReportMetric(peakHeap, "go-heap-peak-MB")
 				b.ReportMetric(longest.Seconds(), "longest-chunk-s")
 				b.ReportMetric(float64(out.rows)/export.Seconds(), "export-rows/s")
