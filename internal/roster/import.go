@@ -157,6 +157,7 @@ type ImportJob struct {
 	Created   int
 	Updated   int
 	Unchanged int
+	MergedRow int // the last row merged
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }

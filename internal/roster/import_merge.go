@@ -184,7 +184,7 @@ func (s *Service) mergeImport(ctx context.Context, a *Actor, job *ImportJob, pro
 			if cur.State != ImportMerging {
 				return nil
 			}
-			rows, err := tx.StagedImportRows(ctx, job.TenantID, job.ID, mergeChunk)
+			rows, err := tx.StagedImportRows(ctx, job.TenantID, job.ID, cur.MergedRow, mergeChunk)
 			if err != nil {
 				return err
 			}
@@ -266,7 +266,12 @@ func (s *Service) mergeChunk(ctx context.Context, tx Tx, a *Actor, t *Tenant, in
 			return importRowFailed(job, st, err)
 		}
 	}
-	return tx.DeleteStagedImportRows(ctx, t.ID, job.ID, rows[len(rows)-1].Row)
+	last := rows[len(rows)-1].Row
+	if err := tx.DeleteStagedImportRows(ctx, t.ID, job.ID, job.MergedRow, last); err != nil {
+		return err
+	}
+	job.MergedRow = last
+	return nil
 }
 
 // importRowFailed names the row a write failed on (a conflict with a change

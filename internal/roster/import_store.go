@@ -32,10 +32,11 @@ type ImportTx interface {
 	// DeleteImportJob removes a job and its staged rows.
 	DeleteImportJob(ctx context.Context, tenantID, id int64) error
 	StageImportRows(ctx context.Context, tenantID, jobID int64, rows []StagedImportRow) error
-	// StagedImportRows returns up to limit staged rows of a job, in row order.
-	StagedImportRows(ctx context.Context, tenantID, jobID int64, limit int) ([]StagedImportRow, error)
-	// DeleteStagedImportRows removes a job's staged rows up to row upTo.
-	DeleteStagedImportRows(ctx context.Context, tenantID, jobID int64, upTo int) error
+	// StagedImportRows returns up to limit staged rows of a job after row
+	// after, in row order.
+	StagedImportRows(ctx context.Context, tenantID, jobID int64, after, limit int) ([]StagedImportRow, error)
+	// DeleteStagedImportRows removes a job's staged rows after from, up to upTo.
+	DeleteStagedImportRows(ctx context.Context, tenantID, jobID int64, from, upTo int) error
 }
 
 // UserHolders maps emails and agent numbers to the users holding them.

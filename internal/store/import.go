@@ -81,13 +81,13 @@ func (q *queries) UserHolders(ctx context.Context, tenantID int64, emails []stri
 	return h, err
 }
 
-const importJobColumns = `id, tenant_id, state, mode, invite, actor_kind, actor_id, actor_name, total, created, updated, unchanged, created_at, updated_at`
+const importJobColumns = `id, tenant_id, state, mode, invite, actor_kind, actor_id, actor_name, total, created, updated, unchanged, merged_row, created_at, updated_at`
 
 func scanImportJob(s interface{ Scan(...any) error }) (roster.ImportJob, error) {
 	var j roster.ImportJob
 	var created, updated int64
 	err := s.Scan(&j.ID, &j.TenantID, &j.State, &j.Mode, &j.Invite, &j.ActorKind, &j.ActorID, &j.ActorName,
-		&j.Total, &j.Created, &j.Updated, &j.Unchanged, &created, &updated)
+		&j.Total, &j.Created, &j.Updated, &j.Unchanged, &j.MergedRow, &created, &updated)
 	j.CreatedAt, j.UpdatedAt = fromMS(created), fromMS(updated)
 	return j, err
 }
@@ -134,8 +134,8 @@ func (q *queries) OpenImportJobs(ctx context.Context, tenantID int64) ([]roster.
 }
 
 func (q *queries) UpdateImportJob(ctx context.Context, j *roster.ImportJob) error {
-	_, err := q.exec(ctx, `UPDATE import_jobs SET state = ?, total = ?, created = ?, updated = ?, unchanged = ?, updated_at = ?
-		WHERE tenant_id = ? AND id = ?`, j.State, j.Total, j.Created, j.Updated, j.Unchanged, ms(j.UpdatedAt), j.TenantID, j.ID)
+	_, err := q.exec(ctx, `UPDATE import_jobs SET state = ?, total = ?, created = ?, updated = ?, unchanged = ?, merged_row = ?, updated_at = ?
+		WHERE tenant_id = ? AND id = ?`, j.State, j.Total, j.Created, j.Updated, j.Unchanged, j.MergedRow, ms(j.UpdatedAt), j.TenantID, j.ID)
 	return err
 }
 
@@ -162,9 +162,9 @@ func (q *queries) StageImportRows(ctx context.Context, tenantID, jobID int64, ro
 	})
 }
 
-func (q *queries) StagedImportRows(ctx context.Context, tenantID, jobID int64, limit int) ([]roster.StagedImportRow, error) {
-	rows, err := q.query(ctx, `SELECT row_no, data FROM import_rows WHERE job_id = ? AND tenant_id = ? ORDER BY row_no LIMIT ?`,
-		jobID, tenantID, limit)
+func (q *queries) StagedImportRows(ctx context.Context, tenantID, jobID int64, after, limit int) ([]roster.StagedImportRow, error) {
+	rows, err := q.query(ctx, `SELECT row_no, data FROM import_rows WHERE job_id = ? AND row_no > ? AND tenant_id = ? ORDER BY row_no LIMIT ?`,
+		jobID, after, tenantID, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -182,8 +182,8 @@ func (q *queries) StagedImportRows(ctx context.Context, tenantID, jobID int64, l
 	return out, rows.Err()
 }
 
-func (q *queries) DeleteStagedImportRows(ctx context.Context, tenantID, jobID int64, upTo int) error {
-	_, err := q.exec(ctx, `DELETE FROM import_rows WHERE job_id = ? AND tenant_id = ? AND row_no <= ?`, jobID, tenantID, upTo)
+func (q *queries) DeleteStagedImportRows(ctx context.Context, tenantID, jobID int64, from, upTo int) error {
+	_, err := q.exec(ctx, `DELETE FROM import_rows WHERE job_id = ? AND row_no > ? AND row_no <= ? AND tenant_id = ?`, jobID, from, upTo, tenantID)
 	return err
 }
 

@@ -17,6 +17,9 @@ CREATE TABLE import_jobs (
     created     INTEGER NOT NULL DEFAULT 0,
     updated     INTEGER NOT NULL DEFAULT 0,
     unchanged   INTEGER NOT NULL DEFAULT 0,
+    -- The last staged row merged: the next chunk starts after it (a range
+    -- of the primary key, never a walk over the deleted rows before it).
+    merged_row  INTEGER NOT NULL DEFAULT 0,
     created_at  INTEGER NOT NULL,
     updated_at  INTEGER NOT NULL,
     UNIQUE (tenant_id, id)
