@@ -47,6 +47,11 @@ Usage:
                                                  stored phone numbers, outbox backlog
 
 Exit codes: 0 ok, 1 failure (also: doctor found a problem), 2 usage.
+  roster user import --tenant S [--dry-run] [--mode create|upsert] [--invite] [--delimiter ,|;] FILE|-
+                                                 import users from CSV: every row checked first, all or nothing
+  roster user import --tenant S --resume         finish (or roll back) an interrupted import
+  roster user export --tenant S [--status ..] [--role ..] [--group ..] [--q ..]
+                                                 the users as CSV on standard output
 
 Every command takes --db DSN (env ROSTER_DB; default SQLite in the data folder)
 and --data DIR (env ROSTER_DATA; default ./roster-data). Run a command with -h
@@ -120,7 +125,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	cmd := args[0]
-	if (cmd == "tenant" || cmd == "token") && len(args) > 1 {
+	if (cmd == "tenant" || cmd == "token" || cmd == "user") && len(args) > 1 {
 		cmd += " " + args[1]
 		args = args[1:]
 	}
@@ -215,10 +220,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		})
 	}
 	if cmd == "tenant list" || cmd == "tenant show" || cmd == "tenant set" {
-		return tenantCommand(ctx, cmd, fs, cfg, args, stdout, stderr) // tenants.go
+		return tenantCommand(ctx, cmd, fs, &cfg, args, stdout, stderr) // tenants.go
 	}
 	if cmd == "token list" || cmd == "token revoke" {
 		return tokenCommand(ctx, cmd, fs, &cfg, args, stdout, stderr) // tokens.go
+	}
+	if cmd == "user import" || cmd == "user export" {
+		return userCommand(ctx, cmd, fs, &cfg, args, stdout, stderr) // users.go
 	}
 	if cmd == "version" || cmd == "backup" || cmd == "doctor" {
 		return opsCommand(ctx, cmd, fs, &cfg, args, stdout, stderr) // ops.go

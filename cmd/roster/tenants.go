@@ -14,7 +14,7 @@ import (
 )
 
 // tenantCommand runs `roster tenant list|show|set`, as the platform operator.
-func tenantCommand(ctx context.Context, cmd string, fs *flag.FlagSet, cfg Config, args []string, stdout, stderr io.Writer) error {
+func tenantCommand(ctx context.Context, cmd string, fs *flag.FlagSet, cfgp *Config, args []string, stdout, stderr io.Writer) error {
 	var slug, name, branding, languages, defaultLang *string
 	var expiry, minPassword, depth *int
 	if cmd != "tenant list" {
@@ -30,10 +30,11 @@ func tenantCommand(ctx context.Context, cmd string, fs *flag.FlagSet, cfg Config
 		depth = fs.Int("group-depth", 0, "levels of the group tree (1-5)")
 	}
 	if err := fs.Parse(args[1:]); err != nil {
-		return err
+		return usageErr(err)
 	}
+	cfg := *cfgp // as parsed: --db and --data are bound to *cfgp
 	if slug != nil && *slug == "" {
-		return fmt.Errorf("--slug is required")
+		return usageError{fmt.Errorf("--slug is required")}
 	}
 	return withService(ctx, cfg, stderr, func(svc *roster.Service, _ *slog.Logger) error {
 		if cmd == "tenant list" {

@@ -24,6 +24,7 @@ const (
 var bodyLimits = map[string]int64{
 	"POST /api/v1/invitations":        batchBodyLimit,
 	"POST /api/v1/interactions/batch": ingestBodyLimit,
+	"POST /api/v1/users/import":       importBodyLimit, // bulk.go
 
 	"POST /api/v1/sessions":            smallBodyLimit,
 	"DELETE /api/v1/sessions/current":  smallBodyLimit,

@@ -102,8 +102,6 @@ func TestRequestIDAndAccessLog(t *testing.T) {
 	}
 }
 
-func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
-
 // Log lines written with the request's context carry its id.
 func TestRequestIDInLogLines(t *testing.T) {
 	var logs lockedBuffer

@@ -63,6 +63,7 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/me/sessions", s.mySessions},
 		{"DELETE", "/api/v1/me/sessions", s.signOutOthers},
 		{"POST", "/api/v1/users/{id}/password-code", s.sendPasswordCode},
+		{"POST", "/api/v1/users/import", s.importUsers}, // bulk.go
 
 		// Webhooks to the host platform (webhooks.go).
 		{"GET", "/api/v1/webhooks", s.listWebhooks},
@@ -169,7 +170,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 		if idempotentRoutes[pattern] {
 			inner = s.idempotent(pattern, inner) // idempotency.go
 		}
-		var h http.Handler = s.authenticated(s.checkQuery(pattern, inner)) // lists.go
+		var h http.Handler = s.authenticated(s.checkQuery(pattern, s.withCSV(pattern, inner))) // lists.go; CSV: bulk.go
 		if takesIfMatch(rt.method, rt.path) {
 			h = s.ifMatch(h) // etag.go
 		}

@@ -3,6 +3,7 @@ package console
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/roster-dev/roster/internal/roster"
 )
@@ -17,7 +18,8 @@ const (
 )
 
 var formLimits = map[string]int64{
-	"POST /invite": inviteFormLimit,
+	"POST /invite":       inviteFormLimit,
+	"POST /users/import": importFormLimit, // import.go
 }
 
 func formLimit(pattern string) int64 {
@@ -44,6 +46,11 @@ func limitForm(w http.ResponseWriter, r *http.Request, limit int64) error {
 // parseForm parses a limited form body, telling an oversized one apart.
 func parseForm(r *http.Request) error {
 	err := r.ParseForm()
+	if err == nil && strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		// A file upload (import.go): its fields, the CSRF token among them,
+		// are in the multipart body; files past 8 MiB wait on disk.
+		err = r.ParseMultipartForm(8 << 20)
+	}
 	var tooBig *http.MaxBytesError
 	switch {
 	case err == nil:

@@ -34,6 +34,7 @@ type Tx interface {
 	OperationsTx // operations.go
 	conventionsTx
 	WebhooksTx // webhooks_store.go
+	ImportTx   // import_store.go
 }
 
 // conventionsTx: versions (versions.go) and idempotency keys (idempotency.go).

@@ -147,6 +147,10 @@ type UserFilter struct {
 	Desc     bool
 	Page     int
 	PerPage  int
+	// Keyset reads PerPage users with ids above After in id order, without
+	// a total: how exports walk a whole list (export.go).
+	Keyset bool
+	After  int64
 }
 
 // UserSortKeys are the columns a user list may be sorted by.
