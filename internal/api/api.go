@@ -71,6 +71,7 @@ func (s *Server) routes() []route {
 	all = append(all, s.agentsRoutes()...)
 	all = append(all, s.contactCentreRoutes()...)
 	all = append(all, s.tenantRoutes()...)
+	all = append(all, s.ssoRoutes()...)
 	return all
 }
 
@@ -113,6 +114,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 		mux.Handle(pattern, apiHeaders(s.limitBody(bodyLimit(pattern), s.authenticated(rt.h)))) // body.go
 	}
 	s.registerLifecycle(mux) // public: sign-in and -out, codes, invitation links
+	s.registerSSO(mux)       // public: sign-in buttons, the round trip through the IdP
 	mux.Handle("GET /api/v1/openapi.json", apiHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openAPIDocument)

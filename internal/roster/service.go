@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -28,6 +29,8 @@ type Service struct {
 	tenantIDs sync.Map
 	// tokenTouched: token id -> when its last_used_at was last written.
 	tokenTouched sync.Map
+
+	sso ssoState // enterprise sign-in (sso_secret.go, sso_oidc.go)
 }
 
 // Options configure a Service.
@@ -36,6 +39,11 @@ type Options struct {
 	Logger *slog.Logger     // defaults to slog.Default()
 	// Lifecycle configures invitations, passwords, sessions and codes.
 	Lifecycle LifecycleOptions
+	// SecretKey (32 bytes) seals stored secrets such as identity providers'
+	// client secrets; none: a random key for this process only (tests).
+	SecretKey []byte
+	// HTTPClient reaches identity providers; nil: one with a timeout.
+	HTTPClient *http.Client
 }
 
 // NewService returns the core over store.
@@ -47,6 +55,7 @@ func NewService(store Store, opts Options) *Service {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.initSSO(opts)
 	s.initAuthz()
 	return s
 }

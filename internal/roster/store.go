@@ -30,6 +30,7 @@ type Tx interface {
 	AgentsTx
 	ContactCentreTx
 	ConsoleTx
+	SSOTx
 }
 
 // directoryTx: tenants, groups, roles, users, tokens and the audit log.
