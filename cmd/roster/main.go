@@ -38,6 +38,7 @@ Usage:
                                                  list, show or change tenants and their settings
   roster token list --tenant S                   list the tenant's API tokens (no secrets)
   roster token revoke --tenant S ID              revoke an API token at once
+  roster sso list --tenant S                     list the tenant's identity providers and their redirect URIs
 
 Every command takes --db DSN (env ROSTER_DB; default SQLite in the data folder)
 and --data DIR (env ROSTER_DATA; default ./roster-data). Run a command with -h
@@ -70,6 +71,8 @@ type Config struct {
 	// believed (--trusted-proxies); nil: nobody's.
 	TrustedProxies *clientip.Proxies
 	Lifecycle      lifecycleConfig // sessions, passwords, SMS, delivery (lifecycle.go)
+	// SecretKeyFile holds the key sealing stored secrets (secretkey.go).
+	SecretKeyFile string
 }
 
 func envOr(key, def string) string {
@@ -84,6 +87,7 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DB, "db", os.Getenv("ROSTER_DB"), "database: a postgres:// URL, or empty for SQLite in the data folder (env ROSTER_DB)")
 	fs.StringVar(&c.DataDir, "data", envOr("ROSTER_DATA", "roster-data"), "data folder for the SQLite database (env ROSTER_DATA)")
 	fs.StringVar(&c.LogLevel, "log-level", envOr("ROSTER_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env ROSTER_LOG_LEVEL)")
+	fs.StringVar(&c.SecretKeyFile, "secret-key-file", os.Getenv("ROSTER_SECRET_KEY_FILE"), "file with the base64 key that seals stored secrets such as SSO client secrets (env ROSTER_SECRET_KEY_FILE; default DATA/secret.key, made on first use)")
 	fs.StringVar(&c.LogFormat, "log-format", envOr("ROSTER_LOG_FORMAT", "text"), "log format: text or json (env ROSTER_LOG_FORMAT)")
 }
 
@@ -108,7 +112,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	cmd := args[0]
-	if (cmd == "tenant" || cmd == "token") && len(args) > 1 {
+	if (cmd == "tenant" || cmd == "token" || cmd == "sso") && len(args) > 1 {
 		cmd += " " + args[1]
 		args = args[1:]
 	}
@@ -203,6 +207,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if cmd == "token list" || cmd == "token revoke" {
 		return tokenCommand(ctx, cmd, fs, cfg, args, stdout, stderr) // tokens.go
 	}
+	if cmd == "sso list" {
+		return ssoCommand(ctx, fs, &cfg, args, stdout, stderr) // sso.go
+	}
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("unknown command %q", strings.Join(strings.Fields(cmd), " "))
 }
@@ -249,7 +256,11 @@ func withService(ctx context.Context, cfg Config, stderr io.Writer, fn func(*ros
 	if err != nil {
 		return err
 	}
-	return fn(roster.NewService(db, roster.Options{Logger: log, Lifecycle: lifecycle}), log)
+	key, err := cfg.secretKey()
+	if err != nil {
+		return err
+	}
+	return fn(roster.NewService(db, roster.Options{Logger: log, Lifecycle: lifecycle, SecretKey: key}), log)
 }
 
 func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {

@@ -143,6 +143,8 @@ func newAccessTenant(t *testing.T, svc *roster.Service, url, slug string) *acces
 	}
 	at.ids["invitation"] = fmt.Sprint(inv.Invitations[0].ID)
 	at.ids["token"] = at.create("/api/v1/tokens", map[string]any{"name": "Token " + marker, "role": "environment_manager"}, "id")
+	at.ids["sso"] = at.create("/api/v1/sso/providers", map[string]any{"kind": "oidc", "name": "IdP " + marker,
+		"issuer": "https://idp.example", "client_id": "client-" + marker, "client_secret": "secret-" + marker}, "id")
 	return at
 }
 
@@ -164,6 +166,8 @@ func (at *accessTenant) pathFor(pattern string) string {
 		kind = "invitation"
 	case strings.HasPrefix(pattern, "/api/v1/tokens/"):
 		kind = "token"
+	case strings.HasPrefix(pattern, "/api/v1/sso/providers/"):
+		kind = "sso"
 	}
 	p := strings.ReplaceAll(pattern, "{id}", at.ids[kind])
 	return strings.ReplaceAll(p, "{key}", at.ids["property"])
@@ -206,6 +210,11 @@ var accessMatrix = map[string]string{
 	"PATCH /api/v1/me":                      "",
 	"POST /api/v1/me/confirm":               "",
 	"POST /api/v1/users/{id}/password-code": "admin", // an Agent: not the Environment Manager's to act on
+	"GET /api/v1/sso/providers":             "admin environment_manager",
+	"POST /api/v1/sso/providers":            "admin environment_manager",
+	"GET /api/v1/sso/providers/{id}":        "admin environment_manager",
+	"PATCH /api/v1/sso/providers/{id}":      "admin environment_manager",
+	"DELETE /api/v1/sso/providers/{id}":     "admin environment_manager",
 
 	// Agents, interactions, moves, queue, decision API, view-as.
 	"POST /api/v1/interactions/batch":      "admin",

@@ -63,4 +63,6 @@ func (s *Service) openSecret(tenantID int64, sealed []byte) (string, error) {
 	return string(plain), nil
 }
 
-func secretAAD(tenantID int64) []byte { return []byte("roster secret, tenant " + strconv.FormatInt(tenantID, 10)) }
+func secretAAD(tenantID int64) []byte {
+	return []byte("roster secret, tenant " + strconv.FormatInt(tenantID, 10))
+}

@@ -174,7 +174,9 @@ type rotatingStorage struct {
 	keys *keyRing
 }
 
-func (s *rotatingStorage) SigningKey(context.Context) (op.SigningKey, error) { return s.keys.current(), nil }
+func (s *rotatingStorage) SigningKey(context.Context) (op.SigningKey, error) {
+	return s.keys.current(), nil
+}
 
 func (s *rotatingStorage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
 	return []jose.SignatureAlgorithm{jose.RS256}, nil

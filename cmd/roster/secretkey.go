@@ -1,0 +1,45 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/roster-dev/roster/internal/roster"
+)
+
+// secretKey reads the key that seals stored secrets (identity providers'
+// client secrets): the file of --secret-key-file (env ROSTER_SECRET_KEY_FILE),
+// else DIR/secret.key, made with a random key (mode 0600) the first time.
+// The file holds the key in base64. Every replica must use the same one.
+func (c *Config) secretKey() ([]byte, error) {
+	path := c.SecretKeyFile
+	if path == "" {
+		path = filepath.Join(c.DataDir, "secret.key")
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			key := make([]byte, roster.SecretKeySize)
+			_, _ = rand.Read(key)
+			if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+				return nil, err
+			}
+			if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(key)+"\n"), 0o600); err != nil {
+				return nil, fmt.Errorf("making the secret key: %w", err)
+			}
+		}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--secret-key-file: %w", err)
+	}
+	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(key) != roster.SecretKeySize {
+		return nil, fmt.Errorf("--secret-key-file %s must hold %d bytes in base64 (made with: head -c %d /dev/urandom | base64)",
+			path, roster.SecretKeySize, roster.SecretKeySize)
+	}
+	return key, nil
+}
