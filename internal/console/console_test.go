@@ -611,3 +611,32 @@ func TestConsoleUserForms(t *testing.T) {
 		t.Errorf("deactivating oneself: %d", resp.StatusCode)
 	}
 }
+
+// TestConsoleSignInWithSSO: the sign-in page offers the organisation's
+// enabled identity providers once the organisation is known, as text.
+func TestConsoleSignInWithSSO(t *testing.T) {
+	a := newApp(t)
+	ctx := context.Background()
+	for _, in := range []roster.SSOProviderInput{
+		{Name: roster.Some("Okta <b>EU</b>")},
+		{Name: roster.Some("Old IdP"), Enabled: roster.Some(false)},
+	} {
+		in.Kind, in.Issuer, in.ClientID = roster.Some("oidc"), roster.Some("https://idp.example"), roster.Some("c")
+		if _, err := a.svc.CreateSSOProvider(ctx, a.sys, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := a.client()
+	_, body := c.get("/signin")
+	if strings.Contains(body, "Sign in with") {
+		t.Error("SSO buttons without an organisation")
+	}
+	_, body = c.get("/signin?tenant=acme")
+	if !strings.Contains(body, "Sign in with Okta &lt;b&gt;EU&lt;/b&gt;</a>") || !strings.Contains(body, `href="/sso/`) || strings.Contains(body, "Old IdP") {
+		t.Errorf("sign-in page of acme: %s", body)
+	}
+	_, body = c.get("/signin?tenant=nosuch")
+	if strings.Contains(body, "Sign in with") {
+		t.Error("SSO buttons for an unknown organisation")
+	}
+}
