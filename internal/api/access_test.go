@@ -215,6 +215,8 @@ var accessMatrix = map[string]string{
 	"GET /api/v1/sso/providers/{id}":        "admin environment_manager",
 	"PATCH /api/v1/sso/providers/{id}":      "admin environment_manager",
 	"DELETE /api/v1/sso/providers/{id}":     "admin environment_manager",
+	"GET /api/v1/sso/policy":                "admin environment_manager",
+	"PATCH /api/v1/sso/policy":              "admin environment_manager",
 
 	// Agents, interactions, moves, queue, decision API, view-as.
 	"POST /api/v1/interactions/batch":      "admin",

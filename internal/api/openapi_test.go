@@ -84,6 +84,8 @@ var documentedTypes = []struct {
 	{"APIToken", reflect.TypeFor[roster.APIToken](), false},
 	{"SSOProvider", reflect.TypeFor[roster.SSOProvider](), false},
 	{"SSOProviderInput", reflect.TypeFor[roster.SSOProviderInput](), true},
+	{"SSOPolicy", reflect.TypeFor[roster.SSOPolicy](), false},
+	{"SSOPolicyInput", reflect.TypeFor[roster.SSOPolicyInput](), true},
 	{"Tenant", reflect.TypeFor[roster.Tenant](), false},
 	{"TenantSettings", reflect.TypeFor[roster.TenantSettings](), false},
 	{"TenantInput", reflect.TypeFor[roster.TenantInput](), true},

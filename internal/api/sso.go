@@ -19,6 +19,8 @@ func (s *Server) ssoRoutes() []route {
 		{"GET", "/api/v1/sso/providers/{id}", s.getSSOProvider},
 		{"PATCH", "/api/v1/sso/providers/{id}", s.updateSSOProvider},
 		{"DELETE", "/api/v1/sso/providers/{id}", s.deleteSSOProvider},
+		{"GET", "/api/v1/sso/policy", s.getSSOPolicy},
+		{"PATCH", "/api/v1/sso/policy", s.setSSOPolicy},
 	}
 }
 
@@ -166,4 +168,27 @@ func (s *Server) ssoFailed(w http.ResponseWriter, r *http.Request, err error) {
 	h.Set("Content-Security-Policy", "default-src 'none'")
 	w.WriteHeader(status)
 	_ = ssoFailedPage.Execute(w, msg)
+}
+
+func (s *Server) getSSOPolicy(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	p, err := s.svc.GetSSOPolicy(r.Context(), a)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+func (s *Server) setSSOPolicy(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	var in roster.SSOPolicyInput
+	if err := decode(w, r, &in); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	p, err := s.svc.SetSSOPolicy(r.Context(), a, in)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
 }

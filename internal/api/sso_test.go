@@ -329,7 +329,7 @@ func TestSSOProvidersAPI(t *testing.T) {
 			words        string
 		}{
 			{"GET", path, nil, 200, `"client_secret_set":true`},
-			{"GET", "/api/v1/sso/providers", nil, 200, `"total":1`},
+			{"GET", "/api/v1/sso/providers", nil, 200, `"total":2`}, // the access tenant has one already
 			{"POST", "/api/v1/sso/providers", map[string]any{"kind": "oidc", "name": "Okta", "issuer": "https://x.example", "client_id": "d"}, 409, `"field":"name"`},
 			{"POST", "/api/v1/sso/providers", map[string]any{"kind": "ldap", "issuer": "http://evil.example", "client_id": ""}, 400, `"field":"issuer"`},
 			{"POST", "/api/v1/sso/providers", map[string]any{"kind": "oidc", "name": "J", "issuer": "https://j.example", "client_id": "j", "jit": true}, 400, `"field":"default_role"`},

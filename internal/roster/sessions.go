@@ -115,6 +115,9 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (*SignedIn, error)
 	if err != nil {
 		return nil, err
 	}
+	if err := s.passwordAllowed(ctx, tenantID, u); err != nil { // "SSO required" (sso_policy.go)
+		return nil, err
+	}
 	acctKey := limitKey("signin", "acct", accountKey(userIDOf(u), in.Login))
 	now := s.Now()
 	limits := []keyedLimit{{lc.opts.SignInPerIP, ipKey}, {lc.opts.SignInPerAccount, acctKey}}

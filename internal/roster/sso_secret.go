@@ -18,6 +18,7 @@ type ssoState struct {
 	aead      cipher.AEAD
 	client    *http.Client
 	providers sync.Map // issuer -> *discovered
+	policies  sync.Map // tenant id -> cachedPolicy (sso_policy.go)
 }
 
 // SecretKeySize is the size of Options.SecretKey.

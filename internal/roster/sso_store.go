@@ -27,6 +27,10 @@ type SSOTx interface {
 	// when there is none), so a state is used at most once.
 	TakeSSOFlow(ctx context.Context, stateHash []byte) (*SSOFlow, error)
 	DeleteExpiredSSOFlows(ctx context.Context, before time.Time) error
+
+	// SSOPolicy is the tenant's policy; the zero policy when none is stored.
+	SSOPolicy(ctx context.Context, tenantID int64) (*SSOPolicy, error)
+	PutSSOPolicy(ctx context.Context, tenantID int64, p *SSOPolicy) error
 }
 
 // SSOLink ties an identity provider's subject to a user.

@@ -158,3 +158,28 @@ func (q *queries) DeleteExpiredSSOFlows(ctx context.Context, before time.Time) e
 	_, err := q.exec(ctx, `DELETE FROM sso_flows WHERE expires_at <= ?`, ms(before))
 	return err
 }
+
+func (q *queries) SSOPolicy(ctx context.Context, tenantID int64) (*roster.SSOPolicy, error) {
+	var p roster.SSOPolicy
+	var user, updated sql.NullInt64
+	err := q.queryRow(ctx, `SELECT required, break_glass_user_id, updated_at FROM sso_policies WHERE tenant_id = ?`, tenantID).
+		Scan(&p.Required, &user, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return &p, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if user.Valid {
+		p.BreakGlassUserID = &user.Int64
+	}
+	p.UpdatedAt = fromNullMS(updated)
+	return &p, nil
+}
+
+func (q *queries) PutSSOPolicy(ctx context.Context, tenantID int64, p *roster.SSOPolicy) error {
+	_, err := q.exec(ctx, `INSERT INTO sso_policies (tenant_id, required, break_glass_user_id, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (tenant_id) DO UPDATE SET required = excluded.required, break_glass_user_id = excluded.break_glass_user_id,
+			updated_at = excluded.updated_at`, tenantID, p.Required, optionalID(p.BreakGlassUserID), nullMS(p.UpdatedAt))
+	return err
+}

@@ -51,3 +51,12 @@ CREATE TABLE sso_flows (
 );
 CREATE INDEX sso_flows_expiry ON sso_flows (expires_at);
 CREATE INDEX sso_flows_provider ON sso_flows (tenant_id, provider_id);
+
+-- "SSO required": password sign-in and one-time codes are refused to all
+-- but the break-glass user (checked when used: a user may be deleted).
+CREATE TABLE sso_policies (
+    tenant_id             INTEGER PRIMARY KEY REFERENCES tenants (id),
+    required              INTEGER NOT NULL DEFAULT 0,
+    break_glass_user_id   INTEGER,
+    updated_at            INTEGER NOT NULL
+);
