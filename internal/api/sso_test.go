@@ -135,6 +135,10 @@ func TestSSOSignIn(t *testing.T) {
 		w.idpUser("bob", "bob@acme.example", false)
 		resp, body, who = w.signIn(p, "bob")
 		wantRefused(t, "unverified email", resp, body, who, http.StatusForbidden, "has not verified your email address")
+		entra := w.provider(sys, "Entra", roster.SSOProviderInput{TrustEmail: roster.Some(true)})
+		if _, body, who := w.signIn(entra, "bob"); who != "bob" {
+			t.Errorf("a provider trusted with its emails: %s", body)
+		}
 
 		// Nobody of that email, and no just-in-time creation.
 		w.idpUser("zed", "zed@acme.example", true)

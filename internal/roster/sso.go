@@ -38,6 +38,9 @@ type SSOProvider struct {
 	ClientID        string `json:"client_id"`
 	ClientSecretSet bool   `json:"client_secret_set"`
 	MatchClaim      string `json:"match_claim"`
+	// TrustEmail takes the IdP's email as verified even without
+	// email_verified: for IdPs whose admins manage every address (Entra ID).
+	TrustEmail bool `json:"trust_email"`
 	// JIT creates unknown users with DefaultRole in DefaultGroupID, under
 	// the grant rule of the person who configured the provider.
 	JIT            bool   `json:"jit"`
@@ -65,6 +68,7 @@ type SSOProviderInput struct {
 	ClientID       Opt[string] `json:"client_id"`
 	ClientSecret   Opt[string] `json:"client_secret"`
 	MatchClaim     Opt[string] `json:"match_claim"`
+	TrustEmail     Opt[bool]   `json:"trust_email"`
 	JIT            Opt[bool]   `json:"jit"`
 	DefaultRole    Opt[string] `json:"default_role"`
 	DefaultGroupID Opt[int64]  `json:"default_group_id"`
@@ -293,6 +297,9 @@ func (s *Service) applySSOInput(p *SSOProvider, in SSOProviderInput, create bool
 		default:
 			v.Add("match_claim", "must be %q (the verified email finds the user) or %q (linked accounts only)", SSOMatchEmail, SSOMatchSubject)
 		}
+	}
+	if in.TrustEmail.Set {
+		p.TrustEmail = in.TrustEmail.V
 	}
 	if in.JIT.Set {
 		p.JIT = in.JIT.V

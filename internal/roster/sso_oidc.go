@@ -129,9 +129,13 @@ type ssoClaims struct {
 	EmailVerified     any    `json:"email_verified"` // a boolean; some IdPs send "true"
 	Name              string `json:"name"`
 	PreferredUsername string `json:"preferred_username"`
+	trusted           bool   // the provider's TrustEmail
 }
 
 func (c ssoClaims) emailVerified() bool {
+	if c.trusted {
+		return c.Email != ""
+	}
 	switch v := c.EmailVerified.(type) {
 	case bool:
 		return v
@@ -241,7 +245,7 @@ func (s *Service) verifyIDToken(ctx context.Context, p *SSOProvider, op *oidc.Pr
 	if err := idt.Claims(&c); err != nil {
 		return nil, fmt.Errorf("sso: reading claims: %w", err)
 	}
-	c.Subject = idt.Subject
+	c.Subject, c.trusted = idt.Subject, p.TrustEmail
 	if c.Email == "" && ts != nil && op.UserInfoEndpoint() != "" {
 		ui, err := op.UserInfo(ctx, ts)
 		if err != nil {

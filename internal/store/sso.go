@@ -9,14 +9,14 @@ import (
 	"github.com/roster-dev/roster/internal/roster"
 )
 
-const ssoProviderColumns = `id, tenant_id, kind, name, issuer, client_id, client_secret_enc, match_claim, jit, default_role,
+const ssoProviderColumns = `id, tenant_id, kind, name, issuer, client_id, client_secret_enc, match_claim, trust_email, jit, default_role,
 	default_group_id, enabled, configured_by_kind, configured_by_id, configured_by_name, created_at, updated_at`
 
 func scanSSOProvider(s interface{ Scan(...any) error }) (*roster.SSOProvider, error) {
 	var p roster.SSOProvider
 	var group sql.NullInt64
 	var created, updated int64
-	if err := s.Scan(&p.ID, &p.TenantID, &p.Kind, &p.Name, &p.Issuer, &p.ClientID, &p.SealedSecret, &p.MatchClaim, &p.JIT,
+	if err := s.Scan(&p.ID, &p.TenantID, &p.Kind, &p.Name, &p.Issuer, &p.ClientID, &p.SealedSecret, &p.MatchClaim, &p.TrustEmail, &p.JIT,
 		&p.DefaultRole, &group, &p.Enabled, &p.ConfiguredByKind, &p.ConfiguredByID, &p.ConfiguredBy, &created, &updated); err != nil {
 		return nil, err
 	}
@@ -48,10 +48,10 @@ func optionalID(id *int64) any {
 }
 
 func (q *queries) CreateSSOProvider(ctx context.Context, p *roster.SSOProvider) error {
-	id, err := q.insert(ctx, `INSERT INTO sso_providers (tenant_id, kind, name, issuer, client_id, client_secret_enc, match_claim, jit,
+	id, err := q.insert(ctx, `INSERT INTO sso_providers (tenant_id, kind, name, issuer, client_id, client_secret_enc, match_claim, trust_email, jit,
 		default_role, default_group_id, enabled, configured_by_kind, configured_by_id, configured_by_name, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		p.TenantID, p.Kind, p.Name, p.Issuer, p.ClientID, p.SealedSecret, p.MatchClaim, p.JIT, p.DefaultRole, optionalID(p.DefaultGroupID),
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		p.TenantID, p.Kind, p.Name, p.Issuer, p.ClientID, p.SealedSecret, p.MatchClaim, p.TrustEmail, p.JIT, p.DefaultRole, optionalID(p.DefaultGroupID),
 		p.Enabled, p.ConfiguredByKind, p.ConfiguredByID, p.ConfiguredBy, ms(p.CreatedAt), ms(p.UpdatedAt))
 	if err != nil {
 		return ssoNameTaken(err)
@@ -95,9 +95,9 @@ func (q *queries) ListSSOProviders(ctx context.Context, tenantID int64) ([]roste
 
 func (q *queries) UpdateSSOProvider(ctx context.Context, p *roster.SSOProvider) error {
 	_, err := q.exec(ctx, `UPDATE sso_providers SET name = ?, issuer = ?, client_id = ?, client_secret_enc = ?, match_claim = ?,
-		jit = ?, default_role = ?, default_group_id = ?, enabled = ?, configured_by_kind = ?, configured_by_id = ?,
+		trust_email = ?, jit = ?, default_role = ?, default_group_id = ?, enabled = ?, configured_by_kind = ?, configured_by_id = ?,
 		configured_by_name = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
-		p.Name, p.Issuer, p.ClientID, p.SealedSecret, p.MatchClaim, p.JIT, p.DefaultRole, optionalID(p.DefaultGroupID), p.Enabled,
+		p.Name, p.Issuer, p.ClientID, p.SealedSecret, p.MatchClaim, p.TrustEmail, p.JIT, p.DefaultRole, optionalID(p.DefaultGroupID), p.Enabled,
 		p.ConfiguredByKind, p.ConfiguredByID, p.ConfiguredBy, ms(p.UpdatedAt), p.TenantID, p.ID)
 	return ssoNameTaken(err)
 }

@@ -10,6 +10,8 @@ CREATE TABLE sso_providers (
     -- AES-256-GCM under the server's secret key, never shown back.
     client_secret_enc   BLOB,
     match_claim         TEXT NOT NULL CHECK (match_claim IN ('email', 'sub')),
+    -- the IdP's emails are verified by its admins (Entra ID sends no email_verified).
+    trust_email         INTEGER NOT NULL DEFAULT 0,
     jit                 INTEGER NOT NULL DEFAULT 0,
     default_role        TEXT NOT NULL DEFAULT '',
     -- checked when used: a group may be deleted meanwhile.
