@@ -82,6 +82,7 @@ func (s *Server) routes() []route {
 	all = append(all, s.skillProfileRoutes()...)
 	all = append(all, s.adminRoutes()...)
 	all = append(all, s.tokenRoutes()...)
+	all = append(all, s.ssoRoutes()...)
 	all = append(all, s.logRoutes()...)
 	return all
 }

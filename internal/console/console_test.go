@@ -640,3 +640,36 @@ func TestConsoleSignInWithSSO(t *testing.T) {
 		t.Error("SSO buttons for an unknown organisation")
 	}
 }
+
+// TestConsoleSSOSettings: an Admin adds, reads (with the redirect URI to
+// copy, never the secret) and removes an identity provider; an Agent may not.
+func TestConsoleSSOSettings(t *testing.T) {
+	a := newApp(t)
+	a.user("admin", roster.RoleAdmin)
+	a.user("agnes", roster.RoleAgent)
+	c := a.client()
+	c.signIn("admin")
+	resp, body := c.post("/settings/sso", url.Values{"csrf": {c.csrf("/settings/sso")}, "name": {"Okta"}, "issuer": {"http://evil.example"}, "client_id": {"abc"}})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "must start with https://") {
+		t.Errorf("bad issuer: %d", resp.StatusCode)
+	}
+	resp, _ = c.post("/settings/sso", url.Values{"csrf": {c.csrf("/settings/sso")}, "name": {"Okta"}, "issuer": {"https://acme.okta.example"},
+		"client_id": {"abc"}, "client_secret": {"s3cr3t-value"}, "match_claim": {"email"}})
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/settings/sso/") {
+		t.Fatalf("add: %d %s", resp.StatusCode, loc)
+	}
+	_, body = c.get(loc)
+	if !strings.Contains(body, "/callback") || !strings.Contains(body, "A secret is stored") || strings.Contains(body, "s3cr3t") {
+		t.Errorf("edit page: %s", body)
+	}
+	resp, _ = c.post(loc+"/delete", url.Values{"csrf": {c.csrf(loc + "/delete")}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("delete: %d", resp.StatusCode)
+	}
+	agent := a.client()
+	agent.signIn("agnes")
+	if resp, _ := agent.get("/settings/sso"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("an Agent opened the SSO settings: %d", resp.StatusCode)
+	}
+}
