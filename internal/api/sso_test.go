@@ -29,7 +29,7 @@ type ssoWorld struct {
 
 func newSSOWorld(t *testing.T, db *store.DB) *ssoWorld {
 	t.Helper()
-	svc := roster.NewService(db, roster.Options{Logger: slog.New(slog.DiscardHandler)})
+	svc := roster.NewService(db, roster.Options{Logger: slog.New(slog.DiscardHandler), SSOAllowLoopbackHTTP: true})
 	mux := http.NewServeMux()
 	New(svc, slog.New(slog.DiscardHandler)).Register(mux)
 	srv := httptest.NewServer(mux)
@@ -336,6 +336,8 @@ func TestSSOProvidersAPI(t *testing.T) {
 			{"GET", "/api/v1/sso/providers", nil, 200, `"total":2`}, // the access tenant has one already
 			{"POST", "/api/v1/sso/providers", map[string]any{"kind": "oidc", "name": "Okta", "issuer": "https://x.example", "client_id": "d"}, 409, `"field":"name"`},
 			{"POST", "/api/v1/sso/providers", map[string]any{"kind": "ldap", "issuer": "http://evil.example", "client_id": ""}, 400, `"field":"issuer"`},
+			// Plain http to this machine only when the server allows it (tests).
+			{"POST", "/api/v1/sso/providers", map[string]any{"kind": "oidc", "name": "L", "issuer": "http://127.0.0.1:9", "client_id": "l"}, 400, `"field":"issuer"`},
 			{"POST", "/api/v1/sso/providers", map[string]any{"kind": "oidc", "name": "J", "issuer": "https://j.example", "client_id": "j", "jit": true}, 400, `"field":"default_role"`},
 			{"PATCH", path, map[string]any{"kind": "saml"}, 400, `"field":"kind"`},
 			{"PATCH", path, map[string]any{"client_secret": nil, "name": "Okta EU"}, 200, `"client_secret_set":false`},

@@ -44,6 +44,10 @@ type Options struct {
 	SecretKey []byte
 	// HTTPClient reaches identity providers; nil: one with a timeout.
 	HTTPClient *http.Client
+	// SSOAllowLoopbackHTTP lets identity providers' issuers be plain http
+	// on this machine (tests, a local IdP); otherwise https only, so a
+	// tenant admin cannot point Roster at its own host's services.
+	SSOAllowLoopbackHTTP bool
 }
 
 // NewService returns the core over store.

@@ -267,7 +267,7 @@ func (s *Service) applySSOInput(p *SSOProvider, in SSOProviderInput, create bool
 		p.Name = val
 	}
 	if val, ok := text("issuer", in.Issuer, 500, true); ok {
-		if msg := checkIssuer(val); msg != "" {
+		if msg := checkIssuer(val, s.sso.loopback); msg != "" {
 			v.Add("issuer", "%s", msg)
 		} else {
 			p.Issuer = strings.TrimRight(val, "/")
@@ -321,9 +321,9 @@ func (s *Service) applySSOInput(p *SSOProvider, in SSOProviderInput, create bool
 	return v.Err()
 }
 
-// checkIssuer: an absolute https URL; http only to this machine (tests, a
-// local IdP), as tokens would otherwise travel in the clear.
-func checkIssuer(raw string) string {
+// checkIssuer: an absolute https URL; http only to this machine and only
+// when the server allows it (tests, a local IdP).
+func checkIssuer(raw string, loopback bool) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		return "must be the issuer URL of your identity provider, such as https://login.example.com"
@@ -332,6 +332,9 @@ func checkIssuer(raw string) string {
 	case "https":
 		return ""
 	case "http":
+		if !loopback {
+			break
+		}
 		host := u.Hostname()
 		if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
 			return ""

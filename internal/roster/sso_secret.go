@@ -19,6 +19,7 @@ type ssoState struct {
 	client    *http.Client
 	providers sync.Map // issuer -> *discovered
 	policies  sync.Map // tenant id -> cachedPolicy (sso_policy.go)
+	loopback  bool     // Options.SSOAllowLoopbackHTTP
 }
 
 // SecretKeySize is the size of Options.SecretKey.
@@ -36,6 +37,7 @@ func (s *Service) initSSO(opts Options) {
 	block, _ := aes.NewCipher(key) // cannot fail for 32 bytes
 	s.sso.aead, _ = cipher.NewGCM(block)
 	s.sso.client = opts.HTTPClient
+	s.sso.loopback = opts.SSOAllowLoopbackHTTP
 	if s.sso.client == nil {
 		s.sso.client = &http.Client{Timeout: 15 * time.Second}
 	}

@@ -26,7 +26,8 @@ func TestSSOIDTokenChecks(t *testing.T) {
 	foreign := op.IDToken(t, "other-app", "s2", redirect, "nonce-1", "anna", "pw")
 
 	now := time.Now()
-	svc := roster.NewService(testdb.SQLite(t), roster.Options{Logger: slog.New(slog.DiscardHandler), Clock: func() time.Time { return now }})
+	svc := roster.NewService(testdb.SQLite(t), roster.Options{Logger: slog.New(slog.DiscardHandler), Clock: func() time.Time { return now },
+		SSOAllowLoopbackHTTP: true})
 	ctx := context.Background()
 	check := func(what, token, client, nonce, want string) {
 		t.Helper()
