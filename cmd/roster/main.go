@@ -256,7 +256,7 @@ func withService(ctx context.Context, cfg Config, stderr io.Writer, fn func(*ros
 	if err != nil {
 		return err
 	}
-	key, err := cfg.secretKey()
+	key, err := cfg.secretKey(log)
 	if err != nil {
 		return err
 	}
