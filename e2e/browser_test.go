@@ -71,7 +71,7 @@ func newConsoleEnv(t *testing.T) *consoleEnv {
 	}
 	env.url = "http://" + ln.Addr().String()
 	db := testdb.SQLite(t)
-	env.svc = roster.NewService(db, roster.Options{Logger: log, Lifecycle: roster.LifecycleOptions{
+	env.svc = roster.NewService(db, roster.Options{Logger: log, SSOAllowLoopbackHTTP: true, Lifecycle: roster.LifecycleOptions{
 		PublicURL: env.url,
 		// Cheap hashing: these tests are about pages, not argon2's cost.
 		Argon2: auth.Params{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32},

@@ -52,6 +52,7 @@ Exit codes: 0 ok, 1 failure (also: doctor found a problem), 2 usage.
   roster user import --tenant S --resume         finish (or roll back) an interrupted import
   roster user export --tenant S [--status ..] [--role ..] [--group ..] [--q ..]
                                                  the users as CSV on standard output
+  roster sso list --tenant S                     list the tenant's identity providers and their redirect URIs
 
 Every command takes --db DSN (env ROSTER_DB; default SQLite in the data folder)
 and --data DIR (env ROSTER_DATA; default ./roster-data). Run a command with -h
@@ -125,7 +126,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	cmd := args[0]
-	if (cmd == "tenant" || cmd == "token" || cmd == "user") && len(args) > 1 {
+	if (cmd == "tenant" || cmd == "token" || cmd == "user" || cmd == "sso") && len(args) > 1 {
 		cmd += " " + args[1]
 		args = args[1:]
 	}
@@ -231,6 +232,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if cmd == "version" || cmd == "backup" || cmd == "doctor" {
 		return opsCommand(ctx, cmd, fs, &cfg, args, stdout, stderr) // ops.go
 	}
+	if cmd == "sso list" {
+		return ssoCommand(ctx, fs, &cfg, args, stdout, stderr) // sso.go
+	}
 	fmt.Fprint(stderr, usage)
 	return usageErr(fmt.Errorf("unknown command %q", strings.Join(strings.Fields(cmd), " ")))
 }
@@ -285,7 +289,8 @@ func withServiceDB(ctx context.Context, cfg Config, stderr io.Writer, fn func(*r
 	if err := cfg.loadSecretKey(ctx, db, log); err != nil { // webhooks.go
 		return err
 	}
-	return fn(roster.NewService(db, roster.Options{Logger: log, Lifecycle: lifecycle, Webhooks: cfg.webhookOptions()}), db, log)
+	return fn(roster.NewService(db, roster.Options{Logger: log, Lifecycle: lifecycle, Webhooks: cfg.webhookOptions(),
+		SecretKey: cfg.ssoKey()}), db, log)
 }
 
 func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {

@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"flag"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/roster-dev/roster/internal/delivery"
 	"github.com/roster-dev/roster/internal/roster"
@@ -87,4 +89,15 @@ func startWebhooks(cfg Config, svc *roster.Service, log *slog.Logger) *delivery.
 	svc.OnWebhooks(w.Kick)
 	w.Start()
 	return w
+}
+
+// ssoKey is the 32-byte key that seals identity providers' client secrets,
+// derived from the same secret key as the webhooks' (one key to keep and to
+// back up); nil when none is loaded (commands that open no secret).
+func (c *Config) ssoKey() []byte {
+	if c.Webhooks.SecretKey == "" {
+		return nil
+	}
+	sum := sha256.Sum256([]byte("roster sso client secrets\n" + strings.TrimSpace(c.Webhooks.SecretKey)))
+	return sum[:]
 }

@@ -146,6 +146,8 @@ func newAccessTenant(t *testing.T, svc *roster.Service, url, slug string) *acces
 	// A public address (TEST-NET-3) that is never dialled: no worker runs here.
 	at.ids["webhook"] = at.create("/api/v1/webhooks", map[string]any{"url": "https://203.0.113.10/" + marker,
 		"events": []string{"user.created"}, "description": "Hook " + marker}, "id")
+	at.ids["sso"] = at.create("/api/v1/sso/providers", map[string]any{"kind": "oidc", "name": "IdP " + marker,
+		"issuer": "https://idp.example", "client_id": "client-" + marker, "client_secret": "secret-" + marker}, "id")
 	return at
 }
 
@@ -169,6 +171,8 @@ func (at *accessTenant) pathFor(pattern string) string {
 		kind = "token"
 	case strings.HasPrefix(pattern, "/api/v1/webhooks/"):
 		kind = "webhook"
+	case strings.HasPrefix(pattern, "/api/v1/sso/providers/"):
+		kind = "sso"
 	}
 	p := strings.ReplaceAll(pattern, "{id}", at.ids[kind])
 	return strings.ReplaceAll(p, "{key}", at.ids["property"])
@@ -215,6 +219,13 @@ var accessMatrix = map[string]string{
 	"GET /api/v1/me/sessions":               "",
 	"DELETE /api/v1/me/sessions":            "",
 	"POST /api/v1/users/{id}/password-code": "admin", // an Agent: not the Environment Manager's to act on
+	"GET /api/v1/sso/providers":             "admin environment_manager",
+	"POST /api/v1/sso/providers":            "admin environment_manager",
+	"GET /api/v1/sso/providers/{id}":        "admin environment_manager",
+	"PATCH /api/v1/sso/providers/{id}":      "admin environment_manager",
+	"DELETE /api/v1/sso/providers/{id}":     "admin environment_manager",
+	"GET /api/v1/sso/policy":                "admin environment_manager",
+	"PATCH /api/v1/sso/policy":              "admin environment_manager",
 
 	// Agents, interactions, moves, queue, decision API, view-as.
 	"POST /api/v1/interactions/batch":      "admin",

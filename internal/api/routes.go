@@ -65,6 +65,15 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/users/{id}/password-code", s.sendPasswordCode},
 		{"POST", "/api/v1/users/import", s.importUsers}, // bulk.go
 
+		// Identity providers and "SSO required" (sso.go).
+		{"GET", "/api/v1/sso/providers", s.listSSOProviders},
+		{"POST", "/api/v1/sso/providers", s.createSSOProvider},
+		{"GET", "/api/v1/sso/providers/{id}", s.getSSOProvider},
+		{"PATCH", "/api/v1/sso/providers/{id}", s.updateSSOProvider},
+		{"DELETE", "/api/v1/sso/providers/{id}", s.deleteSSOProvider},
+		{"GET", "/api/v1/sso/policy", s.getSSOPolicy},
+		{"PATCH", "/api/v1/sso/policy", s.setSSOPolicy},
+
 		// Webhooks to the host platform (webhooks.go).
 		{"GET", "/api/v1/webhooks", s.listWebhooks},
 		{"POST", "/api/v1/webhooks", s.createWebhook},
@@ -179,6 +188,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	for pattern, h := range s.publicRoutes() {
 		mux.Handle(pattern, s.apiHeaders(s.limitBody(bodyLimit(pattern), s.sameOrigin(h))))
 	}
+	s.registerSSO(mux) // public: sign-in buttons, the round trip through the IdP (sso.go)
 	mux.Handle("GET /api/v1/openapi.json", s.apiHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openAPIDocument)

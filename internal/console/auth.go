@@ -132,6 +132,22 @@ func (s *Server) authRoutes() []route {
 // password: a refused form comes back without it).
 type authForm struct {
 	Tenant, Login, Channel, Next string
+	// SSO are the organisation's "Sign in with ..." buttons (sign-in page).
+	SSO []roster.SSOSignInOption
+}
+
+// withSSO adds the organisation's identity providers to the sign-in form;
+// without an organisation there are none (console.js asks once it is typed).
+func (s *Server) withSSO(r *http.Request, f authForm) authForm {
+	if f.Tenant == "" {
+		return f
+	}
+	opts, err := s.svc.SSOSignInOptions(r.Context(), f.Tenant)
+	if err != nil {
+		s.log.Warn("sign-in options", "err", err)
+	}
+	f.SSO = opts
+	return f
 }
 
 func (s *Server) signInPage(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -145,7 +161,7 @@ func (s *Server) signInPage(w http.ResponseWriter, r *http.Request, p *page) err
 		tenant = cookieValue(r, orgCookie)
 	}
 	p.Title = "Sign in"
-	p.Data = authForm{Tenant: tenant, Login: q.Get("login"), Next: localPath(q.Get("next"), "")}
+	p.Data = s.withSSO(r, authForm{Tenant: tenant, Login: q.Get("login"), Next: localPath(q.Get("next"), "")})
 	return s.show(w, r, "signin", p)
 }
 
@@ -156,7 +172,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, p *page) error {
 		IP: s.clientIP(r), UserAgent: r.UserAgent(), Previous: cookieValue(r, sessionCookie),
 	})
 	if err != nil {
-		return s.authFormFailed(w, r, p, "signin", "Sign in", f, err)
+		return s.authFormFailed(w, r, p, "signin", "Sign in", s.withSSO(r, f), err)
 	}
 	_, maxAge := s.svc.SessionLifetimes()
 	s.setCookie(w, r, sessionCookie, in.Token, int(maxAge.Seconds()))

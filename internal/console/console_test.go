@@ -611,3 +611,65 @@ func TestConsoleUserForms(t *testing.T) {
 		t.Errorf("deactivating oneself: %d", resp.StatusCode)
 	}
 }
+
+// TestConsoleSignInWithSSO: the sign-in page offers the organisation's
+// enabled identity providers once the organisation is known, as text.
+func TestConsoleSignInWithSSO(t *testing.T) {
+	a := newApp(t)
+	ctx := context.Background()
+	for _, in := range []roster.SSOProviderInput{
+		{Name: roster.Some("Okta <b>EU</b>")},
+		{Name: roster.Some("Old IdP"), Enabled: roster.Some(false)},
+	} {
+		in.Kind, in.Issuer, in.ClientID = roster.Some("oidc"), roster.Some("https://idp.example"), roster.Some("c")
+		if _, err := a.svc.CreateSSOProvider(ctx, a.sys, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := a.client()
+	_, body := c.get("/signin")
+	if strings.Contains(body, "Sign in with") {
+		t.Error("SSO buttons without an organisation")
+	}
+	_, body = c.get("/signin?tenant=acme")
+	if !strings.Contains(body, "Sign in with Okta &lt;b&gt;EU&lt;/b&gt;</a>") || !strings.Contains(body, `href="/sso/`) || strings.Contains(body, "Old IdP") {
+		t.Errorf("sign-in page of acme: %s", body)
+	}
+	_, body = c.get("/signin?tenant=nosuch")
+	if strings.Contains(body, "Sign in with") {
+		t.Error("SSO buttons for an unknown organisation")
+	}
+}
+
+// TestConsoleSSOSettings: an Admin adds, reads (with the redirect URI to
+// copy, never the secret) and removes an identity provider; an Agent may not.
+func TestConsoleSSOSettings(t *testing.T) {
+	a := newApp(t)
+	a.user("admin", roster.RoleAdmin)
+	a.user("agnes", roster.RoleAgent)
+	c := a.client()
+	c.signIn("admin")
+	resp, body := c.post("/settings/sso", url.Values{"csrf": {c.csrf("/settings/sso")}, "name": {"Okta"}, "issuer": {"http://evil.example"}, "client_id": {"abc"}})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "must start with https://") {
+		t.Errorf("bad issuer: %d", resp.StatusCode)
+	}
+	resp, _ = c.post("/settings/sso", url.Values{"csrf": {c.csrf("/settings/sso")}, "name": {"Okta"}, "issuer": {"https://acme.okta.example"},
+		"client_id": {"abc"}, "client_secret": {"s3cr3t-value"}, "match_claim": {"email"}})
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/settings/sso/") {
+		t.Fatalf("add: %d %s", resp.StatusCode, loc)
+	}
+	_, body = c.get(loc)
+	if !strings.Contains(body, "/callback") || !strings.Contains(body, "A secret is stored") || strings.Contains(body, "s3cr3t") {
+		t.Errorf("edit page: %s", body)
+	}
+	resp, _ = c.post(loc+"/delete", url.Values{"csrf": {c.csrf(loc + "/delete")}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("delete: %d", resp.StatusCode)
+	}
+	agent := a.client()
+	agent.signIn("agnes")
+	if resp, _ := agent.get("/settings/sso"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("an Agent opened the SSO settings: %d", resp.StatusCode)
+	}
+}

@@ -82,6 +82,9 @@ func (s *Service) RequestPasswordCode(ctx context.Context, in CodeRequest) error
 	if err != nil {
 		return err
 	}
+	if ErrorCode(s.passwordAllowed(ctx, t.ID, u)) == EForbidden {
+		u = nil // "SSO required" (sso_policy.go): no code, and the same answer
+	}
 	acctLimit := []keyedLimit{{lc.opts.CodeRequestsPerAccount, limitKey("code", "acct", accountKey(userIDOf(u), in.Login))}}
 	acctWait, _, err := blockedAny(ctx, r, t.ID, now, acctLimit)
 	if err != nil {
@@ -180,6 +183,9 @@ func (s *Service) ResetPassword(ctx context.Context, in ResetInput) error {
 	now := s.Now()
 	u, _, err := findLogin(ctx, r, t.ID, in.Login)
 	if err != nil {
+		return err
+	}
+	if err := s.passwordAllowed(ctx, t.ID, u); err != nil { // "SSO required" (sso_policy.go)
 		return err
 	}
 	uid := userIDOf(u)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -30,6 +31,7 @@ type Service struct {
 	tokenTouched sync.Map
 
 	hooks *webhookConfig // webhooks.go
+	sso   ssoState       // enterprise sign-in (sso_secret.go, sso_oidc.go)
 }
 
 // Options configure a Service.
@@ -40,6 +42,15 @@ type Options struct {
 	Lifecycle LifecycleOptions
 	// Webhooks configures the secret key and the destinations of webhooks.
 	Webhooks WebhookOptions
+	// SecretKey (32 bytes) seals stored secrets such as identity providers'
+	// client secrets; none: a random key for this process only (tests).
+	SecretKey []byte
+	// HTTPClient reaches identity providers; nil: one with a timeout.
+	HTTPClient *http.Client
+	// SSOAllowLoopbackHTTP lets identity providers' issuers be plain http
+	// on this machine (tests, a local IdP); otherwise https only, so a
+	// tenant admin cannot point Roster at its own host's services.
+	SSOAllowLoopbackHTTP bool
 }
 
 // NewService returns the core over store.
@@ -51,6 +62,7 @@ func NewService(store Store, opts Options) *Service {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.initSSO(opts)
 	s.initAuthz()
 	return s
 }

@@ -105,6 +105,9 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (*SignedIn, error)
 	if err != nil {
 		return nil, err
 	}
+	if err := s.passwordAllowed(ctx, tenantID, u); err != nil { // "SSO required" (sso_policy.go)
+		return nil, err
+	}
 	account := accountKey(userIDOf(u), in.Login)
 	acctKey, pair := limitKey("signin", "acct", account), pairKey("signin", in.IP, account)
 	now := s.Now()
@@ -329,3 +332,29 @@ func clientText(s string, n int) string {
 }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+// newSessionTx starts a session for u in tx, for sign-ins that checked the
+// person another way (single sign-on, sso_link.go): a fresh id, the
+// browser's previous session ended, last login set, audited with after.
+func (s *Service) newSessionTx(ctx context.Context, tx Tx, u *User, ip, userAgent, previous string, after map[string]any) (*SignedIn, error) {
+	lc := s.lcState()
+	if previous != "" {
+		if old, err := tx.SessionByHash(ctx, HashSecret(previous)); err == nil {
+			if err := tx.DeleteSession(ctx, old.TenantID, old.ID); err != nil {
+				return nil, err
+			}
+		} else if ErrorCode(err) != ENotFound {
+			return nil, err
+		}
+	}
+	now := s.Now()
+	token := NewSecret(sessionTokenPrefix)
+	sess := &Session{TenantID: u.TenantID, UserID: u.ID, TokenHash: HashSecret(token), CreatedAt: now, LastSeenAt: now,
+		ExpiresAt: now.Add(lc.opts.SessionMax), IP: ip, UserAgent: userAgent}
+	after["expires_at"] = sess.ExpiresAt
+	e := s.auditEvent(ctx, userActor(u, ip, userAgent), "session.create", "user", u.ID, nil, after)
+	if err := tx.RecordSignIn(ctx, sess, e); err != nil {
+		return nil, err
+	}
+	return &SignedIn{Session: sess, Token: token}, nil
+}

@@ -35,6 +35,7 @@ type Tx interface {
 	conventionsTx
 	WebhooksTx // webhooks_store.go
 	ImportTx   // import_store.go
+	SSOTx      // sso_store.go
 }
 
 // conventionsTx: versions (versions.go) and idempotency keys (idempotency.go).

@@ -178,8 +178,16 @@ func TestIdsMigration(t *testing.T) {
 	}
 	svc := roster.NewService(db, roster.Options{})
 	kinds := idKinds(t, db, "ids-after")
-	if len(kinds) != len(seen) {
-		t.Fatalf("%d kinds of ids, the fixture has %d", len(kinds), len(seen))
+	// Kinds newer than the fixture (sso_providers) were made with
+	// AUTOINCREMENT; they are checked below all the same.
+	names := map[string]bool{}
+	for _, k := range kinds {
+		names[k.name] = true
+	}
+	for name := range seen {
+		if !names[name] {
+			t.Fatalf("the fixture has ids of %s, which idKinds no longer makes", name)
+		}
 	}
 	for i, k := range kinds {
 		id := k.create(t, 10+i)

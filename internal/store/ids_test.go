@@ -117,6 +117,12 @@ func idKinds(t *testing.T, db *store.DB, slug string) []idKind {
 			run(t, err)
 			return tok.ID
 		}, deleteRow("api_tokens")},
+		{"sso_providers", func(t *testing.T, i int) int64 {
+			p, err := svc.CreateSSOProvider(ctx, a, roster.SSOProviderInput{Kind: roster.Some("oidc"), Name: roster.Some(fmt.Sprintf("IdP %d", i)),
+				Issuer: roster.Some("https://idp.example"), ClientID: roster.Some("c")})
+			run(t, err)
+			return p.ID
+		}, func(t *testing.T, id int64) { run(t, svc.DeleteSSOProvider(ctx, a, id)) }},
 		{"skills", func(t *testing.T, i int) int64 {
 			s, err := svc.CreateSkill(ctx, a, roster.SkillInput{Name: roster.Some(fmt.Sprintf("Skill %d", i))})
 			run(t, err)

@@ -258,6 +258,32 @@
     input.addEventListener("blur", function () { setTimeout(close, 150); });
   }
 
+  // The sign-in page's "Sign in with ..." buttons follow the organisation
+  // as it is typed (without this file they come once it is known).
+  function ssoOptions() {
+    var box = qs("[data-sso-tenant]");
+    var input = box && qs("input[name=" + box.getAttribute("data-sso-tenant") + "]");
+    if (!input) return;
+    var seq = 0;
+    input.addEventListener("input", debounce(function () {
+      var n = ++seq, tenant = input.value.trim();
+      if (!tenant) { box.replaceChildren(); return; }
+      fetch("/api/v1/sso/options?tenant=" + encodeURIComponent(tenant), { credentials: "same-origin" })
+        .then(function (res) { return res.ok ? res.json() : { items: [] }; })
+        .then(function (data) {
+          if (n !== seq) return;
+          box.replaceChildren.apply(box, (data.items || []).map(function (o) {
+            var a = document.createElement("a");
+            a.className = "btn";
+            a.href = "/sso/" + encodeURIComponent(o.id) + "/start";
+            a.textContent = "Sign in with " + o.name;
+            return a;
+          }));
+        })
+        .catch(function () {});
+    }, 300));
+  }
+
   // Chips rendered by the server remove themselves too.
   document.addEventListener("click", function (ev) {
     var b = ev.target.closest("[data-unpick]");
@@ -275,6 +301,7 @@
     copyForms();
     noDoubleSubmit();
     inviteRows();
+    ssoOptions();
     qsa(".typeahead").forEach(function (box) { if (!box.closest(".invite-row")) setupTypeahead(box); });
   });
 })();
