@@ -249,7 +249,10 @@ func cliError(err error) error {
 	b.WriteString(roster.ErrorMessage(err))
 	for _, f := range fields {
 		// Fields are named like the flags that set them.
-		flagName := strings.ReplaceAll(strings.TrimPrefix(f.Field, "settings."), "_", "-")
+		flagName := f.Field
+		if setting, ok := strings.CutPrefix(f.Field, "settings."); ok { // roster tenant set's flags
+			flagName = strings.ReplaceAll(setting, "_", "-")
+		}
 		fmt.Fprintf(&b, "\n  --%s: %s", flagName, f.Message)
 	}
 	return errors.New(b.String())

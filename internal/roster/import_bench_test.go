@@ -23,7 +23,7 @@ func importFile(f *fixture, n int) []byte {
 	b.WriteString("username,name,email,mobile,language,group,roles,agent_number,nicknames,scoring_enabled,agent_ids\n")
 	path := f.root.Name + "/Team A/Team A1"
 	for i := 1; i <= n; i++ {
-		fmt.Fprintf(&b, "agent%d,Agent Number %d,agent%d@example.com,+4930%07d,en,%s,agent,%d,A%d,true,voice:%d\n", i, i, i, i, path, i, i, i)
+		fmt.Fprintf(&b, "agent%d,Agent Number %d,agent%d@example.com,+49151%08d,en,%s,agent,%d,A%d,true,voice:%d\n", i, i, i, i, path, i, i, i)
 	}
 	return b.Bytes()
 }

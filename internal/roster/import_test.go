@@ -57,7 +57,7 @@ func TestImportEveryColumn(t *testing.T) {
 		path := f.root.Name + "/Team A/Team A1"
 		// Semicolons, a BOM, columns in another order, a quoted field.
 		csv := "\xEF\xBB\xBFroles;username;name;email;mobile;language;group;agent_number;nicknames;ring_to;scoring_enabled;roaming;group_access;agent_ids\n" +
-			"agent;anna;\"Anna; K\";ANNA@example.com;+49 30 1234567;de;" + path + ";17;\"Annie;Ann\";+49 30 7654321;true;yes;" + fmt.Sprint(f.team.ID) + ";\"voice:4711;chat:anna.k\"\n" +
+			"agent;anna;\"Anna; K\";ANNA@example.com;+49 151 23456789;de;" + path + ";17;\"Annie;Ann\";+49 30 7654321;true;yes;" + fmt.Sprint(f.team.ID) + ";\"voice:4711;chat:anna.k\"\n" +
 			"team_leader;ben;;ben@example.com;;en;" + fmt.Sprint(f.team.ID) + ";;;;false;no;;\n"
 		before := f.auditCount(t)
 		rep := f.importCSV(t, f.admin, csv, roster.ImportOptions{})
@@ -68,7 +68,7 @@ func TestImportEveryColumn(t *testing.T) {
 			t.Fatalf("%d audit events, want one per user", got)
 		}
 		anna := f.userNamed(t, "anna")
-		if anna.Name != "Anna; K" || anna.Email != "anna@example.com" || anna.Mobile != "+49301234567" || anna.Language != "de" ||
+		if anna.Name != "Anna; K" || anna.Email != "anna@example.com" || anna.Mobile != "+4915123456789" || anna.Language != "de" ||
 			anna.GroupID != f.subteam.ID || anna.AgentNumber == nil || *anna.AgentNumber != 17 ||
 			!slices.Equal(anna.Nicknames, []string{"Annie", "Ann"}) || anna.RingTo != "+49307654321" || !anna.ScoringEnabled ||
 			!anna.Roaming || !slices.Equal(anna.GroupAccess, []int64{f.team.ID}) || len(anna.AgentIDs) != 2 ||
