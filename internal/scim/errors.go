@@ -108,6 +108,8 @@ func fromCore(err error, fieldMap map[string]string) *scimError {
 		return &scimError{status: http.StatusForbidden, detail: msg}
 	case roster.ELimited:
 		return &scimError{status: http.StatusTooManyRequests, detail: msg}
+	case roster.EStale: // changed since the If-Match's version was read
+		return &scimError{status: http.StatusPreconditionFailed, detail: msg}
 	}
 	return &scimError{status: http.StatusInternalServerError, detail: "internal error"}
 }

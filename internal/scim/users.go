@@ -269,13 +269,20 @@ func (s *Server) changeUser(w http.ResponseWriter, r *http.Request, a *roster.Ac
 		writeError(w, err)
 		return
 	}
-	_, before, c, err := s.userDoc(r, a, id)
+	cur, before, c, err := s.userDoc(r, a, id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	if !ifMatch(w, r, before) {
 		return
+	}
+	// With If-Match, the version read here goes to the first core call,
+	// which checks it in its transaction with the row locked: a change that
+	// came between this read and the write answers 412, not overwritten.
+	ctx := r.Context()
+	if r.Header.Get("If-Match") != "" {
+		ctx = roster.IfVersion(ctx, roster.Version(cur.UpdatedAt))
 	}
 	after, err := change(cloneDoc(before))
 	if err != nil {
@@ -287,7 +294,7 @@ func (s *Server) changeUser(w http.ResponseWriter, r *http.Request, a *roster.Ac
 		writeError(w, err)
 		return
 	}
-	if err := s.applyUserChange(r.Context(), a, id, ch); err != nil {
+	if err := s.applyUserChange(ctx, r.Context(), a, id, ch); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -302,25 +309,28 @@ func (s *Server) changeUser(w http.ResponseWriter, r *http.Request, a *roster.Ac
 
 // applyUserChange calls the core: the update, then (de)activation, then the
 // external id. A reactivation comes first, so that the update meets an
-// active user.
-func (s *Server) applyUserChange(ctx context.Context, a *roster.Actor, id int64, ch userChange) error {
+// active user. The first call gets versioned (the If-Match check of the
+// read the change was made from), the others ctx.
+func (s *Server) applyUserChange(versioned, ctx context.Context, a *roster.Actor, id int64, ch userChange) error {
+	// The first call checks the version read before; later ones follow it.
+	next := func() context.Context { c := versioned; versioned = ctx; return c }
 	if ch.active != nil && *ch.active {
-		if _, err := s.svc.ReactivateUser(ctx, a, id); err != nil && roster.ErrorCode(err) != roster.EConflict {
+		if _, err := s.svc.ReactivateUser(next(), a, id); err != nil && roster.ErrorCode(err) != roster.EConflict {
 			return err // a conflict: not deactivated (invited), nothing to do
 		}
 	}
 	if ch.changed {
-		if _, err := s.svc.UpdateUser(ctx, a, id, ch.in); err != nil {
+		if _, err := s.svc.UpdateUser(next(), a, id, ch.in); err != nil {
 			return err
 		}
 	}
 	if ch.active != nil && !*ch.active {
-		if _, err := s.svc.DeactivateUser(ctx, a, id); err != nil {
+		if _, err := s.svc.DeactivateUser(next(), a, id); err != nil {
 			return err
 		}
 	}
 	if ch.externalID != nil {
-		return s.svc.SetUserExternalID(ctx, a, id, *ch.externalID)
+		return s.svc.SetUserExternalID(next(), a, id, *ch.externalID)
 	}
 	return nil
 }
