@@ -169,7 +169,7 @@ func (s *Service) CreateCoachingPlan(ctx context.Context, a *Actor, in CoachingP
 		}
 		return nil, v.Err()
 	}
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		var v Validation
 		if err := checkAgent(tx, &v); err != nil {
 			return err
@@ -219,7 +219,7 @@ func (s *Service) UpdateCoachingPlan(ctx context.Context, a *Actor, id int64, in
 		return nil, pre.Err()
 	}
 	var p *CoachingPlan
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		if err := s.checkVersion(ctx, tx, KindCoachingPlan, a.TenantID, id); err != nil { // versions.go
 			return err
 		}

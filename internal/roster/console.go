@@ -60,7 +60,7 @@ func (s *Service) SaveFilter(ctx context.Context, a *Actor, list, query string) 
 		return "", err
 	}
 	q := clean.Encode()
-	err = s.store.InTx(ctx, func(tx Tx) error {
+	err = s.inTx(ctx, func(tx Tx) error {
 		if err := tx.SaveFilter(ctx, a.TenantID, a.ID, list, q, s.Now()); err != nil {
 			return err
 		}
@@ -77,7 +77,7 @@ func (s *Service) ResetFilter(ctx context.Context, a *Actor, list string) error 
 	if err := a.ownPreference(); err != nil {
 		return err
 	}
-	return s.store.InTx(ctx, func(tx Tx) error {
+	return s.inTx(ctx, func(tx Tx) error {
 		if err := tx.DeleteSavedFilter(ctx, a.TenantID, a.ID, list); err != nil {
 			return err
 		}

@@ -8,12 +8,9 @@ import (
 	"github.com/roster-dev/roster/internal/authz"
 )
 
-// initAuthz gives the service its decision index and wraps the store so
-// that every committed write transaction is followed by a sync of the index:
-// this process never answers from a state older than its own writes.
+// initAuthz gives the service its decision index.
 func (s *Service) initAuthz() {
 	s.authz = authz.New(authzSource{s.store}, authz.Options{Logger: s.log})
-	s.store = &syncingStore{Store: s.store, idx: s.authz, log: s.log}
 }
 
 // RunAuthzSync follows the change log for the writes of other processes
@@ -23,24 +20,19 @@ func (s *Service) RunAuthzSync(ctx context.Context) {
 	s.authz.Run(ctx, authz.DefaultPollInterval)
 }
 
-// syncingStore syncs the decision index after each committed transaction.
-type syncingStore struct {
-	Store
-	idx *authz.Index
-	log interface {
-		Warn(msg string, args ...any)
-	}
-}
-
-func (st *syncingStore) InTx(ctx context.Context, fn func(tx Tx) error) error {
-	if err := st.Store.InTx(ctx, fn); err != nil {
+// inTx runs fn in a write transaction and, once it has committed, brings the
+// decision index up to date with it: this process never answers from a state
+// older than its own writes. Every write of the core goes through here or
+// through inTxOutsideDecisions.
+func (s *Service) inTx(ctx context.Context, fn func(tx Tx) error) error {
+	if err := s.store.InTx(ctx, fn); err != nil {
 		return err
 	}
-	if err := st.idx.SyncAfter(context.WithoutCancel(ctx), st.idx.Stamp()); err != nil {
+	if err := s.authz.SyncAfter(context.WithoutCancel(ctx), s.authz.Stamp()); err != nil {
 		// The write is committed; the index catches up on its next read
 		// (which then fails loudly if the database is still away).
-		st.log.Warn("authz: sync after commit", "err", err)
-		st.idx.Invalidate()
+		s.log.Warn("authz: sync after commit", "err", err)
+		s.authz.Invalidate()
 	}
 	return nil
 }
@@ -51,9 +43,6 @@ func (st *syncingStore) InTx(ctx context.Context, fn func(tx Tx) error) error {
 // on PostgreSQL that is one query less on every sign-in. Writes of other
 // processes still reach the index through its poll.
 func (s *Service) inTxOutsideDecisions(ctx context.Context, fn func(tx Tx) error) error {
-	if st, ok := s.store.(*syncingStore); ok {
-		return st.Store.InTx(ctx, fn)
-	}
 	return s.store.InTx(ctx, fn)
 }
 

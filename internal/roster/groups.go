@@ -54,7 +54,7 @@ func (s *Service) CreateGroup(ctx context.Context, a *Actor, in GroupInput) (*Gr
 		return nil, pre.Err()
 	}
 	var g *Group
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		t, err := tx.TenantByID(ctx, a.TenantID)
 		if err != nil {
 			return err
@@ -118,7 +118,7 @@ func (s *Service) UpdateGroup(ctx context.Context, a *Actor, id int64, in GroupI
 		}
 	}
 	var g *Group
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		if err := s.checkVersion(ctx, tx, KindGroup, a.TenantID, id); err != nil { // versions.go
 			return err
 		}
@@ -204,7 +204,7 @@ func (s *Service) DeleteGroup(ctx context.Context, a *Actor, id int64) error {
 	if err := a.requireWrite(PermGroupsManage); err != nil {
 		return err
 	}
-	return s.store.InTx(ctx, func(tx Tx) error {
+	return s.inTx(ctx, func(tx Tx) error {
 		if err := s.checkVersion(ctx, tx, KindGroup, a.TenantID, id); err != nil { // versions.go
 			return err
 		}

@@ -68,7 +68,7 @@ func (s *Service) BeginIdempotent(ctx context.Context, a *Actor, key, fingerprin
 	now := s.Now()
 	rec := &IdempotencyRecord{TenantID: a.TenantID, Actor: idempotencyActor(a), Key: key, Fingerprint: fingerprint, CreatedAt: now}
 	var answer *IdempotentAnswer
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		if err := tx.PurgeIdempotencyKeys(ctx, now.Add(-IdempotencyWindow)); err != nil {
 			return err
 		}
@@ -100,12 +100,12 @@ func (s *Service) BeginIdempotent(ctx context.Context, a *Actor, key, fingerprin
 // FinishIdempotent keeps the answer of the first request with key.
 func (s *Service) FinishIdempotent(ctx context.Context, a *Actor, key string, answer IdempotentAnswer) error {
 	rec := &IdempotencyRecord{TenantID: a.TenantID, Actor: idempotencyActor(a), Key: key, Answer: answer}
-	return s.store.InTx(ctx, func(tx Tx) error { return tx.FinishIdempotencyKey(ctx, rec) })
+	return s.inTx(ctx, func(tx Tx) error { return tx.FinishIdempotencyKey(ctx, rec) })
 }
 
 // AbandonIdempotent forgets key, so that a retry runs again.
 func (s *Service) AbandonIdempotent(ctx context.Context, a *Actor, key string) error {
-	return s.store.InTx(ctx, func(tx Tx) error { return tx.DeleteIdempotencyKey(ctx, a.TenantID, idempotencyActor(a), key) })
+	return s.inTx(ctx, func(tx Tx) error { return tx.DeleteIdempotencyKey(ctx, a.TenantID, idempotencyActor(a), key) })
 }
 
 func printableASCII(s string) bool {

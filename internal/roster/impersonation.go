@@ -41,7 +41,7 @@ func (s *Service) StartImpersonation(ctx context.Context, a *Actor, userID int64
 	}
 	secret := NewSecret(impersonationPrefix)
 	var im *Impersonation
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		u, err := tx.User(ctx, a.TenantID, userID)
 		if err != nil {
 			return err
@@ -232,7 +232,7 @@ func (s *Service) StopImpersonation(ctx context.Context, a *Actor) error {
 	if a.impersonation == 0 {
 		return Errorf(ENotFound, "you are not viewing as another user")
 	}
-	return s.store.InTx(ctx, func(tx Tx) error {
+	return s.inTx(ctx, func(tx Tx) error {
 		if err := tx.EndImpersonation(ctx, a.TenantID, a.impersonation, s.Now()); err != nil {
 			return err
 		}

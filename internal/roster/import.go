@@ -204,7 +204,7 @@ const stageChunk = 5000
 // are the database's, and ResumeImports can finish them.
 func (s *Service) stageImport(ctx context.Context, job *ImportJob, spool io.Reader, progress func(string, int)) error {
 	job.CreatedAt, job.UpdatedAt = s.Now(), s.Now()
-	if err := s.store.InTx(ctx, func(tx Tx) error { return tx.CreateImportJob(ctx, job) }); err != nil {
+	if err := s.inTx(ctx, func(tx Tx) error { return tx.CreateImportJob(ctx, job) }); err != nil {
 		return err
 	}
 	sc := bufio.NewScanner(spool)
@@ -215,7 +215,7 @@ func (s *Service) stageImport(ctx context.Context, job *ImportJob, spool io.Read
 		if len(batch) == 0 {
 			return nil
 		}
-		err := s.store.InTx(ctx, func(tx Tx) error { return tx.StageImportRows(ctx, job.TenantID, job.ID, batch) })
+		err := s.inTx(ctx, func(tx Tx) error { return tx.StageImportRows(ctx, job.TenantID, job.ID, batch) })
 		done += len(batch)
 		batch = batch[:0]
 		if progress != nil {
@@ -245,7 +245,7 @@ func (s *Service) stageImport(ctx context.Context, job *ImportJob, spool io.Read
 		return err
 	}
 	job.State = ImportMerging
-	return s.store.InTx(ctx, func(tx Tx) error { return tx.UpdateImportJob(ctx, job) })
+	return s.inTx(ctx, func(tx Tx) error { return tx.UpdateImportJob(ctx, job) })
 }
 
 // ResumeImports finishes the tenant's interrupted imports: a job that was
@@ -262,7 +262,7 @@ func (s *Service) ResumeImports(ctx context.Context, a *Actor, progress func(str
 	for i := range jobs {
 		job := &jobs[i]
 		if job.State == ImportStaging {
-			if err := s.store.InTx(ctx, func(tx Tx) error { return tx.DeleteImportJob(ctx, job.TenantID, job.ID) }); err != nil {
+			if err := s.inTx(ctx, func(tx Tx) error { return tx.DeleteImportJob(ctx, job.TenantID, job.ID) }); err != nil {
 				return jobs, err
 			}
 			continue

@@ -174,7 +174,7 @@ func (s *Service) mergeImport(ctx context.Context, a *Actor, job *ImportJob, pro
 	}
 	for {
 		var cur *ImportJob
-		err := s.store.InTx(ctx, func(tx Tx) error {
+		err := s.inTx(ctx, func(tx Tx) error {
 			var err error
 			// Locks the job (PostgreSQL), so two processes resuming it take
 			// turns, each chunk's rows read afresh.

@@ -130,7 +130,7 @@ func (s *Service) IngestInteractions(ctx context.Context, a *Actor, rows []json.
 	// again with every row looked up (a replayed batch costs a little more).
 	for _, assumeNew := range []bool{true, false} {
 		res.Inserted, res.Updated, res.Unchanged = 0, 0, 0
-		err = s.store.InTx(ctx, func(tx Tx) error {
+		err = s.inTx(ctx, func(tx Tx) error {
 			if err := tx.LockIngest(ctx, a.TenantID); err != nil {
 				return err
 			}

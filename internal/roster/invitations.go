@@ -54,7 +54,7 @@ func (s *Service) InviteUsers(ctx context.Context, a *Actor, rows []UserInput) (
 		return nil, err
 	}
 	var out []InvitationLink
-	err = s.store.InTx(ctx, func(tx Tx) error {
+	err = s.inTx(ctx, func(tx Tx) error {
 		t, err := tx.TenantByID(ctx, a.TenantID)
 		if err != nil {
 			return err
@@ -313,7 +313,7 @@ func (s *Service) renewInvitation(ctx context.Context, a *Actor, id int64, actio
 		return nil, err
 	}
 	var link *InvitationLink
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		before, err := tx.Invitation(ctx, a.TenantID, id)
 		if err != nil {
 			return err
@@ -418,7 +418,7 @@ func (s *Service) CancelInvitation(ctx context.Context, a *Actor, id int64) erro
 	if err := a.requireWrite(PermUsersInvite); err != nil {
 		return err
 	}
-	return s.store.InTx(ctx, func(tx Tx) error {
+	return s.inTx(ctx, func(tx Tx) error {
 		if err := s.checkVersion(ctx, tx, KindInvitation, a.TenantID, id); err != nil { // versions.go
 			return err
 		}
@@ -545,7 +545,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, token, password, ip, use
 		return nil, err
 	}
 	var after *User
-	err = s.store.InTx(ctx, func(tx Tx) error {
+	err = s.inTx(ctx, func(tx Tx) error {
 		// Read again inside the transaction: a resend, a cancel or a second
 		// accept may have come first.
 		inv2, before, _, err := s.openInvitation(ctx, tx, token)

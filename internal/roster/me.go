@@ -109,7 +109,7 @@ func (s *Service) UpdateMe(ctx context.Context, a *Actor, in MeInput) (*Me, erro
 	}
 	now := s.Now()
 	var codes []pendingCode
-	err = s.store.InTx(ctx, func(tx Tx) error {
+	err = s.inTx(ctx, func(tx Tx) error {
 		before, err := tx.User(ctx, a.TenantID, a.ID)
 		if err != nil {
 			return err
@@ -258,7 +258,7 @@ func (s *Service) ConfirmMe(ctx context.Context, a *Actor, code string) (*Me, er
 		return nil, oneFieldError("code", "enter the code you were sent")
 	}
 	wrong := false
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		pending, err := tx.ContactChanges(ctx, a.TenantID, a.ID)
 		if err != nil {
 			return err
@@ -334,7 +334,7 @@ func (s *Service) SendPasswordCode(ctx context.Context, a *Actor, userID int64, 
 		return oneFieldError("channel", "must be email or sms")
 	}
 	lc := s.lcState()
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		u, err := tx.User(ctx, a.TenantID, userID)
 		if err != nil {
 			return err

@@ -80,7 +80,7 @@ func (s *Service) SetQueue(ctx context.Context, a *Actor, id int64, logged *bool
 	}
 	loggedOn := *logged
 	var u *User
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		if err := s.checkVersion(ctx, tx, KindUser, a.TenantID, id); err != nil { // versions.go
 			return err
 		}

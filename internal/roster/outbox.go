@@ -171,7 +171,7 @@ func (s *Service) ListOutbox(ctx context.Context, a *Actor, q OutboxQuery) (*Pag
 // (the delivery worker) for lease; claim identifies the lease.
 func (s *Service) ClaimOutbox(ctx context.Context, claim string, limit int, lease time.Duration) ([]OutboxMessage, error) {
 	var out []OutboxMessage
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		now := s.Now()
 		var err error
 		out, err = tx.ClaimOutbox(ctx, now, now.Add(lease), claim, limit)
@@ -209,12 +209,12 @@ func (s *Service) FinishOutbox(ctx context.Context, m *OutboxMessage, claim stri
 	if len(m.LastError) > 1000 {
 		m.LastError = m.LastError[:1000]
 	}
-	return s.store.InTx(ctx, func(tx Tx) error { return tx.FinishOutbox(ctx, m, claim) })
+	return s.inTx(ctx, func(tx Tx) error { return tx.FinishOutbox(ctx, m, claim) })
 }
 
 // PruneLifecycle deletes expired sessions, codes and old rate-limit windows.
 func (s *Service) PruneLifecycle(ctx context.Context) error {
 	idle, _ := s.SessionLifetimes()
 	now := s.Now()
-	return s.store.InTx(ctx, func(tx Tx) error { return tx.PruneLifecycle(ctx, now, now.Add(-idle)) })
+	return s.inTx(ctx, func(tx Tx) error { return tx.PruneLifecycle(ctx, now, now.Add(-idle)) })
 }

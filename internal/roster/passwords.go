@@ -98,7 +98,7 @@ func (s *Service) RequestPasswordCode(ctx context.Context, in CodeRequest) error
 		}
 	}
 	code := auth.NewCode()
-	err = s.store.InTx(ctx, func(tx Tx) error {
+	err = s.inTx(ctx, func(tx Tx) error {
 		if err := hitAll(ctx, tx, t.ID, now, append(ipLimit, acctLimit...)); err != nil {
 			return err
 		}
@@ -210,7 +210,7 @@ func (s *Service) ResetPassword(ctx context.Context, in ResetInput) error {
 		_ = auth.Equal(auth.HashCode(t.ID, uid, in.Code), make([]byte, 32)) // the same work either way
 	}
 	if !good {
-		err := s.store.InTx(ctx, func(tx Tx) error {
+		err := s.inTx(ctx, func(tx Tx) error {
 			if code != nil {
 				// Count the try on the code; a code out of tries is gone.
 				cur, err := tx.CodeOfUser(ctx, t.ID, u.ID)
@@ -241,7 +241,7 @@ func (s *Service) ResetPassword(ctx context.Context, in ResetInput) error {
 	if err != nil {
 		return err
 	}
-	return s.store.InTx(ctx, func(tx Tx) error {
+	return s.inTx(ctx, func(tx Tx) error {
 		cur, err := tx.CodeOfUser(ctx, t.ID, u.ID)
 		if ErrorCode(err) == ENotFound || (err == nil && cur.ID != code.ID) {
 			return errBadCode() // used or replaced meanwhile
@@ -315,7 +315,7 @@ func (s *Service) ChangePassword(ctx context.Context, a *Actor, sessionToken, cu
 		ok, _, _ = lc.hasher.Verify(current, hash)
 	}
 	if !ok {
-		if err := s.store.InTx(ctx, func(tx Tx) error { return hitAll(ctx, tx, a.TenantID, now, limits) }); err != nil {
+		if err := s.inTx(ctx, func(tx Tx) error { return hitAll(ctx, tx, a.TenantID, now, limits) }); err != nil {
 			return err
 		}
 		return badField("current_password", "is wrong")
@@ -327,7 +327,7 @@ func (s *Service) ChangePassword(ctx context.Context, a *Actor, sessionToken, cu
 	if err != nil {
 		return err
 	}
-	return s.store.InTx(ctx, func(tx Tx) error {
+	return s.inTx(ctx, func(tx Tx) error {
 		var keep int64
 		if sessionToken != "" {
 			if sess, err := tx.SessionByHash(ctx, HashSecret(sessionToken)); err == nil && sess.UserID == u.ID && sess.TenantID == u.TenantID {

@@ -118,7 +118,7 @@ func (s *Service) CreateSkill(ctx context.Context, a *Actor, in SkillInput) (*Sk
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		if err := skillNameFree(ctx, tx, sk); err != nil {
 			return err
 		}
@@ -147,7 +147,7 @@ func (s *Service) UpdateSkill(ctx context.Context, a *Actor, id int64, in SkillI
 		return nil, s.reachableFirst(err, func(r Tx) error { _, err := r.Skill(ctx, a.TenantID, id); return err })
 	}
 	var sk *Skill
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		if err := s.checkVersion(ctx, tx, KindSkill, a.TenantID, id); err != nil { // versions.go
 			return err
 		}
@@ -180,7 +180,7 @@ func (s *Service) DeleteSkill(ctx context.Context, a *Actor, id int64) error {
 	if err := s.requireCatalogueWrite(ctx, a, "deleting skills"); err != nil {
 		return err
 	}
-	return s.store.InTx(ctx, func(tx Tx) error {
+	return s.inTx(ctx, func(tx Tx) error {
 		if err := s.checkVersion(ctx, tx, KindSkill, a.TenantID, id); err != nil { // versions.go
 			return err
 		}
@@ -353,7 +353,7 @@ func (s *Service) createProfile(ctx context.Context, a *Actor, in ProfileInput, 
 	}
 	now := s.Now()
 	p := &Profile{TenantID: a.TenantID, Skills: []ProfileSkill{}, CreatedAt: now, UpdatedAt: now}
-	err = s.store.InTx(ctx, func(tx Tx) error {
+	err = s.inTx(ctx, func(tx Tx) error {
 		if err := owner(tx, p); err != nil {
 			return err
 		}
@@ -388,7 +388,7 @@ func (s *Service) UpdateProfile(ctx context.Context, a *Actor, id int64, in Prof
 		})
 	}
 	var p *Profile
-	err = s.store.InTx(ctx, func(tx Tx) error {
+	err = s.inTx(ctx, func(tx Tx) error {
 		if err := s.checkVersion(ctx, tx, KindProfile, a.TenantID, id); err != nil { // versions.go
 			return err
 		}
@@ -422,7 +422,7 @@ func (s *Service) DeleteProfile(ctx context.Context, a *Actor, id int64) error {
 	if err := a.requireWrite(PermGroupsManage, PermUsersManage); err != nil {
 		return err
 	}
-	return s.store.InTx(ctx, func(tx Tx) error {
+	return s.inTx(ctx, func(tx Tx) error {
 		if err := s.checkVersion(ctx, tx, KindProfile, a.TenantID, id); err != nil { // versions.go
 			return err
 		}
@@ -613,7 +613,7 @@ func (s *Service) SetUserGroupProfiles(ctx context.Context, a *Actor, userID int
 		return nil, s.reachableFirst(pre.Err(), s.userReachable(ctx, a, userID))
 	}
 	var u *User
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		if err := s.checkVersion(ctx, tx, KindUser, a.TenantID, userID); err != nil { // versions.go
 			return err
 		}

@@ -281,7 +281,7 @@ func (s *Service) CreateProperty(ctx context.Context, a *Actor, in PropertyInput
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		if _, err := propertyByKey(ctx, tx, a.TenantID, p.Key); err == nil {
 			return conflictField(ReasonPropertyKeyTaken, "key", "a property with the key %q exists already", p.Key)
 		} else if ErrorCode(err) != ENotFound {
@@ -378,7 +378,7 @@ func (s *Service) UpdateProperty(ctx context.Context, a *Actor, key string, in P
 		return nil, s.reachableFirst(err, func(r Tx) error { _, err := propertyByKey(ctx, r, a.TenantID, key); return err })
 	}
 	var p *Property
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		if err := s.checkVersion(ctx, tx, KindProperty, a.TenantID, key); err != nil { // versions.go
 			return err
 		}
@@ -445,7 +445,7 @@ func (s *Service) DeleteProperty(ctx context.Context, a *Actor, key string) erro
 	if err := s.requireCatalogueWrite(ctx, a, "deleting properties"); err != nil {
 		return err
 	}
-	return s.store.InTx(ctx, func(tx Tx) error {
+	return s.inTx(ctx, func(tx Tx) error {
 		if err := s.checkVersion(ctx, tx, KindProperty, a.TenantID, key); err != nil { // versions.go
 			return err
 		}
@@ -555,7 +555,7 @@ func (s *Service) changeGroupProperty(ctx context.Context, a *Actor, groupID int
 		})
 	}
 	var out *GroupDetails
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		if err := s.checkVersion(ctx, tx, KindGroup, a.TenantID, groupID); err != nil { // versions.go
 			return err
 		}
@@ -643,7 +643,7 @@ func (s *Service) changeUserProperty(ctx context.Context, a *Actor, userID int64
 		return nil, s.reachableFirst(oneFieldError("value", "must be at most %d bytes of JSON", MaxValueBytes), s.userReachable(ctx, a, userID))
 	}
 	var u *User
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		if err := s.checkVersion(ctx, tx, KindUser, a.TenantID, userID); err != nil { // versions.go
 			return err
 		}

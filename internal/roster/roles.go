@@ -67,7 +67,7 @@ func (s *Service) CreateRole(ctx context.Context, a *Actor, in RoleInput) (*Role
 	if err := s.checkScopeGrant(ctx, a, r.Scope, PermRolesManage); err != nil { // scope.go
 		return nil, err
 	}
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		roles, err := tx.ListRoles(ctx, a.TenantID)
 		if err != nil {
 			return err
@@ -100,7 +100,7 @@ func (s *Service) UpdateRole(ctx context.Context, a *Actor, id int64, in RoleInp
 		return nil, err
 	}
 	var r *Role
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		if err := s.checkVersion(ctx, tx, KindRole, a.TenantID, id); err != nil { // versions.go
 			return err
 		}
@@ -151,7 +151,7 @@ func (s *Service) DeleteRole(ctx context.Context, a *Actor, id int64) error {
 	if err := a.requireWrite(PermRolesManage); err != nil {
 		return err
 	}
-	return s.store.InTx(ctx, func(tx Tx) error {
+	return s.inTx(ctx, func(tx Tx) error {
 		if err := s.checkVersion(ctx, tx, KindRole, a.TenantID, id); err != nil { // versions.go
 			return err
 		}

@@ -354,7 +354,7 @@ func (s *Service) SetSCIMSettings(ctx context.Context, a *Actor, in SCIMSettings
 	if err := s.requireTenantWide(ctx, a, "provisioning defaults", PermUsersManage); err != nil { // scope.go
 		return err
 	}
-	return s.store.InTx(ctx, func(tx Tx) error {
+	return s.inTx(ctx, func(tx Tx) error {
 		var v Validation
 		for _, g := range []struct {
 			field string

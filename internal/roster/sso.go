@@ -155,7 +155,7 @@ func (s *Service) CreateSSOProvider(ctx context.Context, a *Actor, in SSOProvide
 	if err := s.applySSOInput(p, in, true); err != nil {
 		return nil, err
 	}
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		if err := s.checkSSODefaults(ctx, tx, a, p); err != nil {
 			return err
 		}
@@ -182,7 +182,7 @@ func (s *Service) UpdateSSOProvider(ctx context.Context, a *Actor, id int64, in 
 		return nil, badField("kind", "cannot be changed; add a new provider instead")
 	}
 	var p *SSOProvider
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		before, err := tx.SSOProvider(ctx, a.TenantID, id)
 		if err != nil {
 			return err
@@ -215,7 +215,7 @@ func (s *Service) DeleteSSOProvider(ctx context.Context, a *Actor, id int64) err
 	if err := s.requireSSOAdmin(ctx, a, true); err != nil {
 		return err
 	}
-	return s.store.InTx(ctx, func(tx Tx) error {
+	return s.inTx(ctx, func(tx Tx) error {
 		before, err := tx.SSOProvider(ctx, a.TenantID, id)
 		if err != nil {
 			return err

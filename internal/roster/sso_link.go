@@ -58,7 +58,7 @@ func (s *Service) ssoSignIn(ctx context.Context, p *SSOProvider, c *ssoClaims, i
 		return nil, unknown
 	}
 	var out *SignedIn
-	err = s.store.InTx(ctx, func(tx Tx) error {
+	err = s.inTx(ctx, func(tx Tx) error {
 		u, err := tx.User(ctx, p.TenantID, uid)
 		if ErrorCode(err) == ENotFound {
 			return unknown // deleted meanwhile

@@ -48,7 +48,7 @@ func (s *Service) SetSSOPolicy(ctx context.Context, a *Actor, in SSOPolicyInput)
 		return nil, err
 	}
 	var out *SSOPolicy
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		before, err := tx.SSOPolicy(ctx, a.TenantID)
 		if err != nil {
 			return err

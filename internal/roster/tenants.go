@@ -26,7 +26,7 @@ func (s *Service) CreateTenant(ctx context.Context, slug, name string) (*Tenant,
 		return nil, err
 	}
 	t := &Tenant{Slug: slug, Name: name, Settings: DefaultTenantSettings(), CreatedAt: s.Now()}
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		if _, err := tx.TenantBySlug(ctx, slug); err == nil {
 			return conflictField(ReasonSlugTaken, "slug", "a tenant with the slug %q exists already", slug)
 		} else if ErrorCode(err) != ENotFound {

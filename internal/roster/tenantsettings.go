@@ -56,7 +56,7 @@ func (s *Service) UpdateTenant(ctx context.Context, a *Actor, in TenantInput) (*
 		return nil, err
 	}
 	var t *Tenant
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		before, err := tx.TenantByID(ctx, a.TenantID)
 		if err != nil {
 			return err

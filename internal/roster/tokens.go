@@ -79,7 +79,7 @@ func (s *Service) CreateToken(ctx context.Context, a *Actor, in TokenInput) (*AP
 	}
 	var tok *APIToken
 	secret := NewSecret(tokenPrefix)
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		roles, err := tx.ListRoles(ctx, a.TenantID)
 		if err != nil {
 			return err
@@ -153,7 +153,7 @@ func (s *Service) RevokeToken(ctx context.Context, a *Actor, id int64) error {
 	if a.ReadOnly {
 		return Errorf(EForbidden, "viewing as another user is read-only")
 	}
-	return s.store.InTx(ctx, func(tx Tx) error {
+	return s.inTx(ctx, func(tx Tx) error {
 		if err := s.checkVersion(ctx, tx, KindToken, a.TenantID, id); err != nil { // versions.go
 			return err
 		}

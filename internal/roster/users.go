@@ -49,7 +49,7 @@ func (s *Service) CreateUser(ctx context.Context, a *Actor, in UserInput) (*User
 		return nil, err
 	}
 	var u *User
-	err = s.store.InTx(ctx, func(tx Tx) error {
+	err = s.inTx(ctx, func(tx Tx) error {
 		var err error
 		if u, err = s.createUserTx(ctx, tx, a, newUserRefs(tx, a.TenantID), in, StatusActive); err != nil {
 			return err
@@ -142,7 +142,7 @@ func (s *Service) DeleteUser(ctx context.Context, a *Actor, id int64) error {
 	if err := a.requireWrite(PermUsersManage); err != nil {
 		return err
 	}
-	return s.store.InTx(ctx, func(tx Tx) error {
+	return s.inTx(ctx, func(tx Tx) error {
 		if err := s.checkVersion(ctx, tx, KindUser, a.TenantID, id); err != nil { // versions.go
 			return err
 		}
@@ -209,7 +209,7 @@ func (s *Service) ReactivateUser(ctx context.Context, a *Actor, id int64) (*User
 // audit event of action, all in one transaction.
 func (s *Service) changeUser(ctx context.Context, a *Actor, id int64, action string, change func(tx Tx, u, before *User) error) (*User, error) {
 	var u *User
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		if err := s.checkVersion(ctx, tx, KindUser, a.TenantID, id); err != nil { // versions.go
 			return err
 		}

@@ -173,7 +173,7 @@ func (s *Service) CreateWebhook(ctx context.Context, a *Actor, in WebhookInput) 
 		return nil, "", err
 	}
 	secret := newWebhookSecret()
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		existing, err := tx.ListWebhooks(ctx, a.TenantID)
 		if err != nil {
 			return err
@@ -224,7 +224,7 @@ func (s *Service) UpdateWebhook(ctx context.Context, a *Actor, id int64, in Webh
 		return nil, err
 	}
 	var w *Webhook
-	err = s.store.InTx(ctx, func(tx Tx) error {
+	err = s.inTx(ctx, func(tx Tx) error {
 		before, err := tx.Webhook(ctx, a.TenantID, id)
 		if err != nil {
 			return err
@@ -262,7 +262,7 @@ func (s *Service) DeleteWebhook(ctx context.Context, a *Actor, id int64) error {
 	if err := s.requireWebhooks(ctx, a, true); err != nil {
 		return err
 	}
-	return s.store.InTx(ctx, func(tx Tx) error {
+	return s.inTx(ctx, func(tx Tx) error {
 		w, err := tx.Webhook(ctx, a.TenantID, id)
 		if err != nil {
 			return err
@@ -283,7 +283,7 @@ func (s *Service) RotateWebhookSecret(ctx context.Context, a *Actor, id int64) (
 	}
 	secret := newWebhookSecret()
 	var w *Webhook
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		var err error
 		if w, err = tx.Webhook(ctx, a.TenantID, id); err != nil {
 			return err

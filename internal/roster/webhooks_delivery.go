@@ -38,7 +38,7 @@ type DeliveryAttempt struct {
 func (s *Service) ClaimWebhookDeliveries(ctx context.Context, claim string, limit int, lease time.Duration) ([]DeliveryAttempt, error) {
 	var claimed []ClaimedDelivery
 	now := s.Now()
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		var err error
 		claimed, err = tx.ClaimDeliveries(ctx, now, now.Add(lease), claim, limit)
 		return err
@@ -99,7 +99,7 @@ func (s *Service) FinishWebhookDelivery(ctx context.Context, d *WebhookDelivery,
 	default:
 		return fmt.Errorf("roster: FinishWebhookDelivery: bad status %q", o.Status)
 	}
-	return s.store.InTx(ctx, func(tx Tx) error { return tx.FinishDelivery(ctx, d, claim) })
+	return s.inTx(ctx, func(tx Tx) error { return tx.FinishDelivery(ctx, d, claim) })
 }
 
 // webhookLogDays is how long final deliveries stay in the delivery log.
@@ -108,7 +108,7 @@ const webhookLogDays = 30
 // PruneWebhookDeliveries drops final deliveries older than the log keeps.
 func (s *Service) PruneWebhookDeliveries(ctx context.Context) error {
 	before := s.Now().Add(-webhookLogDays * 24 * time.Hour)
-	return s.store.InTx(ctx, func(tx Tx) error { return tx.PruneDeliveries(ctx, before) })
+	return s.inTx(ctx, func(tx Tx) error { return tx.PruneDeliveries(ctx, before) })
 }
 
 // DeliveryQuery is a delivery log request as front doors receive it.
@@ -144,7 +144,7 @@ func (s *Service) SendTestEvent(ctx context.Context, a *Actor, webhookID int64) 
 		return nil, err
 	}
 	var d *WebhookDelivery
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err := s.inTx(ctx, func(tx Tx) error {
 		w, err := tx.Webhook(ctx, a.TenantID, webhookID)
 		if err != nil {
 			return err
