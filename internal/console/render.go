@@ -71,6 +71,7 @@ func (p *page) Nav() []navItem {
 	add(can(roster.PermUsersView, roster.PermRolesManage), "roles", "Roles", "/roles")
 	add(can(roster.PermRolesManage), "tokens", "API tokens", "/tokens")
 	add(can(roster.PermWebhooksManage), "webhooks", "Webhooks", "/webhooks")
+	add(can(roster.PermEnvironmentManage), "settings", "Settings", "/settings")
 	add(can(roster.PermEnvironmentManage), "sso", "Single sign-on", "/settings/sso")
 	add(can(roster.PermUsersView, roster.PermUsersManage), "agents", "Agents", "/agents")
 	add(can(roster.PermGroupsManage), "properties", "Properties & skills", "/properties")

@@ -20,6 +20,7 @@ func (s *Server) userPageRoutes() []route {
 		{"GET /users/{id}", signedIn, s.userPage},
 		{"GET /users/{id}/edit", signedIn, s.editUserPage},
 		{"POST /users/{id}/edit", signedIn, s.updateUser},
+		{"POST /users/{id}/password-code", signedIn, s.sendPasswordCode},
 		{"GET /users/{id}/{action}", signedIn, s.confirmUserAction},
 		{"POST /users/{id}/{action}", signedIn, s.doUserAction},
 	}
@@ -197,33 +198,70 @@ type userViewData struct {
 	CC        *ccData
 }
 
-func (s *Server) userPage(w http.ResponseWriter, r *http.Request, p *page) error {
+func (s *Server) userView(r *http.Request, p *page) (*userViewData, error) {
 	id, err := pathID(r, "user")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	u, err := s.svc.User(r.Context(), p.Actor, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	d := userViewData{User: u}
+	d := &userViewData{User: u}
 	if d.Groups, err = s.groupNames(r, p.Actor); err != nil {
-		return err
+		return nil, err
 	}
 	roles, err := s.svc.ListRoles(r.Context(), p.Actor)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	d.RoleNames = roleNames(roles)
 	if d.Agents, err = s.svc.AgentIDsByID(r.Context(), p.Actor, u.AgentIDs); err != nil {
-		return err
+		return nil, err
 	}
 	slices.SortFunc(d.Agents, func(x, y roster.AgentID) int { return strings.Compare(agentLabel(x), agentLabel(y)) })
 	if d.CC, err = s.userCC(r, p, u, d.Groups); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func (s *Server) userPage(w http.ResponseWriter, r *http.Request, p *page) error {
+	d, err := s.userView(r, p)
+	if err != nil {
 		return err
 	}
-	p.Title, p.Section, p.Data = u.Name, "users", d
+	p.Title, p.Section, p.Data = d.User.Name, "users", *d
 	return s.show(w, r, "user", p)
+}
+
+// sendPasswordCode sends an active user a one-time code to set a new
+// password with (seed 004). The core's refusal (the grant rule, no address)
+// is shown on the user page.
+func (s *Server) sendPasswordCode(w http.ResponseWriter, r *http.Request, p *page) error {
+	d, err := s.userView(r, p)
+	if err != nil {
+		return err
+	}
+	u, channel := d.User, r.PostFormValue("channel")
+	if err := s.svc.SendPasswordCode(r.Context(), p.Actor, u.ID, channel); err != nil {
+		status := statusOf(roster.ErrorCode(err))
+		if status >= http.StatusInternalServerError {
+			return err
+		}
+		p.Error = roster.ErrorMessage(err)
+		if fields := roster.ErrorFields(err); len(fields) > 0 {
+			p.Error = fields[0].Message
+		}
+		p.Title, p.Section, p.Data = u.Name, "users", *d
+		s.render(w, r, status, "user", p)
+		return nil
+	}
+	to := u.Email
+	if channel == roster.ChannelSMS {
+		to = u.Mobile + " by SMS"
+	}
+	return s.redirect(w, r, "/users/"+itoa(u.ID), "A one-time code is on its way to "+to+": "+u.Name+" can set a new password with it.")
 }
 
 func (s *Server) editUserPage(w http.ResponseWriter, r *http.Request, p *page) error {
