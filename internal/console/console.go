@@ -86,6 +86,7 @@ func (s *Server) routes() []route {
 	all = append(all, s.importRoutes()...)  // import.go
 	all = append(all, s.ssoRoutes()...)     // sso.go
 	all = append(all, s.logRoutes()...)
+	all = append(all, s.provisioningRoutes()...)
 	return all
 }
 

@@ -195,6 +195,9 @@ type userViewData struct {
 	RoleNames map[string]string
 	Agents    []roster.AgentID
 	CC        *ccData
+	// ExternalID is the identity provider's id of a provisioned user: edits
+	// made here may be overwritten by its next sync.
+	ExternalID string
 }
 
 func (s *Server) userPage(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -202,11 +205,12 @@ func (s *Server) userPage(w http.ResponseWriter, r *http.Request, p *page) error
 	if err != nil {
 		return err
 	}
-	u, err := s.svc.User(r.Context(), p.Actor, id)
+	su, err := s.svc.UserSCIM(r.Context(), p.Actor, id) // the user with the identity provider's id of them
 	if err != nil {
 		return err
 	}
-	d := userViewData{User: u}
+	u := &su.User
+	d := userViewData{User: u, ExternalID: su.ExternalID}
 	if d.Groups, err = s.groupNames(r, p.Actor); err != nil {
 		return err
 	}
