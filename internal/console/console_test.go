@@ -190,7 +190,7 @@ func TestConsoleEveryPageRenders(t *testing.T) {
 	c.signIn("admin")
 	pages := []string{"/", "/users", "/users?tab=invited", "/users?tab=inactive", "/users?sort=bad", "/users.csv",
 		"/users/new", "/invite", "/account", "/agents", "/agents/lookup?q=a", "/properties", "/groups", "/roles", "/roles/new",
-		"/audit", "/audit.csv", "/outbox", "/my-team", "/coaching", "/me", "/tokens", "/settings",
+		"/audit", "/audit.csv", "/outbox", "/my-team", "/coaching", "/me", "/tokens", "/settings", "/provisioning",
 		fmt.Sprintf("/users/%d", anna.ID), fmt.Sprintf("/users/%d/edit", anna.ID), fmt.Sprintf("/users/%d/move", anna.ID),
 		fmt.Sprintf("/users/%d/deactivate", anna.ID), fmt.Sprintf("/users/%d/delete", anna.ID),
 		fmt.Sprintf("/users/%d/invitation/cancel", invited.Items[0].ID), fmt.Sprintf("/groups/%d", a.group),

@@ -70,6 +70,7 @@ func (p *page) Nav() []navItem {
 	add(can(roster.PermUsersView, roster.PermGroupsManage), "groups", "Groups", "/groups")
 	add(can(roster.PermUsersView, roster.PermRolesManage), "roles", "Roles", "/roles")
 	add(can(roster.PermRolesManage), "tokens", "API tokens", "/tokens")
+	add(a.Can(roster.PermRolesManage) && a.Can(roster.PermUsersManage), "provisioning", "Provisioning", "/provisioning")
 	add(can(roster.PermWebhooksManage), "webhooks", "Webhooks", "/webhooks")
 	add(can(roster.PermEnvironmentManage), "settings", "Settings", "/settings")
 	add(can(roster.PermEnvironmentManage), "sso", "Single sign-on", "/settings/sso")

@@ -196,6 +196,9 @@ type userViewData struct {
 	RoleNames map[string]string
 	Agents    []roster.AgentID
 	CC        *ccData
+	// ExternalID is the identity provider's id of a provisioned user: edits
+	// made here may be overwritten by its next sync.
+	ExternalID string
 }
 
 func (s *Server) userView(r *http.Request, p *page) (*userViewData, error) {
@@ -203,11 +206,12 @@ func (s *Server) userView(r *http.Request, p *page) (*userViewData, error) {
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.svc.User(r.Context(), p.Actor, id)
+	su, err := s.svc.UserSCIM(r.Context(), p.Actor, id) // the user with the identity provider's id of them
 	if err != nil {
 		return nil, err
 	}
-	d := &userViewData{User: u}
+	u := &su.User
+	d := &userViewData{User: u, ExternalID: su.ExternalID}
 	if d.Groups, err = s.groupNames(r, p.Actor); err != nil {
 		return nil, err
 	}
