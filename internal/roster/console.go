@@ -105,28 +105,10 @@ const exportPageSize = 100
 // what the list shows, scope included) and holding one page in memory.
 // Paging fields of q are ignored: the export is the whole list.
 func (s *Service) ExportUsers(ctx context.Context, a *Actor, q UserQuery, each func(*User) error) error {
-	if err := a.require(PermExportCSV); err != nil {
-		return err
-	}
-	q.PerPage = strconv.Itoa(exportPageSize)
-	for page := 1; ; page++ {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		q.Page = strconv.Itoa(page)
-		p, err := s.ListUsers(ctx, a, q)
-		if err != nil {
-			return err
-		}
-		for i := range p.Items {
-			if err := each(&p.Items[i]); err != nil {
-				return err
-			}
-		}
-		if len(p.Items) < p.PerPage || page*p.PerPage >= p.Total {
-			return nil
-		}
-	}
+	return exportPages(ctx, a, func(page int) (*Page[User], error) { // export_lists.go
+		q.Page, q.PerPage = strconv.Itoa(page), strconv.Itoa(exportPageSize)
+		return s.ListUsers(ctx, a, q)
+	}, each)
 }
 
 // InvitationOfUser returns the pending (possibly expired) invitation of an
@@ -154,27 +136,10 @@ func (s *Service) InvitationOfUser(ctx context.Context, a *Actor, userID int64) 
 // ExportAudit calls each for every audit event f selects, newest first, one
 // page at a time through ListAudit. Paging fields of f are ignored.
 func (s *Service) ExportAudit(ctx context.Context, a *Actor, f AuditFilter, each func(*AuditEvent) error) error {
-	if err := a.require(PermExportCSV); err != nil {
-		return err
-	}
-	f.PerPage = exportPageSize
-	for f.Page = 1; ; f.Page++ {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		p, err := s.ListAudit(ctx, a, f)
-		if err != nil {
-			return err
-		}
-		for i := range p.Items {
-			if err := each(&p.Items[i]); err != nil {
-				return err
-			}
-		}
-		if len(p.Items) < f.PerPage || f.Page*f.PerPage >= p.Total {
-			return nil
-		}
-	}
+	return exportPages(ctx, a, func(page int) (*Page[AuditEvent], error) {
+		f.Page, f.PerPage = page, exportPageSize
+		return s.ListAudit(ctx, a, f)
+	}, each)
 }
 
 // AgentIDsByID returns the agent IDs of ids the actor may see (unknown ones

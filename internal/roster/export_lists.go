@@ -9,18 +9,19 @@ import (
 // needs the list's own permission and export.csv, and walks the list a
 // page at a time, so memory stays one page.
 
-// ExportAgents calls each for every agent ID the list q selects.
-func (s *Service) ExportAgents(ctx context.Context, a *Actor, q AgentQuery, each func(*AgentID) error) error {
+// exportPages calls each for every row of a list, reading it a page of
+// exportPageSize at a time through list (the list's own use case, so the
+// export is exactly what the list shows, scope included), holding one page
+// in memory. It needs export.csv on top of what the list needs.
+func exportPages[T any](ctx context.Context, a *Actor, list func(page int) (*Page[T], error), each func(*T) error) error {
 	if err := a.require(PermExportCSV); err != nil {
 		return err
 	}
-	q.PerPage = strconv.Itoa(exportPageSize)
 	for page := 1; ; page++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		q.Page = strconv.Itoa(page)
-		p, err := s.ListAgents(ctx, a, q)
+		p, err := list(page)
 		if err != nil {
 			return err
 		}
@@ -35,30 +36,20 @@ func (s *Service) ExportAgents(ctx context.Context, a *Actor, q AgentQuery, each
 	}
 }
 
+// ExportAgents calls each for every agent ID the list q selects.
+func (s *Service) ExportAgents(ctx context.Context, a *Actor, q AgentQuery, each func(*AgentID) error) error {
+	return exportPages(ctx, a, func(page int) (*Page[AgentID], error) {
+		q.Page, q.PerPage = strconv.Itoa(page), strconv.Itoa(exportPageSize)
+		return s.ListAgents(ctx, a, q)
+	}, each)
+}
+
 // ExportInvitations calls each for every invitation the list q selects.
 func (s *Service) ExportInvitations(ctx context.Context, a *Actor, q InvitationQuery, each func(*Invitation) error) error {
-	if err := a.require(PermExportCSV); err != nil {
-		return err
-	}
-	q.PerPage = strconv.Itoa(exportPageSize)
-	for page := 1; ; page++ {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		q.Page = strconv.Itoa(page)
-		p, err := s.ListInvitations(ctx, a, q)
-		if err != nil {
-			return err
-		}
-		for i := range p.Items {
-			if err := each(&p.Items[i]); err != nil {
-				return err
-			}
-		}
-		if len(p.Items) < p.PerPage || page*p.PerPage >= p.Total {
-			return nil
-		}
-	}
+	return exportPages(ctx, a, func(page int) (*Page[Invitation], error) {
+		q.Page, q.PerPage = strconv.Itoa(page), strconv.Itoa(exportPageSize)
+		return s.ListInvitations(ctx, a, q)
+	}, each)
 }
 
 // ExportGroups returns the groups the actor may list, for a download.
