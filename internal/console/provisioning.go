@@ -46,10 +46,8 @@ type tokenChange struct {
 
 func (s *Server) provisioningPage(w http.ResponseWriter, r *http.Request, p *page) error {
 	ctx := r.Context()
-	if _, err := s.svc.SCIMSettings(ctx, p.Actor); err != nil { // the permission check
-		return err
-	}
-	def, err := s.svc.SCIMDefaults(ctx, p.Actor)
+	def, err := s.svc.SCIMDefaults(ctx, p.Actor) // the core checks the permission
+
 	if err != nil {
 		return err
 	}

@@ -302,6 +302,9 @@ func (s *Service) SetUserExternalID(ctx context.Context, a *Actor, id int64, ext
 // SCIMDefaults returns the tenant's provisioning defaults with every gap
 // filled: the first level-1 group, the default role, the first language.
 func (s *Service) SCIMDefaults(ctx context.Context, a *Actor) (SCIMSettings, error) {
+	if err := a.require(PermUsersManage, PermGroupsManage); err != nil {
+		return SCIMSettings{}, err
+	}
 	r := s.store.Read()
 	d, err := r.SCIMSettings(ctx, a.TenantID)
 	if err != nil {

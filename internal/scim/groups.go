@@ -70,29 +70,6 @@ func (s *Server) groupDoc(r *http.Request, a *roster.Actor, id int64, withMember
 	return s.renderGroup(r, g, members), nil
 }
 
-func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
-	p, err := paramsFromQuery(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	s.queryGroups(w, r, a, p)
-}
-
-func (s *Server) searchGroups(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
-	body, err := readBody(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	p, err := paramsFromSearch(body)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	s.queryGroups(w, r, a, p)
-}
-
 // queryGroups filters, sorts and pages the tenant's groups in memory: a
 // group tree holds thousands of groups at most.
 func (s *Server) queryGroups(w http.ResponseWriter, r *http.Request, a *roster.Actor, p listParams) {

@@ -49,6 +49,39 @@ func New(svc *roster.Service, log *slog.Logger) *Server { return &Server{svc: sv
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request, a *roster.Actor)
 
+// queryFunc answers a list request whose parameters are read already.
+type queryFunc func(w http.ResponseWriter, r *http.Request, a *roster.Actor, p listParams)
+
+// fromQuery answers GET of a list: its parameters are in the query string.
+func fromQuery(query queryFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+		p, err := paramsFromQuery(r)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		query(w, r, a, p)
+	}
+}
+
+// fromSearch answers POST .../.search: the parameters are in the body
+// (RFC 7644 §3.4.3).
+func fromSearch(query queryFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+		body, err := readBody(r)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		p, err := paramsFromSearch(body)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		query(w, r, a, p)
+	}
+}
+
 // route is one entry of the route table.
 type route struct {
 	pattern string
@@ -64,16 +97,16 @@ func (s *Server) routes() []route {
 		{"GET /Schemas", s.schemas},
 		{"GET /Schemas/{id}", s.schema},
 
-		{"GET /Users", s.listUsers},
-		{"POST /Users/.search", s.searchUsers},
+		{"GET /Users", fromQuery(s.queryUsers)},
+		{"POST /Users/.search", fromSearch(s.queryUsers)},
 		{"POST /Users", s.createUser},
 		{"GET /Users/{id}", s.getUser},
 		{"PUT /Users/{id}", s.replaceUser},
 		{"PATCH /Users/{id}", s.patchUser},
 		{"DELETE /Users/{id}", s.deleteUser},
 
-		{"GET /Groups", s.listGroups},
-		{"POST /Groups/.search", s.searchGroups},
+		{"GET /Groups", fromQuery(s.queryGroups)},
+		{"POST /Groups/.search", fromSearch(s.queryGroups)},
 		{"POST /Groups", s.createGroup},
 		{"GET /Groups/{id}", s.getGroup},
 		{"PUT /Groups/{id}", s.replaceGroup},

@@ -56,29 +56,6 @@ func (s *Server) userDoc(r *http.Request, a *roster.Actor, id int64) (*roster.SC
 	return u, renderUser(u, c), c, nil
 }
 
-func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
-	p, err := paramsFromQuery(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	s.queryUsers(w, r, a, p)
-}
-
-func (s *Server) searchUsers(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
-	body, err := readBody(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	p, err := paramsFromSearch(body)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	s.queryUsers(w, r, a, p)
-}
-
 func (s *Server) queryUsers(w http.ResponseWriter, r *http.Request, a *roster.Actor, p listParams) {
 	q := roster.SCIMUserQuery{Desc: p.desc, Offset: p.startIndex - 1, Limit: p.count}
 	var err error
