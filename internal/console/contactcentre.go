@@ -13,31 +13,6 @@ import (
 // Properties, skills and profiles (seed 003), My Team and coaching plans
 // (seed 000), and an agent's own page.
 
-func (s *Server) contactCentreRoutes() []route {
-	return []route{
-		{"GET /properties", signedIn, s.propertiesPage},
-		{"POST /properties", signedIn, s.createProperty},
-		{"GET /properties/{key}/delete", signedIn, s.deletePropertyPage},
-		{"POST /properties/{key}/delete", signedIn, s.deleteProperty},
-		{"POST /skills", signedIn, s.createSkill},
-
-		{"POST /groups/{id}/properties/{key}", signedIn, s.setGroupProperty},
-		{"POST /groups/{id}/properties/{key}/clear", signedIn, s.clearGroupProperty},
-		{"POST /groups/{id}/profiles", signedIn, s.createGroupProfile},
-		{"POST /users/{id}/properties/{key}", signedIn, s.setUserProperty},
-		{"POST /users/{id}/properties/{key}/clear", signedIn, s.clearUserProperty},
-		{"POST /users/{id}/group-profiles", signedIn, s.setUserGroupProfiles},
-		{"POST /users/{id}/profiles", signedIn, s.createUserProfile},
-
-		{"GET /my-team", signedIn, s.myTeamPage},
-		{"GET /me", signedIn, s.mePage},
-		{"GET /coaching", signedIn, s.coachingPage},
-		{"POST /coaching", signedIn, s.createPlan},
-		{"GET /coaching/{id}", signedIn, s.planPage},
-		{"POST /coaching/{id}", signedIn, s.updatePlan},
-	}
-}
-
 // ---- property values ----
 
 // propertyRow is one property with its effective value and where it comes
