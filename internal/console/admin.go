@@ -101,7 +101,7 @@ type groupData struct {
 	Options  []groupOption
 	Form     map[string]string
 	Children int
-	More     *ccData // properties and profiles (contactcentre.go)
+	More     *ccData // properties and profiles
 }
 
 func (s *Server) loadGroup(r *http.Request, p *page) (*groupData, error) {

@@ -187,7 +187,7 @@ func (s *Server) setQueue(w http.ResponseWriter, r *http.Request, p *page) error
 	return s.redirect(w, r, "/users/"+itoa(u.ID), msg)
 }
 
-// moveUser is the "move" action of the user page (user.go).
+// moveUser is the "move" action of the user page.
 func (s *Server) moveUser(r *http.Request, p *page, d *confirmData, msg, to *string) error {
 	d.Form["group_id"] = r.PostFormValue("group_id")
 	if r.PostFormValue("move_interactions") != "" {

@@ -47,7 +47,7 @@ func (s *Server) newPage(w http.ResponseWriter, r *http.Request) (*page, error) 
 		p.Tenant = t
 	}
 	if r.Method == http.MethodPost {
-		if err := parseForm(r); err != nil { // limited by its route (forms.go)
+		if err := parseForm(r); err != nil { // limited by its route
 			return p, err
 		}
 	}

@@ -68,7 +68,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 // wrap turns a route into an http.Handler: security headers, cross-origin
 // protection, the session, the CSRF token of POST forms, then the page.
 func (s *Server) wrap(rt route) http.Handler {
-	limit := formLimit(rt.pattern) // forms.go
+	limit := formLimit(rt.pattern)
 	return s.secure(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := limitForm(w, r, limit); err != nil {
 			s.fail(w, r, nil, err)

@@ -10,8 +10,7 @@ import (
 )
 
 // Profiles (seed 003) on the group and user pages, and the contact-centre
-// part of those pages. Property values live in properties.go, My Team and
-// coaching plans in coaching.go.
+// part of those pages.
 
 // readProfile reads a profile form: a name and rows of skill and level.
 func readProfile(r *http.Request) roster.ProfileInput {

@@ -102,7 +102,7 @@ func languageLabel(code string) string {
 	if code == "" {
 		return "none set"
 	}
-	return languageName(code) + " (" + code + ")" // settings.go
+	return languageName(code) + " (" + code + ")"
 }
 
 // tokenActions say what an audit action did, for the actions SCIM makes.

@@ -11,7 +11,8 @@ import (
 )
 
 // Changing and deleting skills, profiles (group and personal) and property
-// definitions. Creating them lives in contactcentre.go.
+// definitions. Creating them is on the Properties page and the group and
+// user pages.
 
 // ---- skills ----
 

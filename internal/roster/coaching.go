@@ -220,7 +220,7 @@ func (s *Service) UpdateCoachingPlan(ctx context.Context, a *Actor, id int64, in
 	}
 	var p *CoachingPlan
 	err := s.inTx(ctx, func(tx Tx) error {
-		if err := s.checkVersion(ctx, tx, KindCoachingPlan, a.TenantID, id); err != nil { // versions.go
+		if err := s.checkVersion(ctx, tx, KindCoachingPlan, a.TenantID, id); err != nil {
 			return err
 		}
 		var v Validation

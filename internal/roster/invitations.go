@@ -273,7 +273,7 @@ func (s *Service) ListInvitations(ctx context.Context, a *Actor, q InvitationQue
 		return nil, err
 	}
 	var err error
-	if f.Scope, err = s.scopeOf(ctx, a, PermUsersInvite, PermUsersView); err != nil { // scope.go
+	if f.Scope, err = s.scopeOf(ctx, a, PermUsersInvite, PermUsersView); err != nil {
 		return nil, err
 	}
 	items, total, err := s.store.Read().ListInvitations(ctx, a.TenantID, f)
@@ -417,7 +417,7 @@ func (s *Service) CancelInvitation(ctx context.Context, a *Actor, id int64) erro
 		return err
 	}
 	return s.inTx(ctx, func(tx Tx) error {
-		if err := s.checkVersion(ctx, tx, KindInvitation, a.TenantID, id); err != nil { // versions.go
+		if err := s.checkVersion(ctx, tx, KindInvitation, a.TenantID, id); err != nil {
 			return err
 		}
 		inv, err := tx.Invitation(ctx, a.TenantID, id)
@@ -469,7 +469,7 @@ func (s *Service) cancelInvitationTx(ctx context.Context, tx Tx, a *Actor, inv *
 // mayActOnInvited: resending, copying the link of or cancelling an
 // invitation acts on the invited user, so it needs the user in the actor's
 // scope (an invitation out of reach answers 404 like a missing one) and
-// the "more powerful target" rule (grants.go): a link to an Admin's
+// the "more powerful target" rule: a link to an Admin's
 // invitation would make its holder that Admin.
 func (s *Service) mayActOnInvited(ctx context.Context, tx Tx, a *Actor, u *User) error {
 	if err := s.userInScope(ctx, a, u, PermUsersInvite, PermUsersManage); err != nil {

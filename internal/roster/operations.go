@@ -61,7 +61,7 @@ type PhoneIssue struct {
 }
 
 // PhoneIssues checks every stored mobile and ring-to number as input is
-// checked (userinput.go).
+// checked.
 func (s *Service) PhoneIssues(ctx context.Context) ([]PhoneIssue, error) {
 	var out []PhoneIssue
 	check := func(p StoredPhone, field, stored string, normalize func(string) (string, error)) {

@@ -35,7 +35,7 @@ func profileNames(ps []UserProfile, none string) string {
 
 // ProfilesChangedByMove compares the group profiles available to a user in
 // oldGroup with those in newGroup (each group and its ancestors). The move
-// (users.go) calls it in its transaction; personal profiles never change.
+// calls it in its transaction; personal profiles never change.
 func (s *Service) ProfilesChangedByMove(ctx context.Context, tx Tx, u *User, oldGroupID, newGroupID int64) (*ProfileChange, error) {
 	c := &ProfileChange{Gained: []UserProfile{}, Lost: []UserProfile{}}
 	if oldGroupID == newGroupID {
@@ -73,7 +73,7 @@ func (s *Service) ProfilesChangedByMove(ctx context.Context, tx Tx, u *User, old
 	return c, nil
 }
 
-// warnProfilesChanged is called by the move (moves.go) in its transaction,
+// warnProfilesChanged is called by the move in its transaction,
 // with u already in the new group: when the available group profiles
 // change, the answer carries a warning and the user gets a message through
 // the outbox (seed 003: "you should always tell the user since the available

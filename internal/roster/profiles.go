@@ -154,7 +154,7 @@ func (s *Service) CreateUserProfile(ctx context.Context, a *Actor, userID int64,
 		if err := s.userInScope(ctx, a, u, PermUsersManage); err != nil {
 			return err
 		}
-		if err := s.actOn(ctx, tx, a, u); err != nil { // grants.go
+		if err := s.actOn(ctx, tx, a, u); err != nil {
 			return err
 		}
 		p.Kind, p.UserID = ProfilePersonal, &userID
@@ -208,7 +208,7 @@ func (s *Service) UpdateProfile(ctx context.Context, a *Actor, id int64, in Prof
 	}
 	var p *Profile
 	err = s.inTx(ctx, func(tx Tx) error {
-		if err := s.checkVersion(ctx, tx, KindProfile, a.TenantID, id); err != nil { // versions.go
+		if err := s.checkVersion(ctx, tx, KindProfile, a.TenantID, id); err != nil {
 			return err
 		}
 		before, err := tx.Profile(ctx, a.TenantID, id)
@@ -242,7 +242,7 @@ func (s *Service) DeleteProfile(ctx context.Context, a *Actor, id int64) error {
 		return err
 	}
 	return s.inTx(ctx, func(tx Tx) error {
-		if err := s.checkVersion(ctx, tx, KindProfile, a.TenantID, id); err != nil { // versions.go
+		if err := s.checkVersion(ctx, tx, KindProfile, a.TenantID, id); err != nil {
 			return err
 		}
 		p, err := tx.Profile(ctx, a.TenantID, id)
@@ -279,7 +279,7 @@ func (s *Service) requireProfileOwner(ctx context.Context, tx Tx, a *Actor, p *P
 	if err != nil {
 		return err
 	}
-	return s.actOn(ctx, tx, a, u) // grants.go
+	return s.actOn(ctx, tx, a, u)
 }
 
 // checkProfile checks a profile's input before the transaction: its name,

@@ -348,7 +348,7 @@ func (s *Service) UpdateProperty(ctx context.Context, a *Actor, key string, in P
 	}
 	var p *Property
 	err := s.inTx(ctx, func(tx Tx) error {
-		if err := s.checkVersion(ctx, tx, KindProperty, a.TenantID, key); err != nil { // versions.go
+		if err := s.checkVersion(ctx, tx, KindProperty, a.TenantID, key); err != nil {
 			return err
 		}
 		before, err := propertyByKey(ctx, tx, a.TenantID, key)
@@ -415,7 +415,7 @@ func (s *Service) DeleteProperty(ctx context.Context, a *Actor, key string) erro
 		return err
 	}
 	return s.inTx(ctx, func(tx Tx) error {
-		if err := s.checkVersion(ctx, tx, KindProperty, a.TenantID, key); err != nil { // versions.go
+		if err := s.checkVersion(ctx, tx, KindProperty, a.TenantID, key); err != nil {
 			return err
 		}
 		p, err := propertyByKey(ctx, tx, a.TenantID, key)

@@ -133,7 +133,7 @@ func (s *Service) changeGroupProperty(ctx context.Context, a *Actor, groupID int
 	}
 	var out *GroupDetails
 	err := s.inTx(ctx, func(tx Tx) error {
-		if err := s.checkVersion(ctx, tx, KindGroup, a.TenantID, groupID); err != nil { // versions.go
+		if err := s.checkVersion(ctx, tx, KindGroup, a.TenantID, groupID); err != nil {
 			return err
 		}
 		g, err := tx.Group(ctx, a.TenantID, groupID)
@@ -170,7 +170,7 @@ func (s *Service) changeGroupProperty(ctx context.Context, a *Actor, groupID int
 			}
 		}
 		if set || before != nil {
-			if g.UpdatedAt, err = s.touch(ctx, tx, KindGroup, g.TenantID, groupID, g.UpdatedAt); err != nil { // versions.go
+			if g.UpdatedAt, err = s.touch(ctx, tx, KindGroup, g.TenantID, groupID, g.UpdatedAt); err != nil {
 				return err
 			}
 			action := "group.property.set"
@@ -221,7 +221,7 @@ func (s *Service) changeUserProperty(ctx context.Context, a *Actor, userID int64
 	}
 	var u *User
 	err := s.inTx(ctx, func(tx Tx) error {
-		if err := s.checkVersion(ctx, tx, KindUser, a.TenantID, userID); err != nil { // versions.go
+		if err := s.checkVersion(ctx, tx, KindUser, a.TenantID, userID); err != nil {
 			return err
 		}
 		var err error
@@ -231,7 +231,7 @@ func (s *Service) changeUserProperty(ctx context.Context, a *Actor, userID int64
 		if err := s.userInScope(ctx, a, u, PermUsersManage); err != nil {
 			return err
 		}
-		if err := s.actOn(ctx, tx, a, u); err != nil { // grants.go
+		if err := s.actOn(ctx, tx, a, u); err != nil {
 			return err
 		}
 		p, err := propertyForValue(ctx, tx, a.TenantID, key)
@@ -261,7 +261,7 @@ func (s *Service) changeUserProperty(ctx context.Context, a *Actor, userID int64
 			}
 		}
 		if set || before != nil {
-			if u.UpdatedAt, err = s.touch(ctx, tx, KindUser, u.TenantID, userID, u.UpdatedAt); err != nil { // versions.go
+			if u.UpdatedAt, err = s.touch(ctx, tx, KindUser, u.TenantID, userID, u.UpdatedAt); err != nil {
 				return err
 			}
 			action := "user.property.set"

@@ -131,7 +131,7 @@ func (s *Service) ListUsersSCIM(ctx context.Context, a *Actor, q SCIMUserQuery) 
 	}
 	f := SCIMUserFilter{SCIMUserQuery: q}
 	var err error
-	if f.Scope, err = s.scopeOf(ctx, a, PermUsersView); err != nil { // scope.go
+	if f.Scope, err = s.scopeOf(ctx, a, PermUsersView); err != nil {
 		return nil, 0, err
 	}
 	users, total, err := r.ListUsersSCIM(ctx, a.TenantID, f)
@@ -354,7 +354,7 @@ func (s *Service) SetSCIMSettings(ctx context.Context, a *Actor, in SCIMSettings
 	if err := a.require(PermGroupsManage); err != nil {
 		return err
 	}
-	if err := s.requireTenantWide(ctx, a, "provisioning defaults", PermUsersManage); err != nil { // scope.go
+	if err := s.requireTenantWide(ctx, a, "provisioning defaults", PermUsersManage); err != nil {
 		return err
 	}
 	return s.inTx(ctx, func(tx Tx) error {

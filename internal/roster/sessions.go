@@ -105,7 +105,7 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (*SignedIn, error)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.passwordAllowed(ctx, tenantID, u); err != nil { // "SSO required" (sso_policy.go)
+	if err := s.passwordAllowed(ctx, tenantID, u); err != nil { // "SSO required"
 		return nil, err
 	}
 	account := accountKey(userIDOf(u), in.Login)

@@ -87,7 +87,7 @@ func (s *Service) UpdateSkill(ctx context.Context, a *Actor, id int64, in SkillI
 	}
 	var sk *Skill
 	err := s.inTx(ctx, func(tx Tx) error {
-		if err := s.checkVersion(ctx, tx, KindSkill, a.TenantID, id); err != nil { // versions.go
+		if err := s.checkVersion(ctx, tx, KindSkill, a.TenantID, id); err != nil {
 			return err
 		}
 		before, err := tx.Skill(ctx, a.TenantID, id)
@@ -120,7 +120,7 @@ func (s *Service) DeleteSkill(ctx context.Context, a *Actor, id int64) error {
 		return err
 	}
 	return s.inTx(ctx, func(tx Tx) error {
-		if err := s.checkVersion(ctx, tx, KindSkill, a.TenantID, id); err != nil { // versions.go
+		if err := s.checkVersion(ctx, tx, KindSkill, a.TenantID, id); err != nil {
 			return err
 		}
 		sk, err := tx.Skill(ctx, a.TenantID, id)

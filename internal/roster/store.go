@@ -30,15 +30,15 @@ type Tx interface {
 	AgentsTx
 	ContactCentreTx
 	ConsoleTx
-	SCIMTx       // scim.go
-	OperationsTx // operations.go
+	SCIMTx
+	OperationsTx
 	conventionsTx
-	WebhooksTx // webhooks_store.go
-	ImportTx   // import_store.go
-	SSOTx      // sso_store.go
+	WebhooksTx
+	ImportTx
+	SSOTx
 }
 
-// conventionsTx: versions (versions.go) and idempotency keys (idempotency.go).
+// conventionsTx: versions and idempotency keys.
 type conventionsTx interface {
 	idempotencyTx
 	// LockVersion locks the row of a versioned resource for the rest of the
@@ -59,7 +59,7 @@ type directoryTx interface {
 	// UserLanguages counts the tenant's users by language.
 	UserLanguages(ctx context.Context, tenantID int64) (map[string]int, error)
 
-	// Pending changes of a user's own email or mobile (me.go).
+	// Pending changes of a user's own email or mobile.
 	ContactChanges(ctx context.Context, tenantID, userID int64) ([]ContactChange, error)
 	PutContactChange(ctx context.Context, c *ContactChange) error
 	DeleteContactChange(ctx context.Context, tenantID, userID int64, field string) error

@@ -20,7 +20,7 @@ func (s *Service) ListUsers(ctx context.Context, a *Actor, q UserQuery) (*Page[U
 	if err != nil {
 		return nil, err
 	}
-	if f.Scope, err = s.scopeOf(ctx, a, PermUsersView); err != nil { // scope.go
+	if f.Scope, err = s.scopeOf(ctx, a, PermUsersView); err != nil {
 		return nil, err
 	}
 	items, total, err := s.store.Read().ListUsers(ctx, a.TenantID, f)

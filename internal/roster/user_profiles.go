@@ -66,7 +66,7 @@ func (s *Service) SetUserGroupProfiles(ctx context.Context, a *Actor, userID int
 	}
 	var u *User
 	err := s.inTx(ctx, func(tx Tx) error {
-		if err := s.checkVersion(ctx, tx, KindUser, a.TenantID, userID); err != nil { // versions.go
+		if err := s.checkVersion(ctx, tx, KindUser, a.TenantID, userID); err != nil {
 			return err
 		}
 		var err error
@@ -76,7 +76,7 @@ func (s *Service) SetUserGroupProfiles(ctx context.Context, a *Actor, userID int
 		if err := s.userInScope(ctx, a, u, PermUsersManage); err != nil {
 			return err
 		}
-		if err := s.actOn(ctx, tx, a, u); err != nil { // grants.go
+		if err := s.actOn(ctx, tx, a, u); err != nil {
 			return err
 		}
 		chain, err := tx.GroupChain(ctx, a.TenantID, u.GroupID)
@@ -135,7 +135,7 @@ func (s *Service) SetUserGroupProfiles(ctx context.Context, a *Actor, userID int
 			return err
 		}
 		if !slices.Equal(beforeOn, afterOn) {
-			if u.UpdatedAt, err = s.touch(ctx, tx, KindUser, u.TenantID, userID, u.UpdatedAt); err != nil { // versions.go
+			if u.UpdatedAt, err = s.touch(ctx, tx, KindUser, u.TenantID, userID, u.UpdatedAt); err != nil {
 				return err
 			}
 			if err := s.audit(ctx, tx, a, "user.group_profiles.set", "user", userID,

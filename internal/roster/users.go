@@ -25,7 +25,7 @@ type UserInput struct {
 	Roaming        Opt[bool]     `json:"roaming"`
 	GroupAccess    Opt[[]int64]  `json:"group_access"`
 	// AgentIDs (on create, invite and PATCH; PUT .../agents replaces them):
-	// ids of agent IDs, or "source:external_id" (agents.go).
+	// ids of agent IDs, or "source:external_id".
 	AgentIDs Opt[[]AgentRef] `json:"agent_ids"`
 }
 
@@ -41,7 +41,7 @@ func (s *Service) CreateUser(ctx context.Context, a *Actor, in UserInput) (*User
 	if err := a.requireWrite(PermUsersManage); err != nil {
 		return nil, err
 	}
-	in, err := s.checkUser(ctx, a, in, true) // before the transaction (userinput.go)
+	in, err := s.checkUser(ctx, a, in, true) // before the transaction
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +51,7 @@ func (s *Service) CreateUser(ctx context.Context, a *Actor, in UserInput) (*User
 		if u, err = s.createUserTx(ctx, tx, a, newUserRefs(tx, a.TenantID), in, StatusActive); err != nil {
 			return err
 		}
-		return s.fillUserDetails(ctx, tx, u) // properties and profiles (properties.go)
+		return s.fillUserDetails(ctx, tx, u) // properties and profiles
 	})
 	return u, err
 }
@@ -70,7 +70,7 @@ func (s *Service) createUserTx(ctx context.Context, tx Tx, a *Actor, refs *userR
 	if err := tx.CreateUser(ctx, u); err != nil {
 		return nil, err
 	}
-	if in.AgentIDs.Set && len(in.AgentIDs.V) > 0 { // agents.go
+	if in.AgentIDs.Set && len(in.AgentIDs.V) > 0 {
 		if err := s.setAgentIDsTx(ctx, tx, a, u, in.AgentIDs.V); err != nil {
 			return nil, err
 		}
@@ -91,10 +91,10 @@ func (s *Service) User(ctx context.Context, a *Actor, id int64) (*User, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.userInScope(ctx, a, u, PermUsersView); err != nil { // scope.go
+	if err := s.userInScope(ctx, a, u, PermUsersView); err != nil {
 		return nil, err
 	}
-	if err := s.fillUserDetails(ctx, r, u); err != nil { // properties and profiles (properties.go)
+	if err := s.fillUserDetails(ctx, r, u); err != nil { // properties and profiles
 		return nil, err
 	}
 	return u, nil
@@ -105,7 +105,7 @@ func (s *Service) UpdateUser(ctx context.Context, a *Actor, id int64, in UserInp
 	if err := a.requireWrite(PermUsersManage); err != nil {
 		return nil, err
 	}
-	in, err := s.checkUser(ctx, a, in, false) // before the transaction (userinput.go)
+	in, err := s.checkUser(ctx, a, in, false) // before the transaction
 	if err != nil {
 		return nil, s.reachableFirst(err, s.userReachable(ctx, a, id))
 	}
@@ -114,16 +114,16 @@ func (s *Service) UpdateUser(ctx context.Context, a *Actor, id int64, in UserInp
 			return err
 		}
 		if before.QueueLoggedOn && u.GroupID != before.GroupID {
-			return queueConflict(before, "moved") // moves.go
+			return queueConflict(before, "moved")
 		}
-		if err := s.noticeContactChanged(ctx, tx, a, u, before); err != nil { // contactnotice.go
+		if err := s.noticeContactChanged(ctx, tx, a, u, before); err != nil {
 			return err
 		}
-		if err := s.renewOnChangeTx(ctx, tx, a, before, u); err != nil { // invitations.go
+		if err := s.renewOnChangeTx(ctx, tx, a, before, u); err != nil {
 			return err
 		}
 		if in.AgentIDs.Set {
-			return s.setAgentIDsTx(ctx, tx, a, u, in.AgentIDs.V) // agents.go
+			return s.setAgentIDsTx(ctx, tx, a, u, in.AgentIDs.V)
 		}
 		return nil
 	})
@@ -140,27 +140,27 @@ func (s *Service) DeleteUser(ctx context.Context, a *Actor, id int64) error {
 		return err
 	}
 	return s.inTx(ctx, func(tx Tx) error {
-		if err := s.checkVersion(ctx, tx, KindUser, a.TenantID, id); err != nil { // versions.go
+		if err := s.checkVersion(ctx, tx, KindUser, a.TenantID, id); err != nil {
 			return err
 		}
 		u, err := tx.User(ctx, a.TenantID, id)
 		if err != nil {
 			return err
 		}
-		if err := s.userInScope(ctx, a, u, PermUsersManage); err != nil { // scope.go
+		if err := s.userInScope(ctx, a, u, PermUsersManage); err != nil {
 			return err
 		}
 		if u.QueueLoggedOn {
 			return conflict(ReasonUserOnQueue, "%s is logged on to a queue and cannot be deleted; log them off the queue first", u.Username)
 		}
-		if err := s.actOn(ctx, tx, a, u); err != nil { // grants.go
+		if err := s.actOn(ctx, tx, a, u); err != nil {
 			return err
 		}
-		// Sessions, codes and a pending invitation end with the user (lifecycle.go).
+		// Sessions, codes and a pending invitation end with the user.
 		if err := s.revokeAccessTx(ctx, tx, a, id); err != nil {
 			return err
 		}
-		if err := s.revokeUserTokensTx(ctx, tx, a, id); err != nil { // tokens.go
+		if err := s.revokeUserTokensTx(ctx, tx, a, id); err != nil {
 			return err
 		}
 		if err := tx.DeleteUser(ctx, a.TenantID, id); err != nil {
@@ -183,7 +183,7 @@ func (s *Service) DeactivateUser(ctx context.Context, a *Actor, id int64) (*User
 			return conflict(ReasonSelf, "you cannot deactivate yourself")
 		}
 		u.Status = StatusDeactivated
-		// Every session ends now, not at its next expiry (lifecycle.go).
+		// Every session ends now, not at its next expiry.
 		return s.revokeAccessTx(ctx, tx, a, u.ID)
 	})
 }
@@ -207,7 +207,7 @@ func (s *Service) ReactivateUser(ctx context.Context, a *Actor, id int64) (*User
 func (s *Service) changeUser(ctx context.Context, a *Actor, id int64, action string, change func(tx Tx, u, before *User) error) (*User, error) {
 	var u *User
 	err := s.inTx(ctx, func(tx Tx) error {
-		if err := s.checkVersion(ctx, tx, KindUser, a.TenantID, id); err != nil { // versions.go
+		if err := s.checkVersion(ctx, tx, KindUser, a.TenantID, id); err != nil {
 			return err
 		}
 		before, err := tx.User(ctx, a.TenantID, id)
@@ -216,10 +216,10 @@ func (s *Service) changeUser(ctx context.Context, a *Actor, id int64, action str
 		}
 		// Scoped by the roles granting users.manage (every caller needs it),
 		// not by all roles: a tenant-wide viewer role widens no management.
-		if err := s.userInScope(ctx, a, before, PermUsersManage); err != nil { // scope.go
+		if err := s.userInScope(ctx, a, before, PermUsersManage); err != nil {
 			return err
 		}
-		if err := s.actOn(ctx, tx, a, before); err != nil { // grants.go: nobody acts on someone more powerful
+		if err := s.actOn(ctx, tx, a, before); err != nil { // nobody acts on someone more powerful
 			return err
 		}
 		u = cloneUser(before)
@@ -233,7 +233,7 @@ func (s *Service) changeUser(ctx context.Context, a *Actor, id int64, action str
 		if err := s.audit(ctx, tx, a, action, "user", id, before, u); err != nil {
 			return err
 		}
-		return s.fillUserDetails(ctx, tx, u) // properties and profiles (properties.go)
+		return s.fillUserDetails(ctx, tx, u) // properties and profiles
 	})
 	if err != nil {
 		return nil, err
@@ -263,7 +263,7 @@ func (s *Service) Stats(ctx context.Context, a *Actor) (UserCounts, error) {
 	if err := a.require(PermUsersView); err != nil {
 		return UserCounts{}, err
 	}
-	if err := s.requireTenantWide(ctx, a, "the access statistics", PermUsersView); err != nil { // scope.go
+	if err := s.requireTenantWide(ctx, a, "the access statistics", PermUsersView); err != nil {
 		return UserCounts{}, err
 	}
 	return s.store.Read().CountUsers(ctx, a.TenantID)
@@ -349,10 +349,10 @@ func (s *Service) applyUserInput(ctx context.Context, tx Tx, a *Actor, refs *use
 	if err := v.Err(); err != nil {
 		return err
 	}
-	if err := s.checkRoleGrant(ctx, tx, a, u, before); err != nil { // grants.go
+	if err := s.checkRoleGrant(ctx, tx, a, u, before); err != nil {
 		return err
 	}
-	if err := s.groupsInScope(ctx, a, u, before); err != nil { // scope.go
+	if err := s.groupsInScope(ctx, a, u, before); err != nil {
 		return err
 	}
 	return checkUserUnique(ctx, tx, u)

@@ -33,7 +33,7 @@ type snapshotReader interface {
 // inSnapshot runs fn in a read-only REPEATABLE READ transaction (PostgreSQL)
 // and passes it the transactions running at its snapshot.
 func (q *queries) inSnapshot(ctx context.Context, fn func(r snapshotReader, running []uint64) error) error {
-	return classify(q.snapshot(ctx, fn)) // an outage is roster.EUnavailable (errors.go)
+	return classify(q.snapshot(ctx, fn)) // an outage is roster.EUnavailable
 }
 
 func (q *queries) snapshot(ctx context.Context, fn func(r snapshotReader, running []uint64) error) error {

@@ -98,7 +98,7 @@ func (q *queries) ListInvitations(ctx context.Context, tenantID int64, f roster.
 		}
 		where = append(where, "("+strings.Join(or, " OR ")+")")
 	}
-	if f.Scope != nil { // a scoped actor: invitations of users in their groups (coaching.go)
+	if f.Scope != nil { // a scoped actor: invitations of users in their groups
 		c, a := scopeCondition(f.Scope, tenantID, "user_id")
 		where = append(where, c)
 		args = append(args, a...)

@@ -118,7 +118,7 @@ func (q *queries) ListUsers(ctx context.Context, tenantID int64, f roster.UserFi
 		args = append(args, *f.Roaming)
 		loginsHoldAll = false
 	}
-	if f.Scope != nil { // a scoped actor: home group in scope, or themself (agents.go)
+	if f.Scope != nil { // a scoped actor: home group in scope, or themself
 		c, a := scopeCond(f.Scope, "group_id", "", "id")
 		where, args = append(where, c), append(args, a...)
 		c, a = scopeCond(f.Scope, "l.group_id", "", "l.user_id")

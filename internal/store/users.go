@@ -174,7 +174,7 @@ func (q *queries) loadUserLinks(ctx context.Context, tenantID int64, users []ros
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	return q.loadUserAgentIDs(ctx, tenantID, in, args, users, idx) // agents.go
+	return q.loadUserAgentIDs(ctx, tenantID, in, args, users, idx)
 }
 
 func (q *queries) DeleteUser(ctx context.Context, tenantID, id int64) error {
