@@ -109,7 +109,7 @@ func (s *Service) UpdateGroup(ctx context.Context, a *Actor, id int64, in GroupI
 	if in.Name.Set {
 		var pre Validation // before the transaction
 		if checkGroupName(&pre, name); !pre.OK() {
-			return nil, s.reachableFirst(pre.Err(), func(r Tx) error {
+			return nil, s.reachableFirst(pre.Err(), func(r Reader) error {
 				if _, err := r.Group(ctx, a.TenantID, id); err != nil {
 					return err
 				}
@@ -246,7 +246,7 @@ type groupTree struct {
 	roots    []*Group
 }
 
-func loadTree(ctx context.Context, tx Tx, tenantID int64) (*groupTree, error) {
+func loadTree(ctx context.Context, tx Reader, tenantID int64) (*groupTree, error) {
 	groups, err := tx.ListGroups(ctx, tenantID)
 	if err != nil {
 		return nil, err

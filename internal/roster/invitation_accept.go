@@ -24,7 +24,7 @@ type InvitationInfo struct {
 // openInvitation finds the pending invitation of token, or says plainly why
 // the link does not work: unknown or replaced (not found), used (conflict),
 // expired or cancelled (gone). An expired link says so and nothing else.
-func (s *Service) openInvitation(ctx context.Context, r Tx, token string) (*Invitation, *User, *Tenant, error) {
+func (s *Service) openInvitation(ctx context.Context, r Reader, token string) (*Invitation, *User, *Tenant, error) {
 	token = strings.TrimSpace(token)
 	if token == "" {
 		return nil, nil, nil, badField("token", "is required")

@@ -167,7 +167,7 @@ func batchGroupIDs(rows []UserInput) []int64 {
 
 // inviterName is how the invitation email names who invited: a person by
 // their name; a token or the platform as "your administrator" (empty).
-func (s *Service) inviterName(ctx context.Context, tx Tx, a *Actor) (string, error) {
+func (s *Service) inviterName(ctx context.Context, tx Reader, a *Actor) (string, error) {
 	if a.Kind != ActorUser {
 		return "", nil
 	}

@@ -91,7 +91,7 @@ var profileReadPerms = []string{PermUsersView, PermUsersManage, PermGroupsManage
 
 // profileInScope answers ENotFound for a profile whose group, or whose user,
 // lies outside what the actor reaches through the roles granting perms.
-func (s *Service) profileInScope(ctx context.Context, tx Tx, a *Actor, p *Profile, perms ...string) error {
+func (s *Service) profileInScope(ctx context.Context, tx Reader, a *Actor, p *Profile, perms ...string) error {
 	var err error
 	if p.GroupID != nil {
 		err = s.groupInScope(ctx, a, *p.GroupID, perms...)
@@ -129,7 +129,7 @@ func (s *Service) CreateGroupProfile(ctx context.Context, a *Actor, groupID int6
 	if err := a.requireWrite(PermGroupsManage); err != nil {
 		return nil, err
 	}
-	return s.createProfile(ctx, a, in, func(tx Tx, p *Profile) error {
+	return s.createProfile(ctx, a, in, func(tx Reader, p *Profile) error {
 		if _, err := tx.Group(ctx, a.TenantID, groupID); err != nil {
 			return err
 		}
@@ -146,7 +146,7 @@ func (s *Service) CreateUserProfile(ctx context.Context, a *Actor, userID int64,
 	if err := a.requireWrite(PermUsersManage); err != nil {
 		return nil, err
 	}
-	return s.createProfile(ctx, a, in, func(tx Tx, p *Profile) error {
+	return s.createProfile(ctx, a, in, func(tx Reader, p *Profile) error {
 		u, err := tx.User(ctx, a.TenantID, userID)
 		if err != nil {
 			return err
@@ -162,13 +162,13 @@ func (s *Service) CreateUserProfile(ctx context.Context, a *Actor, userID int64,
 	})
 }
 
-func (s *Service) createProfile(ctx context.Context, a *Actor, in ProfileInput, owner func(tx Tx, p *Profile) error) (*Profile, error) {
+func (s *Service) createProfile(ctx context.Context, a *Actor, in ProfileInput, owner func(tx Reader, p *Profile) error) (*Profile, error) {
 	if !in.Skills.Set {
 		in.Skills = Some([]ProfileSkillInput{})
 	}
 	in, err := s.checkProfile(ctx, a, in, true) // before the transaction
 	if err != nil {
-		return nil, s.reachableFirst(err, func(r Tx) error { return owner(r, &Profile{}) })
+		return nil, s.reachableFirst(err, func(r Reader) error { return owner(r, &Profile{}) })
 	}
 	now := s.Now()
 	p := &Profile{TenantID: a.TenantID, Skills: []ProfileSkill{}, CreatedAt: now, UpdatedAt: now}
@@ -198,7 +198,7 @@ func (s *Service) UpdateProfile(ctx context.Context, a *Actor, id int64, in Prof
 	}
 	in, err := s.checkProfile(ctx, a, in, false) // before the transaction
 	if err != nil {
-		return nil, s.reachableFirst(err, func(r Tx) error {
+		return nil, s.reachableFirst(err, func(r Reader) error {
 			p, err := r.Profile(ctx, a.TenantID, id)
 			if err != nil {
 				return err
@@ -261,7 +261,7 @@ func (s *Service) DeleteProfile(ctx context.Context, a *Actor, id int64) error {
 
 // requireProfileOwner: group profiles are changed by group managers,
 // personal ones by user managers, each within their scope.
-func (s *Service) requireProfileOwner(ctx context.Context, tx Tx, a *Actor, p *Profile) error {
+func (s *Service) requireProfileOwner(ctx context.Context, tx Reader, a *Actor, p *Profile) error {
 	perm := PermUsersManage
 	if p.Kind == ProfileGroup {
 		perm = PermGroupsManage
@@ -321,7 +321,7 @@ func checkProfileInput(in ProfileInput, create bool) (ProfileInput, *Validation)
 
 // resolveProfileSkills finds the skills of a profile's input in the tenant's
 // catalogue (another tenant's skill is an unknown skill), each at most once.
-func resolveProfileSkills(ctx context.Context, tx Tx, tenantID int64, in []ProfileSkillInput, v *Validation) ([]ProfileSkill, error) {
+func resolveProfileSkills(ctx context.Context, tx Reader, tenantID int64, in []ProfileSkillInput, v *Validation) ([]ProfileSkill, error) {
 	skills, err := tx.ListSkills(ctx, tenantID)
 	if err != nil {
 		return nil, err

@@ -192,7 +192,7 @@ func (s *Service) Property(ctx context.Context, a *Actor, key string) (*Property
 	return propertyByKey(ctx, s.store.Read(), a.TenantID, key)
 }
 
-func propertyByKey(ctx context.Context, tx Tx, tenantID int64, key string) (*Property, error) {
+func propertyByKey(ctx context.Context, tx Reader, tenantID int64, key string) (*Property, error) {
 	props, err := tx.ListProperties(ctx, tenantID)
 	if err != nil {
 		return nil, err
@@ -344,7 +344,7 @@ func (s *Service) UpdateProperty(ctx context.Context, a *Actor, key string, in P
 	choices := checkChoiceList(&pre, in.Choices)
 	checkRawValue(&pre, "default", in.Default.V)
 	if err := pre.Err(); err != nil {
-		return nil, s.reachableFirst(err, func(r Tx) error { _, err := propertyByKey(ctx, r, a.TenantID, key); return err })
+		return nil, s.reachableFirst(err, func(r Reader) error { _, err := propertyByKey(ctx, r, a.TenantID, key); return err })
 	}
 	var p *Property
 	err := s.inTx(ctx, func(tx Tx) error {

@@ -75,7 +75,7 @@ func effectiveValues(props []Property, chain []int64, groupVals, userVals []Prop
 }
 
 // groupProperties computes the effective values of a group.
-func groupProperties(ctx context.Context, tx Tx, g *Group) (*GroupDetails, error) {
+func groupProperties(ctx context.Context, tx Reader, g *Group) (*GroupDetails, error) {
 	chain, err := tx.GroupChain(ctx, g.TenantID, g.ID)
 	if err != nil {
 		return nil, err
@@ -124,7 +124,7 @@ func (s *Service) changeGroupProperty(ctx context.Context, a *Actor, groupID int
 		return nil, err
 	}
 	if len(value) > MaxValueBytes { // before the transaction
-		return nil, s.reachableFirst(oneFieldError("value", "must be at most %d bytes of JSON", MaxValueBytes), func(r Tx) error {
+		return nil, s.reachableFirst(oneFieldError("value", "must be at most %d bytes of JSON", MaxValueBytes), func(r Reader) error {
 			if _, err := r.Group(ctx, a.TenantID, groupID); err != nil {
 				return err
 			}
@@ -284,7 +284,7 @@ func (s *Service) changeUserProperty(ctx context.Context, a *Actor, userID int64
 // fillUserDetails computes what single-user reads show beyond the row: the
 // effective value of every property and the available profiles. List pages
 // leave them out (one user's details cost a handful of indexed queries).
-func (s *Service) fillUserDetails(ctx context.Context, tx Tx, u *User) error {
+func (s *Service) fillUserDetails(ctx context.Context, tx Reader, u *User) error {
 	chain, err := tx.GroupChain(ctx, u.TenantID, u.GroupID)
 	if err != nil {
 		return err

@@ -41,7 +41,7 @@ func errBadLogin() error {
 
 // findLogin finds the user whose username, or else email, is login, with
 // their password hash; nil when there is none.
-func findLogin(ctx context.Context, r Tx, tenantID int64, login string) (*User, string, error) {
+func findLogin(ctx context.Context, r Reader, tenantID int64, login string) (*User, string, error) {
 	u, hash, err := r.UserForLogin(ctx, tenantID, login)
 	if ErrorCode(err) == ENotFound {
 		return nil, "", nil

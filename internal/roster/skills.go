@@ -83,7 +83,7 @@ func (s *Service) UpdateSkill(ctx context.Context, a *Actor, id int64, in SkillI
 		name = checkSkillName(&v, in.Name.V)
 	}
 	if err := v.Err(); err != nil {
-		return nil, s.reachableFirst(err, func(r Tx) error { _, err := r.Skill(ctx, a.TenantID, id); return err })
+		return nil, s.reachableFirst(err, func(r Reader) error { _, err := r.Skill(ctx, a.TenantID, id); return err })
 	}
 	var sk *Skill
 	err := s.inTx(ctx, func(tx Tx) error {

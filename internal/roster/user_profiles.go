@@ -23,7 +23,7 @@ type UserProfile struct {
 // userProfiles computes the profiles a user has: the group profiles of the
 // home group and its ancestors (chain), each on unless the user switched it
 // off, and the user's personal profiles.
-func userProfiles(ctx context.Context, tx Tx, tenantID, userID int64, chain []int64) ([]UserProfile, error) {
+func userProfiles(ctx context.Context, tx Reader, tenantID, userID int64, chain []int64) ([]UserProfile, error) {
 	profiles, err := tx.ListProfiles(ctx, tenantID, ProfileFilter{GroupIDs: chain, UserID: userID})
 	if err != nil {
 		return nil, err

@@ -334,8 +334,8 @@ func (d *DB) InTx(ctx context.Context, fn func(roster.Tx) error) error {
 	return nil
 }
 
-// Read returns the queries on the pool, outside a transaction.
-func (d *DB) Read() roster.Tx { return &queries{q: d.db, d: d} }
+// Read returns the read queries on the pool, outside a transaction.
+func (d *DB) Read() roster.Reader { return &queries{q: d.db, d: d} }
 
 // querier is what *sql.DB and *sql.Tx have in common.
 type querier interface {
