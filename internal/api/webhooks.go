@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/roster-dev/roster/internal/roster"
 )
@@ -37,15 +36,14 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, a *roster
 		s.error(w, r, err)
 		return
 	}
-	w.Header().Set("Location", "/api/v1/webhooks/"+strconv.FormatInt(hook.ID, 10))
-	writeJSON(w, http.StatusCreated, webhookWithSecret{hook, secret})
+	s.resource(w, r, http.StatusCreated, webhookWithSecret{hook, secret})
 }
 
 func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
 	s.withID("webhook", w, r, func(id int64) error {
 		hook, err := s.svc.Webhook(r.Context(), a, id)
 		if err == nil {
-			writeJSON(w, http.StatusOK, hook)
+			s.resource(w, r, http.StatusOK, hook)
 		}
 		return err
 	})
@@ -59,7 +57,7 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request, a *roster
 		}
 		hook, err := s.svc.UpdateWebhook(r.Context(), a, id, in)
 		if err == nil {
-			writeJSON(w, http.StatusOK, hook)
+			s.resource(w, r, http.StatusOK, hook)
 		}
 		return err
 	})
@@ -79,7 +77,7 @@ func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request, a *
 	s.withID("webhook", w, r, func(id int64) error {
 		hook, secret, err := s.svc.RotateWebhookSecret(r.Context(), a, id)
 		if err == nil {
-			writeJSON(w, http.StatusOK, webhookWithSecret{hook, secret})
+			s.resource(w, r, http.StatusOK, webhookWithSecret{hook, secret})
 		}
 		return err
 	})
