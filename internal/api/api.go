@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/roster-dev/roster/internal/accesslog"
 	"github.com/roster-dev/roster/internal/clientip"
 	"github.com/roster-dev/roster/internal/roster"
 )
@@ -89,7 +90,7 @@ func (s *Server) authenticated(h handlerFunc) http.Handler {
 		}
 		a.IP = s.clientIP(r)
 		a.UserAgent = r.UserAgent()
-		noteActor(r.Context(), a) // for the access log
+		accesslog.NoteActor(r.Context(), a)
 		h(w, r, a)
 	})
 }

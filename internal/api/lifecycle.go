@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/roster-dev/roster/internal/accesslog"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -42,7 +43,7 @@ func (s *Server) withSession(w http.ResponseWriter, r *http.Request, token strin
 	}
 	a.IP = s.clientIP(r)
 	a.UserAgent = r.UserAgent()
-	noteActor(r.Context(), a) // for the access log
+	accesslog.NoteActor(r.Context(), a)
 	h(w, r, a)
 }
 

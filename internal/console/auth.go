@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/roster-dev/roster/internal/accesslog"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -31,6 +32,7 @@ func (s *Server) newPage(w http.ResponseWriter, r *http.Request) (*page, error) 
 		switch roster.ErrorCode(err) {
 		case "":
 			p.Actor, p.Session, p.CSRF = a, info, csrfToken(token)
+			accesslog.NoteActor(r.Context(), a)
 		case roster.EUnauthorized:
 			s.clearSession(w, r) // expired, revoked, or the user was deactivated
 		default:

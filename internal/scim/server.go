@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/roster-dev/roster/internal/accesslog"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -179,6 +180,7 @@ func (s *Server) authenticated(h handlerFunc) http.Handler {
 		}
 		a.IP = clientIP(r)
 		a.UserAgent = r.UserAgent()
+		accesslog.NoteActor(r.Context(), a)
 		h(w, r, a)
 	})
 }
