@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/roster-dev/roster/internal/door"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -94,7 +95,7 @@ func (s *Server) ssoOptions(w http.ResponseWriter, r *http.Request) {
 func (s *Server) ssoCookiePath(id int64) string { return "/sso/" + strconv.FormatInt(id, 10) + "/" }
 
 func (s *Server) ssoStart(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "identity provider")
+	id, err := door.PathID(r, "identity provider")
 	if err == nil {
 		var st *roster.SSOStart
 		if st, err = s.svc.StartSSO(r.Context(), id); err == nil {
@@ -110,7 +111,7 @@ func (s *Server) ssoStart(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) ssoCallback(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "identity provider")
+	id, err := door.PathID(r, "identity provider")
 	if err != nil {
 		s.ssoFailed(w, r, err)
 		return
@@ -143,7 +144,7 @@ var ssoFailedPage = template.Must(template.New("sso").Parse(`<!doctype html>
 // ssoFailed shows a person why the sign-in did not work, in words; the
 // core logged the detail. Internal errors are logged here and not shown.
 func (s *Server) ssoFailed(w http.ResponseWriter, r *http.Request, err error) {
-	status := statusOf(roster.ErrorCode(err))
+	status := door.StatusOf(roster.ErrorCode(err))
 	msg := roster.ErrorMessage(err)
 	if status == http.StatusInternalServerError {
 		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/roster-dev/roster/internal/door"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -105,7 +106,7 @@ type groupData struct {
 }
 
 func (s *Server) loadGroup(r *http.Request, p *page) (*groupData, error) {
-	id, err := pathID(r, "group")
+	id, err := door.PathID(r, "group")
 	if err != nil {
 		return nil, err
 	}
@@ -347,7 +348,7 @@ func (s *Server) createRole(w http.ResponseWriter, r *http.Request, p *page) err
 }
 
 func (s *Server) loadRole(r *http.Request, p *page) (*roster.Role, error) {
-	id, err := pathID(r, "role")
+	id, err := door.PathID(r, "role")
 	if err != nil {
 		return nil, err
 	}
@@ -385,7 +386,7 @@ func (s *Server) updateRole(w http.ResponseWriter, r *http.Request, p *page) err
 	if err != nil {
 		status, ok := formFailed(p, err)
 		if !ok {
-			if status = statusOf(roster.ErrorCode(err)); status >= http.StatusInternalServerError {
+			if status = door.StatusOf(roster.ErrorCode(err)); status >= http.StatusInternalServerError {
 				return err
 			}
 			p.Error = roster.ErrorMessage(err)

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/roster-dev/roster/internal/door"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -110,7 +111,7 @@ func (s *Server) agentLookup(w http.ResponseWriter, r *http.Request, p *page) er
 
 // jsonError answers a script with the core's message.
 func (s *Server) jsonError(w http.ResponseWriter, err error) error {
-	status := statusOf(roster.ErrorCode(err))
+	status := door.StatusOf(roster.ErrorCode(err))
 	if status >= http.StatusInternalServerError {
 		return err
 	}
@@ -171,7 +172,7 @@ func (s *Server) agentsPage(w http.ResponseWriter, r *http.Request, p *page) err
 
 // setQueue logs a user on to or off the queue.
 func (s *Server) setQueue(w http.ResponseWriter, r *http.Request, p *page) error {
-	id, err := pathID(r, "user")
+	id, err := door.PathID(r, "user")
 	if err != nil {
 		return err
 	}
@@ -215,7 +216,7 @@ const viewAsCookie = "roster_view_as"
 
 // startViewAs begins viewing the product as user {id} sees it, read-only.
 func (s *Server) startViewAs(w http.ResponseWriter, r *http.Request, p *page) error {
-	id, err := pathID(r, "user")
+	id, err := door.PathID(r, "user")
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/roster-dev/roster/internal/accesslog"
+	"github.com/roster-dev/roster/internal/door"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -170,7 +171,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, p *page) error {
 // credentials, a locked account, too many attempts, or field errors.
 func (s *Server) authFormFailed(w http.ResponseWriter, r *http.Request, p *page, tmpl, title string, f any, err error) error {
 	code := roster.ErrorCode(err)
-	status := statusOf(code)
+	status := door.StatusOf(code)
 	if status >= http.StatusInternalServerError {
 		return err
 	}
@@ -250,7 +251,7 @@ func (s *Server) acceptPage(w http.ResponseWriter, r *http.Request, p *page) err
 	d := acceptData{Token: token, Info: info}
 	status := http.StatusOK
 	if err != nil {
-		if status = statusOf(roster.ErrorCode(err)); status >= http.StatusInternalServerError {
+		if status = door.StatusOf(roster.ErrorCode(err)); status >= http.StatusInternalServerError {
 			return err
 		}
 		d.Reason = roster.ErrorMessage(err)

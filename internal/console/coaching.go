@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/roster-dev/roster/internal/door"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -180,7 +181,7 @@ type planData struct {
 }
 
 func (s *Server) loadPlan(r *http.Request, p *page) (*planData, error) {
-	id, err := pathID(r, "coaching plan")
+	id, err := door.PathID(r, "coaching plan")
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/roster-dev/roster/internal/clientip"
+	"github.com/roster-dev/roster/internal/door"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -103,31 +104,6 @@ func (s *Server) toSignIn(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }
 
-// statusOf maps the core's error codes to HTTP statuses.
-func statusOf(code string) int {
-	switch code {
-	case roster.ETooLarge:
-		return http.StatusRequestEntityTooLarge
-	case roster.EInvalid:
-		return http.StatusBadRequest
-	case roster.ENotFound:
-		return http.StatusNotFound
-	case roster.EConflict:
-		return http.StatusConflict
-	case roster.EUnauthorized:
-		return http.StatusUnauthorized
-	case roster.EForbidden:
-		return http.StatusForbidden
-	case roster.EGone:
-		return http.StatusGone
-	case roster.ELimited:
-		return http.StatusTooManyRequests
-	case roster.EUnavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
-
 // setRetryAfter tells the browser when trying again helps (429, 503).
 func setRetryAfter(w http.ResponseWriter, err error) {
 	if d := roster.RetryAfter(err); d > 0 {
@@ -140,7 +116,7 @@ func setRetryAfter(w http.ResponseWriter, err error) {
 // try again in a minute.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, p *page, err error) {
 	code := roster.ErrorCode(err)
-	status := statusOf(code)
+	status := door.StatusOf(code)
 	if status == http.StatusUnauthorized && r.Method == http.MethodGet {
 		s.clearSession(w, r)
 		s.toSignIn(w, r)

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/roster-dev/roster/internal/door"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -33,7 +34,7 @@ func readProfile(r *http.Request) roster.ProfileInput {
 }
 
 func (s *Server) createGroupProfile(w http.ResponseWriter, r *http.Request, p *page) error {
-	id, err := pathID(r, "group")
+	id, err := door.PathID(r, "group")
 	if err != nil {
 		return err
 	}
@@ -46,7 +47,7 @@ func (s *Server) createGroupProfile(w http.ResponseWriter, r *http.Request, p *p
 }
 
 func (s *Server) createUserProfile(w http.ResponseWriter, r *http.Request, p *page) error {
-	id, err := pathID(r, "user")
+	id, err := door.PathID(r, "user")
 	if err != nil {
 		return err
 	}
@@ -59,7 +60,7 @@ func (s *Server) createUserProfile(w http.ResponseWriter, r *http.Request, p *pa
 }
 
 func (s *Server) setUserGroupProfiles(w http.ResponseWriter, r *http.Request, p *page) error {
-	id, err := pathID(r, "user")
+	id, err := door.PathID(r, "user")
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/roster-dev/roster/internal/door"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -230,7 +231,7 @@ func (s *Server) invitationsSent(w http.ResponseWriter, r *http.Request, p *page
 
 // userInvitation is the invitation of the invited user {id}.
 func (s *Server) userInvitation(r *http.Request, p *page) (*roster.User, *roster.Invitation, error) {
-	id, err := pathID(r, "user")
+	id, err := door.PathID(r, "user")
 	if err != nil {
 		return nil, nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/roster-dev/roster/internal/door"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -111,7 +112,7 @@ func (s *Server) findProperty(r *http.Request, p *page) (*roster.Property, error
 // refusal as the message (the value's field error).
 func (s *Server) propertyChanged(w http.ResponseWriter, r *http.Request, to, ok string, err error) error {
 	if err != nil {
-		if statusOf(roster.ErrorCode(err)) >= http.StatusInternalServerError {
+		if door.StatusOf(roster.ErrorCode(err)) >= http.StatusInternalServerError {
 			return err
 		}
 		msg := roster.ErrorMessage(err)
@@ -126,7 +127,7 @@ func (s *Server) propertyChanged(w http.ResponseWriter, r *http.Request, to, ok 
 }
 
 func (s *Server) setGroupProperty(w http.ResponseWriter, r *http.Request, p *page) error {
-	id, err := pathID(r, "group")
+	id, err := door.PathID(r, "group")
 	if err != nil {
 		return err
 	}
@@ -140,7 +141,7 @@ func (s *Server) setGroupProperty(w http.ResponseWriter, r *http.Request, p *pag
 }
 
 func (s *Server) clearGroupProperty(w http.ResponseWriter, r *http.Request, p *page) error {
-	id, err := pathID(r, "group")
+	id, err := door.PathID(r, "group")
 	if err != nil {
 		return err
 	}
@@ -149,7 +150,7 @@ func (s *Server) clearGroupProperty(w http.ResponseWriter, r *http.Request, p *p
 }
 
 func (s *Server) setUserProperty(w http.ResponseWriter, r *http.Request, p *page) error {
-	id, err := pathID(r, "user")
+	id, err := door.PathID(r, "user")
 	if err != nil {
 		return err
 	}
@@ -163,7 +164,7 @@ func (s *Server) setUserProperty(w http.ResponseWriter, r *http.Request, p *page
 }
 
 func (s *Server) clearUserProperty(w http.ResponseWriter, r *http.Request, p *page) error {
-	id, err := pathID(r, "user")
+	id, err := door.PathID(r, "user")
 	if err != nil {
 		return err
 	}

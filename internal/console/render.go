@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/roster-dev/roster/internal/door"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -114,7 +115,7 @@ func formFailed(p *page, err error) (int, bool) {
 	if len(p.Errors) > 0 && code == roster.EInvalid {
 		p.Error = "Please correct the fields marked below."
 	}
-	return statusOf(code), true
+	return door.StatusOf(code), true
 }
 
 // views holds one template set per page, each with the shared layout.
@@ -160,7 +161,7 @@ func loadViews(st *staticFiles) *views {
 // with the status its code maps to; an internal error is returned instead,
 // for the error page.
 func (s *Server) refused(w http.ResponseWriter, r *http.Request, p *page, err error, name, title, section string, data any) error {
-	status := statusOf(roster.ErrorCode(err))
+	status := door.StatusOf(roster.ErrorCode(err))
 	if status >= http.StatusInternalServerError {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/roster-dev/roster/internal/door"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -24,7 +25,7 @@ type skillData struct {
 
 // loadSkill finds a skill of the catalogue and how many profiles use it.
 func (s *Server) loadSkill(r *http.Request, p *page) (*skillData, error) {
-	id, err := pathID(r, "skill")
+	id, err := door.PathID(r, "skill")
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +128,7 @@ const newSkillRows = 3
 // loadProfile reads a profile with its owner and the skill catalogue, and
 // fills the form with what the profile holds.
 func (s *Server) loadProfile(r *http.Request, p *page) (*profileData, error) {
-	id, err := pathID(r, "profile")
+	id, err := door.PathID(r, "profile")
 	if err != nil {
 		return nil, err
 	}
@@ -330,7 +331,7 @@ func (s *Server) deleteProfile(w http.ResponseWriter, r *http.Request, p *page) 
 		return err
 	}
 	if err := s.svc.DeleteProfile(r.Context(), p.Actor, d.Profile.ID); err != nil {
-		if statusOf(roster.ErrorCode(err)) >= http.StatusInternalServerError {
+		if door.StatusOf(roster.ErrorCode(err)) >= http.StatusInternalServerError {
 			return err
 		}
 		if lerr := s.profileLosers(r, p, d); lerr != nil {

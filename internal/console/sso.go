@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/roster-dev/roster/internal/door"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -69,7 +70,7 @@ func (s *Server) ssoPage(w http.ResponseWriter, r *http.Request, p *page) error 
 }
 
 func (s *Server) loadSSOProvider(r *http.Request, p *page) (*roster.SSOProvider, error) {
-	id, err := pathID(r, "identity provider")
+	id, err := door.PathID(r, "identity provider")
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +131,7 @@ func (s *Server) saveSSOProvider(w http.ResponseWriter, r *http.Request, p *page
 		}
 	}
 	if err != nil {
-		status := statusOf(roster.ErrorCode(err))
+		status := door.StatusOf(roster.ErrorCode(err))
 		if status == http.StatusInternalServerError {
 			return err
 		}

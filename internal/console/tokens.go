@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/roster-dev/roster/internal/door"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -93,7 +94,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, p *page) er
 		tok, secret, err = s.svc.CreateToken(r.Context(), p.Actor, in)
 	}
 	if err != nil {
-		status := statusOf(roster.ErrorCode(err))
+		status := door.StatusOf(roster.ErrorCode(err))
 		if status == http.StatusInternalServerError {
 			return err
 		}
@@ -117,7 +118,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, p *page) er
 }
 
 func (s *Server) loadToken(r *http.Request, p *page) (*roster.APIToken, error) {
-	id, err := pathID(r, "token")
+	id, err := door.PathID(r, "token")
 	if err != nil {
 		return nil, err
 	}

@@ -6,22 +6,13 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/roster-dev/roster/internal/door"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
 // One user: view, then Edit (seed 000, 001); create without an invitation
 // (seed 003); deactivate, reactivate, delete and move, each behind a page
 // that says what will happen.
-
-// pathID reads {id}; a malformed id is an id that does not exist.
-func pathID(r *http.Request, kind string) (int64, error) {
-	v := r.PathValue("id")
-	id, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || id < 1 {
-		return 0, roster.Errorf(roster.ENotFound, "no %s with id %q", kind, v)
-	}
-	return id, nil
-}
 
 // userForm is the create/edit form as typed, so a refused form comes back
 // exactly as the admin left it.
@@ -189,7 +180,7 @@ type userViewData struct {
 }
 
 func (s *Server) userView(r *http.Request, p *page) (*userViewData, error) {
-	id, err := pathID(r, "user")
+	id, err := door.PathID(r, "user")
 	if err != nil {
 		return nil, err
 	}
@@ -236,7 +227,7 @@ func (s *Server) sendPasswordCode(w http.ResponseWriter, r *http.Request, p *pag
 	}
 	u, channel := d.User, r.PostFormValue("channel")
 	if err := s.svc.SendPasswordCode(r.Context(), p.Actor, u.ID, channel); err != nil {
-		status := statusOf(roster.ErrorCode(err))
+		status := door.StatusOf(roster.ErrorCode(err))
 		if status >= http.StatusInternalServerError {
 			return err
 		}
@@ -256,7 +247,7 @@ func (s *Server) sendPasswordCode(w http.ResponseWriter, r *http.Request, p *pag
 }
 
 func (s *Server) editUserPage(w http.ResponseWriter, r *http.Request, p *page) error {
-	id, err := pathID(r, "user")
+	id, err := door.PathID(r, "user")
 	if err != nil {
 		return err
 	}
@@ -276,7 +267,7 @@ func (s *Server) editUserPage(w http.ResponseWriter, r *http.Request, p *page) e
 }
 
 func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, p *page) error {
-	id, err := pathID(r, "user")
+	id, err := door.PathID(r, "user")
 	if err != nil {
 		return err
 	}
@@ -359,7 +350,7 @@ type confirmData struct {
 }
 
 func (s *Server) confirmData(r *http.Request, p *page) (*confirmData, error) {
-	id, err := pathID(r, "user")
+	id, err := door.PathID(r, "user")
 	if err != nil {
 		return nil, err
 	}
@@ -418,7 +409,7 @@ func (s *Server) doUserAction(w http.ResponseWriter, r *http.Request, p *page) e
 		// permission) is shown on the confirmation page, which says why.
 		status, ok := formFailed(p, err)
 		if !ok {
-			status = statusOf(roster.ErrorCode(err))
+			status = door.StatusOf(roster.ErrorCode(err))
 			if status >= http.StatusInternalServerError {
 				return err
 			}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/roster-dev/roster/internal/door"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -72,7 +73,7 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, p *page) 
 	f, in := readWebhookForm(r)
 	hook, secret, err := s.svc.CreateWebhook(r.Context(), p.Actor, in)
 	if err != nil {
-		status := statusOf(roster.ErrorCode(err))
+		status := door.StatusOf(roster.ErrorCode(err))
 		if status == http.StatusInternalServerError || status == http.StatusForbidden {
 			return err
 		}
@@ -86,7 +87,7 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, p *page) 
 }
 
 func (s *Server) loadWebhook(r *http.Request, p *page) (*roster.Webhook, error) {
-	id, err := pathID(r, "webhook")
+	id, err := door.PathID(r, "webhook")
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +130,7 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request, p *page) 
 	f, in := readWebhookForm(r)
 	in.Enabled = roster.Some(f.Enabled)
 	if _, err := s.svc.UpdateWebhook(r.Context(), p.Actor, hook.ID, in); err != nil {
-		status := statusOf(roster.ErrorCode(err))
+		status := door.StatusOf(roster.ErrorCode(err))
 		if status == http.StatusInternalServerError || status == http.StatusForbidden {
 			return err
 		}
@@ -146,7 +147,7 @@ func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request, p *page) er
 	}
 	if _, err := s.svc.SendTestEvent(r.Context(), p.Actor, hook.ID); err != nil {
 		p.Error = roster.ErrorMessage(err)
-		if statusOf(roster.ErrorCode(err)) != http.StatusConflict {
+		if door.StatusOf(roster.ErrorCode(err)) != http.StatusConflict {
 			return err
 		}
 		f := webhookForm{URL: hook.URL, Description: hook.Description, Events: hook.Events, Enabled: hook.Enabled}

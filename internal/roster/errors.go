@@ -8,7 +8,7 @@ import (
 )
 
 // Error codes. Front doors map them to their own status codes in one place
-// (api.statusOf), so the core never speaks HTTP.
+// (door.StatusOf), so the core never speaks HTTP.
 const (
 	EInvalid      = "invalid"      // bad input; nothing was changed
 	ENotFound     = "not_found"    // no such thing in the caller's tenant
