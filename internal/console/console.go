@@ -84,6 +84,7 @@ func (s *Server) routes() []route {
 	all = append(all, s.tokenRoutes()...)
 	all = append(all, s.webhookRoutes()...) // webhooks.go
 	all = append(all, s.importRoutes()...)  // import.go
+	all = append(all, s.bulkRoutes()...)    // bulk.go
 	all = append(all, s.ssoRoutes()...)     // sso.go
 	all = append(all, s.logRoutes()...)
 	all = append(all, s.settingsRoutes()...)     // settings.go

@@ -39,6 +39,7 @@
             if (fresh && old) {
               old.replaceWith(fresh);
               autosubmit(fresh);
+              qsa("[data-select-all]", fresh).forEach(function (b) { b.hidden = false; });
               history.replaceState(null, "", url);
             }
           })
@@ -294,7 +295,24 @@
     if (input) input.focus();
   });
 
+  // Bulk selection on the Users list: the header's box ticks every row of
+  // the page (it stays hidden without this script); ticking a row chooses
+  // "users ticked below" again. Delegated, so live search's fresh rows work.
+  function bulkSelect() {
+    qsa("[data-select-all]").forEach(function (b) { b.hidden = false; });
+    document.addEventListener("change", function (ev) {
+      var all = ev.target.closest("[data-select-all]");
+      var form = all ? all.getAttribute("data-select-all") : ev.target.getAttribute("form");
+      if (!form || ev.target.type !== "checkbox") return;
+      var boxes = qsa('input[type=checkbox][form="' + form + '"]');
+      if (all) boxes.forEach(function (b) { b.checked = all.checked; });
+      var ticked = qs("#bulk-scope-selected");
+      if (ticked) ticked.checked = true;
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    bulkSelect();
     autosubmit(document);
     liveSearch();
     copyButtons();
