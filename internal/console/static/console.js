@@ -311,7 +311,29 @@
     });
   }
 
+  // The import's progress page polls its run and, once it is done,
+  // reloads the page, which then leads to the result.
+  function importProgress() {
+    var box = qs("[data-import-progress]");
+    if (!box) return;
+    var bar = qs("#import-bar", box), label = qs("#import-stage", box);
+    var poll = function () {
+      fetch(box.getAttribute("data-import-progress"), { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+        .then(function (p) {
+          bar.value = p.percent;
+          bar.textContent = p.percent + "%";
+          label.textContent = p.label + (p.total && !p.done ? ": " + p.rows + " of " + p.total + " rows" : "");
+          if (p.done) { location.assign(box.getAttribute("data-done")); return; }
+          setTimeout(poll, 400);
+        })
+        .catch(function () { setTimeout(poll, 2000); });
+    };
+    setTimeout(poll, 200);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    importProgress();
     bulkSelect();
     autosubmit(document);
     liveSearch();
