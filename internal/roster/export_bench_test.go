@@ -38,13 +38,15 @@ func BenchmarkExport(b *testing.B) {
 				if rep.Created != n {
 					b.Fatalf("import: %+v", rep)
 				}
+				var cpu time.Duration // of the last rate's runs: this process's, so SQLite's work too
 				rate := func(run func() int) (lo, hi, heap float64) {
-					lo = 1e18
+					lo, cpu = 1e18, 0
 					for range 3 {
 						peak := heapPeak()
-						start := time.Now()
+						start, cpu0 := time.Now(), cpuTime()
 						rows := run()
 						r := float64(rows) / time.Since(start).Seconds()
+						cpu += cpuTime() - cpu0
 						heap = max(heap, peak())
 						if rows != n {
 							b.Fatalf("%d rows, want %d", rows, n)
@@ -58,6 +60,7 @@ func BenchmarkExport(b *testing.B) {
 					must(b, f.svc.WriteUsersCSV(f.ctx, f.sys, roster.UserQuery{}, &out, nil))
 					return out.rows - 1 // the header
 				})
+				exportCPU := cpu
 				plo, phi, _ := rate(func() int {
 					r, rows := db.Read(), 0
 					filter := roster.UserFilter{Keyset: true, PerPage: 1000}
@@ -80,6 +83,8 @@ func BenchmarkExport(b *testing.B) {
 				b.ReportMetric(lo, "export-rows/s-min")
 				b.ReportMetric(hi, "export-rows/s-max")
 				b.ReportMetric(heap, "export-heap-peak-MB")
+				b.ReportMetric(float64(exportCPU.Microseconds())/float64(3*n), "export-cpu-µs/row")
+				b.ReportMetric(float64(cpu.Microseconds())/float64(3*n), "paged-read-cpu-µs/row")
 				b.ReportMetric(plo, "paged-read-rows/s-min")
 				b.ReportMetric(phi, "paged-read-rows/s-max")
 			}
