@@ -14,13 +14,6 @@ import (
 // and which of them a rule protects, and why; POST does it and shows the
 // same account of what was done.
 
-func (s *Server) bulkRoutes() []route {
-	return []route{
-		{"GET /users/bulk", signedIn, s.confirmBulk},
-		{"POST /users/bulk", signedIn, s.runBulk},
-	}
-}
-
 // bulkAction is a bulk action as the console offers it.
 type bulkAction struct {
 	Key, Label, Button string

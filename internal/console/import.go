@@ -21,16 +21,6 @@ import (
 
 const importFormLimit = 64 << 20 // as the API's import
 
-func (s *Server) importRoutes() []route {
-	return []route{
-		{"GET /users/import", signedIn, s.importPage},
-		{"POST /users/import", signedIn, s.importPreview},
-		{"POST /users/import/run", signedIn, s.importRun},
-		{"GET /users/import/progress", signedIn, s.importProgressPage},      // import_progress.go
-		{"GET /users/import/progress.json", signedIn, s.importProgressJSON}, // import_progress.go
-	}
-}
-
 type importData struct {
 	Mode     string
 	Invite   bool
@@ -155,7 +145,7 @@ func (s *Server) importRun(w http.ResponseWriter, r *http.Request, p *page) erro
 		f.Close()
 		return err
 	}
-	// The import runs on; the progress page follows it (import_progress.go).
+	// The import runs on; the progress page follows it.
 	http.Redirect(w, r, "/users/import/progress?run="+key, http.StatusSeeOther)
 	return nil
 }

@@ -56,7 +56,7 @@ type BulkUser struct {
 }
 
 // BulkRefusal is a user a rule protected from the action: Reason is the
-// refusal's stable name (reasons.go, or its error code), Message its text.
+// refusal's stable name (a Reason, or its error code), Message its text.
 type BulkRefusal struct {
 	BulkUser
 	Reason  string `json:"reason"`
@@ -201,7 +201,7 @@ func (s *Service) checkBulk(ctx context.Context, a *Actor, in BulkInput) error {
 		if err != nil {
 			return err
 		}
-		if err := g.mayAssign(role); err != nil { // grants.go: nobody would get it
+		if err := g.mayAssign(role); err != nil { // nobody would get it
 			return err
 		}
 	}

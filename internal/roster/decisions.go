@@ -47,7 +47,7 @@ var errDryRun = errors.New("dry run: rolled back")
 
 // withDryRun returns ctx under which every inTx runs its function to the
 // end, every rule and write included, and then rolls it back: a preview
-// that answers exactly what the change would (bulk.go).
+// that answers exactly what the change would (bulk actions).
 func withDryRun(ctx context.Context) context.Context {
 	return context.WithValue(ctx, dryRunKey{}, true)
 }
@@ -91,7 +91,7 @@ func (src authzSource) Changes(ctx context.Context, cur authz.Cursor) ([]authz.C
 }
 
 func (src authzSource) PruneChanges(ctx context.Context, before time.Time) error {
-	return src.store.Read().PruneAuthzChanges(ctx, before)
+	return src.store.PruneAuthzChanges(ctx, before)
 }
 
 func (src authzSource) LoadTenant(ctx context.Context, tenantID int64) (*authz.TenantData, error) {

@@ -10,7 +10,7 @@ import (
 )
 
 // exportChunk users are read per query where a list is walked in pages
-// (bulk.go); WriteUsersCSV flushes after each exportChunk rows.
+// (bulk actions); WriteUsersCSV flushes after each exportChunk rows.
 const exportChunk = 1000
 
 // WriteUsersCSV writes every user the list q selects (its filters and the
@@ -84,7 +84,7 @@ func (s *Service) WriteUsersCSV(ctx context.Context, a *Actor, q UserQuery, w io
 		}
 		return nil
 	}
-	// One streaming query (store: users_export.go): memory stays one row
+	// One streaming query: memory stays one row
 	// however many users there are.
 	if _, _, err := r.ListUsers(ctx, a.TenantID, f); err != nil {
 		return err
