@@ -253,7 +253,6 @@ func (s *Service) serviceProvider(ctx context.Context, p *SSOProvider) (*saml.Se
 	}
 	return &saml.ServiceProvider{EntityID: md.String(), Key: rsaKey, Certificate: cert, MetadataURL: *md, AcsURL: *acs,
 		IDPMetadata: ed, AllowIDPInitiated: p.IdPInitiated, Clock: dsig.NewFakeClockAt(s.Now()),
-		SignatureMethod:                  dsig.RSASHA256SignatureMethod,
 		AssertionConsumerServiceBindings: []string{saml.HTTPPostBinding},
 		HTTPClient:                       s.sso.client,
 		ReplayCache:                      &samlReplayCache{ctx: ctx, s: s, p: p}}, nil

@@ -125,6 +125,26 @@ func (i *SAMLIdP) AddSP(t testing.TB, name, metadataURL string) {
 	i.AddSPMetadata(t, name, md)
 }
 
+var encryptionKey = regexp.MustCompile(`(?s)<(md:)?KeyDescriptor use="encryption">.*?</(md:)?KeyDescriptor>`)
+
+// AddSPInTheClear registers a service provider like AddSP, but without its
+// encryption key, so the IdP sends its assertions unencrypted (tests that
+// change or unsign them need to see them).
+func (i *SAMLIdP) AddSPInTheClear(t testing.TB, name, metadataURL string) {
+	t.Helper()
+	resp, err := http.Get(metadataURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	clear := encryptionKey.ReplaceAll(md, nil)
+	if bytes.Equal(clear, md) {
+		t.Fatalf("no encryption key in the SP metadata: %s", md)
+	}
+	i.AddSPMetadata(t, name, clear)
+}
+
 // AddSPMetadata registers a service provider by its metadata XML.
 func (i *SAMLIdP) AddSPMetadata(t testing.TB, name string, md []byte) {
 	t.Helper()
