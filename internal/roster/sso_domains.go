@@ -2,6 +2,7 @@ package roster
 
 import (
 	"context"
+	"sort"
 	"strings"
 )
 
@@ -35,6 +36,7 @@ func checkEmailDomains(in []string, v *Validation) []string {
 			out = append(out, d)
 		}
 	}
+	sort.Strings(out) // as the store lists them
 	return out
 }
 

@@ -216,6 +216,9 @@ func (i *SAMLIdP) Answer(t testing.TB, c *http.Client, startURL, user, password 
 		return Answer{}, resp, string(b), false
 	}
 	action, fields := readForm(string(b))
+	if fields.Get("SAMLResponse") != "" { // signed in at the IdP already
+		return Answer{ACS: action, Fields: fields}, nil, "", true
+	}
 	if action == "" {
 		t.Fatalf("no login form at the IdP: %d %s", resp.StatusCode, b)
 	}
@@ -232,6 +235,14 @@ func (i *SAMLIdP) Answer(t testing.TB, c *http.Client, startURL, user, password 
 		t.Fatalf("the IdP sent no SAML answer: %d %s", resp.StatusCode, b)
 	}
 	return Answer{ACS: acs, Fields: answer}, nil, "", true
+}
+
+// ForgetSession ends browser c's session at the IdP (its cookie
+// "session"; cookies do not tell ports apart, so the app's stay), so the
+// next sign-in asks for a login again.
+func (i *SAMLIdP) ForgetSession(c *http.Client) {
+	u, _ := url.Parse(i.URL)
+	c.Jar.SetCookies(u, []*http.Cookie{{Name: "session", Value: "", Path: "/", MaxAge: -1}})
 }
 
 // IdPInitiated signs user in at the IdP and starts a sign-in from there to
