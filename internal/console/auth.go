@@ -3,6 +3,7 @@ package console
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/roster-dev/roster/internal/roster"
@@ -114,6 +115,7 @@ func (s *Server) authRoutes() []route {
 		{"GET /signin", public, s.signInPage},
 		{"POST /signin", public, s.signIn},
 		{"POST /signout", public, s.signOut},
+		{"GET /signin/sso", public, s.ssoRoute},
 		{"GET /forgot", public, s.forgotPage},
 		{"POST /forgot", public, s.forgot},
 		{"GET /reset", public, s.resetPage},
@@ -204,13 +206,50 @@ func (s *Server) authFormFailed(w http.ResponseWriter, r *http.Request, p *page,
 }
 
 func (s *Server) signOut(w http.ResponseWriter, r *http.Request, p *page) error {
-	if err := s.svc.SignOut(r.Context(), cookieValue(r, sessionCookie), s.clientIP(r), r.UserAgent()); err != nil {
+	token := cookieValue(r, sessionCookie)
+	provider, _ := strconv.ParseInt(cookieValue(r, ssoProviderCookie), 10, 64)
+	idpLogout := s.svc.SSOLogoutURL(r.Context(), token, provider)
+	if err := s.svc.SignOut(r.Context(), token, s.clientIP(r), r.UserAgent()); err != nil {
 		return err
 	}
 	s.clearSession(w, r)
 	s.setCookie(w, r, viewAsCookie, "", -1)
+	s.setCookie(w, r, ssoProviderCookie, "", -1)
 	s.flash(w, r, "success", "You are signed out.")
+	if idpLogout != "" { // the identity provider's session ends too
+		http.Redirect(w, r, idpLogout, http.StatusSeeOther)
+		return nil
+	}
 	http.Redirect(w, r, "/signin", http.StatusSeeOther)
+	return nil
+}
+
+// ssoProviderCookie names the identity provider that signed the browser
+// in (set by the SSO callback, internal/api/sso.go), for its logout.
+const ssoProviderCookie = "roster_sso_provider"
+
+// ssoRoute sends a person to their organisation's identity provider by
+// the domain of their email; without one, back to the sign-in form.
+func (s *Server) ssoRoute(w http.ResponseWriter, r *http.Request, p *page) error {
+	q := r.URL.Query()
+	f := authForm{Tenant: strings.TrimSpace(q.Get("tenant")), Login: strings.TrimSpace(q.Get("email"))}
+	var opt *roster.SSOSignInOption
+	err := func() error {
+		if f.Tenant == "" {
+			return roster.Errorf(roster.EInvalid, "enter your organisation first")
+		}
+		var err error
+		opt, err = s.svc.SSORoute(r.Context(), f.Tenant, f.Login)
+		return err
+	}()
+	if err != nil {
+		p.Error = roster.ErrorMessage(err)
+		p.Title, p.Data = "Sign in", s.withSSO(r, f)
+		s.render(w, r, http.StatusOK, "signin", p)
+		return nil
+	}
+	s.setCookie(w, r, orgCookie, strings.ToLower(f.Tenant), 365*24*3600)
+	http.Redirect(w, r, "/sso/"+strconv.FormatInt(opt.ID, 10)+"/start", http.StatusSeeOther)
 	return nil
 }
 

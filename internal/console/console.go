@@ -85,6 +85,7 @@ func (s *Server) routes() []route {
 	all = append(all, s.webhookRoutes()...) // webhooks.go
 	all = append(all, s.importRoutes()...)  // import.go
 	all = append(all, s.ssoRoutes()...)     // sso.go
+	all = append(all, s.samlRoutes()...)    // sso_saml.go
 	all = append(all, s.logRoutes()...)
 	all = append(all, s.settingsRoutes()...)     // settings.go
 	all = append(all, s.provisioningRoutes()...) // provisioning.go

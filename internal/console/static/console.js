@@ -284,6 +284,16 @@
     }, 300));
   }
 
+  // "Sign in with your organisation's account" takes the organisation
+  // typed in the sign-in form above it.
+  function ssoRoute() {
+    var form = qs("#sso-route");
+    var from = qs("input[name=tenant]");
+    var to = form && qs("[data-copy-tenant]", form);
+    if (!to || !from || from === to) return;
+    form.addEventListener("submit", function () { to.value = from.value.trim(); });
+  }
+
   // Chips rendered by the server remove themselves too.
   document.addEventListener("click", function (ev) {
     var b = ev.target.closest("[data-unpick]");
@@ -298,6 +308,7 @@
     autosubmit(document);
     liveSearch();
     copyButtons();
+    ssoRoute();
     copyForms();
     noDoubleSubmit();
     inviteRows();
