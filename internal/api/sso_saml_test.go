@@ -363,7 +363,7 @@ func TestSAMLProvidersAPI(t *testing.T) {
 			{"GET", "/api/v1/sso/route?tenant=samlapi&email=nonsense", nil, 400, `"field":"email"`},
 			{"PATCH", path, map[string]any{"name": "ADFS EU", "email_domains": []string{"acme-eu.example"}, "enabled": false}, 200, `"email_domains":["acme-eu.example"]`},
 			{"GET", "/api/v1/sso/route?tenant=samlapi&email=anna@acme-eu.example", nil, 404, ""}, // switched off
-			{"GET", "/api/v1/sso/options?tenant=samlapi", nil, 200, `"items":[{"id":1,`}, // the access tenant's own; ADFS EU is off
+			{"GET", "/api/v1/sso/options?tenant=samlapi", nil, 200, `"items":[{"id":1,`},         // the access tenant's own; ADFS EU is off
 			{"DELETE", path, nil, 204, ""},
 			{"GET", path, nil, 404, ""},
 		} {
