@@ -116,6 +116,7 @@ func (s *Server) authRoutes() []route {
 		{"POST /signin", public, s.signIn},
 		{"POST /signout", public, s.signOut},
 		{"GET /signin/sso", public, s.ssoRoute},
+		{"GET /signed-out/{id}", public, s.signedOutPage},
 		{"GET /forgot", public, s.forgotPage},
 		{"POST /forgot", public, s.forgot},
 		{"GET /reset", public, s.resetPage},
@@ -206,22 +207,34 @@ func (s *Server) authFormFailed(w http.ResponseWriter, r *http.Request, p *page,
 }
 
 func (s *Server) signOut(w http.ResponseWriter, r *http.Request, p *page) error {
-	token := cookieValue(r, sessionCookie)
-	provider, _ := strconv.ParseInt(cookieValue(r, ssoProviderCookie), 10, 64)
-	idpLogout := s.svc.SSOLogoutURL(r.Context(), token, provider)
-	if err := s.svc.SignOut(r.Context(), token, s.clientIP(r), r.UserAgent()); err != nil {
+	if err := s.svc.SignOut(r.Context(), cookieValue(r, sessionCookie), s.clientIP(r), r.UserAgent()); err != nil {
 		return err
 	}
 	s.clearSession(w, r)
 	s.setCookie(w, r, viewAsCookie, "", -1)
-	s.setCookie(w, r, ssoProviderCookie, "", -1)
 	s.flash(w, r, "success", "You are signed out.")
-	if idpLogout != "" { // the identity provider's session ends too
-		http.Redirect(w, r, idpLogout, http.StatusSeeOther)
+	if provider, err := strconv.ParseInt(cookieValue(r, ssoProviderCookie), 10, 64); err == nil && provider > 0 {
+		s.setCookie(w, r, ssoProviderCookie, "", -1)
+		// The form's CSP (form-action 'self') forbids a redirect to the
+		// IdP, so a page of ours sends the browser on.
+		http.Redirect(w, r, "/signed-out/"+strconv.FormatInt(provider, 10), http.StatusSeeOther)
 		return nil
 	}
 	http.Redirect(w, r, "/signin", http.StatusSeeOther)
 	return nil
+}
+
+// signedOutPage sends a browser that single sign-on signed in on to the
+// IdP's logout (RP-initiated logout), or to the sign-in page.
+func (s *Server) signedOutPage(w http.ResponseWriter, r *http.Request, p *page) error {
+	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	to, name := s.svc.SSOLogout(r.Context(), id)
+	if to == "" {
+		http.Redirect(w, r, "/signin", http.StatusSeeOther)
+		return nil
+	}
+	p.Title, p.Data = "Signed out", map[string]string{"URL": to, "Name": name}
+	return s.show(w, r, "signed_out", p)
 }
 
 // ssoProviderCookie names the identity provider that signed the browser
@@ -249,7 +262,11 @@ func (s *Server) ssoRoute(w http.ResponseWriter, r *http.Request, p *page) error
 		return nil
 	}
 	s.setCookie(w, r, orgCookie, strings.ToLower(f.Tenant), 365*24*3600)
-	http.Redirect(w, r, "/sso/"+strconv.FormatInt(opt.ID, 10)+"/start", http.StatusSeeOther)
+	// A page, not a redirect: the form's CSP (form-action 'self') forbids
+	// the redirects on to the IdP. console.js skips it (ssoRoute).
+	f.SSO = []roster.SSOSignInOption{*opt}
+	p.Title, p.Data = "Sign in", f
+	s.render(w, r, http.StatusOK, "signin", p)
 	return nil
 }
 

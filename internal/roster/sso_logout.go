@@ -12,21 +12,19 @@ import (
 // come back to. SAML single logout is not built: the IdP's session stays
 // (docs/sso.md says so).
 
-// SSOLogoutURL is where to send a browser that signs out of session token,
-// which provider providerID signed in; "" when there is nowhere to go.
-// Call it before SignOut (it needs the session).
-func (s *Service) SSOLogoutURL(ctx context.Context, token string, providerID int64) string {
-	if providerID == 0 {
-		return ""
-	}
-	a, _, err := s.AuthenticateSession(ctx, token)
-	if err != nil {
-		return ""
-	}
-	p, err := s.store.Read().SSOProvider(ctx, a.TenantID, providerID)
+// SSOLogout is where to send a browser that signed out after provider
+// providerID signed it in, and the provider's name; "" when there is
+// nowhere to go. It needs no session: what it tells (the IdP's public
+// logout address and the client ID) is public anyway.
+func (s *Service) SSOLogout(ctx context.Context, providerID int64) (string, string) {
+	p, err := s.store.Read().SSOProviderAnyTenant(ctx, providerID)
 	if err != nil || p.Kind != SSOKindOIDC || !p.Enabled {
-		return ""
+		return "", ""
 	}
+	return s.endSessionURL(ctx, p), p.Name
+}
+
+func (s *Service) endSessionURL(ctx context.Context, p *SSOProvider) string {
 	op, err := s.discover(ctx, p.Issuer)
 	if err != nil {
 		s.log.Info("sso: discovery failed at sign-out", "tenant", p.TenantID, "provider", p.ID, "err", err)
