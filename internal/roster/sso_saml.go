@@ -524,6 +524,12 @@ func samlClaims(a *saml.Assertion, p *SSOProvider) *ssoClaims {
 	if c.Name == "" {
 		c.Name = strings.TrimSpace(attr(samlGivenNames) + " " + attr(samlSurnames))
 	}
+	// Entra ID names the methods in an attribute rather than the context.
+	for _, m := range c.Attributes["http://schemas.microsoft.com/claims/authnmethodsreferences"] {
+		if strings.HasSuffix(m, "/multipleauthn") {
+			c.MFAAsserted = true
+		}
+	}
 	for _, st := range a.AuthnStatements {
 		if ref := st.AuthnContext.AuthnContextClassRef; ref != nil {
 			c.AuthnContext = append(c.AuthnContext, ref.Value)
