@@ -470,3 +470,39 @@ func TestSAMLMetadataAndTry(t *testing.T) {
 		}
 	})
 }
+
+// TestOIDCTry: a try sign-in through an OpenID Provider shows its claims
+// and signs nobody in.
+func TestOIDCTry(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		w := newSSOWorld(t, db)
+		ctx := context.Background()
+		sys := roster.SystemActor(w.tenant.ID)
+		p := w.provider(sys, "Okta", roster.SSOProviderInput{})
+		const pw = "correct horse battery staple"
+		links, err := w.svc.InviteUsers(ctx, sys, []roster.UserInput{{Username: roster.Some("boss"), Name: roster.Some("Boss"),
+			Email: roster.Some("boss@acme.example"), Language: roster.Some("en"), GroupID: roster.Some(w.root), Roles: roster.Some([]string{"admin"})}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.svc.AcceptInvitation(ctx, links[0].URL[strings.LastIndex(links[0].URL, "/")+1:], pw, "127.0.0.1", "test"); err != nil {
+			t.Fatal(err)
+		}
+		c := w.op.Browser(t, w.url)
+		body, _ := json.Marshal(map[string]string{"tenant": "acme", "login": "boss", "password": pw})
+		req, _ := http.NewRequest("POST", w.url+"/api/v1/sessions", strings.NewReader(string(body)))
+		req.Header.Set("Content-Type", "application/json")
+		if resp, err := c.Do(req); err != nil || resp.StatusCode != http.StatusCreated {
+			t.Fatalf("console sign-in: %v %v", resp, err)
+		}
+		w.idpUser("zed", "zed@acme.example", true)
+		resp, page := w.op.SignIn(t, c, w.url+"/sso/"+strconv.FormatInt(p.ID, 10)+"/try", "zed", "pw-zed")
+		if resp.StatusCode != http.StatusOK || !strings.Contains(page, "Would not sign in") || !strings.Contains(page, "no account of Acme matches") ||
+			!strings.Contains(page, "<td>email_verified</td><td>true</td>") {
+			t.Errorf("try sign-in: %d %s", resp.StatusCode, page)
+		}
+		if who := w.whoami(c); who != "boss" {
+			t.Errorf("after the try the browser is %q", who)
+		}
+	})
+}

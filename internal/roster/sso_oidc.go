@@ -323,6 +323,14 @@ func (s *Service) verifyIDToken(ctx context.Context, p *SSOProvider, op *oidc.Pr
 		if err := ui.Claims(&more); err != nil {
 			return nil, fmt.Errorf("sso: reading userinfo: %w", err)
 		}
+		var all map[string]any
+		if err := ui.Claims(&all); err == nil {
+			for k, v := range claimTexts(all) {
+				if _, ok := c.Attributes[k]; !ok && c.Attributes != nil {
+					c.Attributes[k] = v
+				}
+			}
+		}
 		c.Email, c.EmailVerified = more.Email, more.EmailVerified
 		if c.Name == "" {
 			c.Name = more.Name
