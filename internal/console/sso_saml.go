@@ -12,13 +12,6 @@ import (
 // (its address or the XML pasted), with what the IdP must be told of
 // Roster (entity ID, reply URL, metadata address, certificate) to copy.
 
-func (s *Server) samlRoutes() []route {
-	return []route{
-		{"GET /settings/sso/saml", signedIn, s.samlAddPage},
-		{"POST /settings/sso/saml", signedIn, s.saveSAMLProvider},
-	}
-}
-
 func (s *Server) showSAML(w http.ResponseWriter, r *http.Request, p *page, status int, d *ssoData) {
 	p.Title, p.Section, p.Data = "Add a SAML 2.0 identity provider", "sso", d
 	if d.Edit != nil {

@@ -32,10 +32,10 @@ type SignedIn struct {
 	Session *Session
 	Token   string
 	// Single sign-on only: the provider, and whether the IdP asserted a
-	// second factor (SAML AuthnContextClassRef, sso_saml.go; OIDC amr/acr).
+	// second factor (SAML AuthnContextClassRef; OIDC amr/acr).
 	ProviderID  int64
 	MFAAsserted bool
-	// Try is the report of a "try sign-in" (sso_try.go): no session was
+	// Try is the report of a "try sign-in": no session was
 	// made, Session and Token are empty.
 	Try *SSOTryResult
 }
@@ -48,7 +48,7 @@ func errBadLogin() error {
 
 // findLogin finds the user whose username, or else email, is login, with
 // their password hash; nil when there is none.
-func findLogin(ctx context.Context, r Tx, tenantID int64, login string) (*User, string, error) {
+func findLogin(ctx context.Context, r Reader, tenantID int64, login string) (*User, string, error) {
 	u, hash, err := r.UserForLogin(ctx, tenantID, login)
 	if ErrorCode(err) == ENotFound {
 		return nil, "", nil
@@ -112,7 +112,7 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (*SignedIn, error)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.passwordAllowed(ctx, tenantID, u); err != nil { // "SSO required" (sso_policy.go)
+	if err := s.passwordAllowed(ctx, tenantID, u); err != nil { // "SSO required"
 		return nil, err
 	}
 	account := accountKey(userIDOf(u), in.Login)

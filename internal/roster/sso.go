@@ -13,7 +13,7 @@ import (
 // Enterprise sign-in (docs/sso.md, docs/rules.md "Single sign-on"): a
 // tenant's identity providers, configured by someone who manages the
 // environment tenant-wide. The client secret is sealed with the server's
-// secret key (sso_secret.go) and never shown back.
+// secret key and never shown back.
 
 // SSO provider kinds and the claims a sign-in can be matched by.
 const (
@@ -48,13 +48,13 @@ type SSOProvider struct {
 	DefaultGroupID *int64 `json:"default_group_id"`
 	Enabled        bool   `json:"enabled"`
 	// EmailDomains route a sign-in by email to this provider (unique
-	// within the tenant; sso_domains.go).
+	// within the tenant).
 	EmailDomains []string `json:"email_domains"`
 	// RedirectURI is what the IdP must be told (computed, not stored): the
 	// OIDC callback, or the SAML assertion consumer service.
 	RedirectURI string `json:"redirect_uri"`
 
-	// SAML 2.0 (kind "saml", sso_saml.go): Issuer is the IdP's entity ID,
+	// SAML 2.0 (kind "saml"): Issuer is the IdP's entity ID,
 	// read from its metadata.
 	MetadataURL  string `json:"metadata_url,omitempty"`
 	IdPInitiated bool   `json:"idp_initiated"`
@@ -67,7 +67,7 @@ type SSOProvider struct {
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
 
-	// SealedSecret is the client secret sealed (sso_secret.go); nil: none.
+	// SealedSecret is the client secret sealed; nil: none.
 	SealedSecret     []byte `json:"-"`
 	ConfiguredByKind string `json:"-"`
 	ConfiguredByID   int64  `json:"-"`

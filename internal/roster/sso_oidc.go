@@ -89,7 +89,7 @@ func (s *Service) StartSSO(ctx context.Context, providerID int64, ip string) (*S
 // ssoStartLimit bounds the sign-ins one client address starts per tenant.
 var ssoStartLimit = auth.Limit{Max: 30, Window: 5 * time.Minute}
 
-// StartSSOTry begins a "try sign-in" (sso_try.go) by an admin signed in to
+// StartSSOTry begins a "try sign-in" by an admin signed in to
 // the console: the provider may be switched off still.
 func (s *Service) StartSSOTry(ctx context.Context, a *Actor, providerID int64) (*SSOStart, error) {
 	if err := s.requireSSOAdmin(ctx, a, true); err != nil {
@@ -208,7 +208,7 @@ func errSSOState() error {
 
 // FinishSSO takes the IdP's answer: the state must be the browser's and
 // unused, the code is exchanged with the PKCE verifier, the ID token is
-// verified, and the person it names is signed in (sso_link.go). Errors say
+// verified, and the person it names is signed in. Errors say
 // what went wrong in plain words; the detail goes to the log.
 func (s *Service) FinishSSO(ctx context.Context, in SSOCallbackInput) (*SignedIn, error) {
 	in.IP, in.UserAgent = clientText(in.IP, 100), clientText(in.UserAgent, 400)

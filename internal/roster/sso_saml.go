@@ -33,7 +33,7 @@ import (
 // answer is for, and NotBefore/NotOnOrAfter; assertion ids are remembered
 // in the database until they expire, so an assertion is used once across
 // restarts and replicas. Who the person is, is decided by the same path as
-// for OpenID Connect (sso_link.go).
+// for OpenID Connect (ssoMatchUser).
 
 // Bounds of what a SAML provider is configured with and sent.
 const (
@@ -339,7 +339,7 @@ type SAMLResponseInput struct {
 // consumer service: the answer to a sign-in this browser began (its
 // RelayState), or, when the provider allows it, one the IdP sent
 // unasked (IdP-initiated). The person is then signed in as for OpenID
-// Connect (sso_link.go), or, for a "try sign-in", shown what came.
+// Connect (ssoSignIn), or, for a "try sign-in", shown what came.
 func (s *Service) FinishSAML(ctx context.Context, in SAMLResponseInput) (*SignedIn, error) {
 	in.IP, in.UserAgent = clientText(in.IP, 100), clientText(in.UserAgent, 400)
 	if in.SAMLResponse == "" {
