@@ -3,6 +3,7 @@ package console
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/roster-dev/roster/internal/accesslog"
@@ -194,7 +195,60 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request, p *page) error 
 	s.clearSession(w, r)
 	s.setCookie(w, r, viewAsCookie, "", -1)
 	s.flash(w, r, "success", "You are signed out.")
+	if provider, err := strconv.ParseInt(cookieValue(r, ssoProviderCookie), 10, 64); err == nil && provider > 0 {
+		s.setCookie(w, r, ssoProviderCookie, "", -1)
+		// The form's CSP (form-action 'self') forbids a redirect to the
+		// IdP, so a page of ours sends the browser on.
+		http.Redirect(w, r, "/signed-out/"+strconv.FormatInt(provider, 10), http.StatusSeeOther)
+		return nil
+	}
 	http.Redirect(w, r, "/signin", http.StatusSeeOther)
+	return nil
+}
+
+// signedOutPage sends a browser that single sign-on signed in on to the
+// IdP's logout (RP-initiated logout), or to the sign-in page.
+func (s *Server) signedOutPage(w http.ResponseWriter, r *http.Request, p *page) error {
+	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	to, name := s.svc.SSOLogout(r.Context(), id)
+	if to == "" {
+		http.Redirect(w, r, "/signin", http.StatusSeeOther)
+		return nil
+	}
+	p.Title, p.Data = "Signed out", map[string]string{"URL": to, "Name": name}
+	return s.show(w, r, "signed_out", p)
+}
+
+// ssoProviderCookie names the identity provider that signed the browser
+// in (set by the API's SSO callback), for its logout.
+const ssoProviderCookie = "roster_sso_provider"
+
+// ssoRoute sends a person to their organisation's identity provider by
+// the domain of their email; without one, back to the sign-in form.
+func (s *Server) ssoRoute(w http.ResponseWriter, r *http.Request, p *page) error {
+	q := r.URL.Query()
+	f := authForm{Tenant: strings.TrimSpace(q.Get("tenant")), Login: strings.TrimSpace(q.Get("email"))}
+	var opt *roster.SSOSignInOption
+	err := func() error {
+		if f.Tenant == "" {
+			return roster.Errorf(roster.EInvalid, "enter your organisation first")
+		}
+		var err error
+		opt, err = s.svc.SSORoute(r.Context(), f.Tenant, f.Login)
+		return err
+	}()
+	if err != nil {
+		p.Error = roster.ErrorMessage(err)
+		p.Title, p.Data = "Sign in", s.withSSO(r, f)
+		s.render(w, r, http.StatusOK, "signin", p)
+		return nil
+	}
+	s.setCookie(w, r, orgCookie, strings.ToLower(f.Tenant), 365*24*3600)
+	// A page, not a redirect: the form's CSP (form-action 'self') forbids
+	// the redirects on to the IdP. console.js skips it (ssoRoute).
+	f.SSO = []roster.SSOSignInOption{*opt}
+	p.Title, p.Data = "Sign in", f
+	s.render(w, r, http.StatusOK, "signin", p)
 	return nil
 }
 

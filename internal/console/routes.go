@@ -30,6 +30,8 @@ func (s *Server) routes() []route {
 		{"GET /signin", public, s.signInPage},
 		{"POST /signin", public, s.signIn},
 		{"POST /signout", public, s.signOut},
+		{"GET /signin/sso", public, s.ssoRoute},
+		{"GET /signed-out/{id}", public, s.signedOutPage},
 		{"GET /forgot", public, s.forgotPage},
 		{"POST /forgot", public, s.forgot},
 		{"GET /reset", public, s.resetPage},
@@ -158,6 +160,8 @@ func (s *Server) routes() []route {
 
 		// Single sign-on.
 		{"GET /settings/sso", signedIn, s.ssoPage},
+		{"GET /settings/sso/saml", signedIn, s.samlAddPage},
+		{"POST /settings/sso/saml", signedIn, s.saveSAMLProvider},
 		{"POST /settings/sso", signedIn, s.saveSSOProvider},
 		{"GET /settings/sso/{id}", signedIn, s.ssoEditPage},
 		{"POST /settings/sso/{id}", signedIn, s.saveSSOProvider},

@@ -37,7 +37,8 @@ func (s *Server) ssoData(r *http.Request, p *page, edit *roster.SSOProvider) (*s
 	d := &ssoData{Providers: ps, Edit: edit, Roles: roles, Groups: groups, Form: map[string]string{"match_claim": roster.SSOMatchEmail}}
 	if edit != nil {
 		d.Form = map[string]string{"name": edit.Name, "issuer": edit.Issuer, "client_id": edit.ClientID, "match_claim": edit.MatchClaim,
-			"default_role": edit.DefaultRole, "trust_email": onIf(edit.TrustEmail), "jit": onIf(edit.JIT), "enabled": onIf(edit.Enabled)}
+			"default_role": edit.DefaultRole, "trust_email": onIf(edit.TrustEmail), "jit": onIf(edit.JIT), "enabled": onIf(edit.Enabled),
+			"email_domains": strings.Join(edit.EmailDomains, ", ")}
 		if edit.DefaultGroupID != nil {
 			d.Form["default_group_id"] = strconv.FormatInt(*edit.DefaultGroupID, 10)
 		}
@@ -86,6 +87,11 @@ func (s *Server) ssoEditPage(w http.ResponseWriter, r *http.Request, p *page) er
 	if err != nil {
 		return err
 	}
+	if sp.Kind == roster.SSOKindSAML {
+		d.Form = samlForm(sp)
+		s.showSAML(w, r, p, http.StatusOK, d)
+		return nil
+	}
 	s.showSSO(w, r, p, http.StatusOK, d)
 	return nil
 }
@@ -99,14 +105,17 @@ func (s *Server) saveSSOProvider(w http.ResponseWriter, r *http.Request, p *page
 		if edit, err = s.loadSSOProvider(r, p); err != nil {
 			return err
 		}
+		if edit.Kind == roster.SSOKindSAML {
+			return s.saveSAML(w, r, p, edit)
+		}
 	}
 	form := map[string]string{}
-	for _, k := range []string{"name", "issuer", "client_id", "client_secret", "match_claim", "trust_email", "jit", "default_role", "default_group_id", "enabled"} {
+	for _, k := range []string{"name", "issuer", "client_id", "client_secret", "match_claim", "trust_email", "jit", "default_role", "default_group_id", "enabled", "email_domains"} {
 		form[k] = strings.TrimSpace(r.PostFormValue(k))
 	}
 	in := roster.SSOProviderInput{Name: roster.Some(form["name"]), Issuer: roster.Some(form["issuer"]), ClientID: roster.Some(form["client_id"]),
 		MatchClaim: roster.Some(form["match_claim"]), TrustEmail: roster.Some(form["trust_email"] != ""), JIT: roster.Some(form["jit"] != ""),
-		DefaultRole: roster.Some(form["default_role"])}
+		DefaultRole: roster.Some(form["default_role"]), EmailDomains: roster.Some(domainList(form["email_domains"]))}
 	if form["client_secret"] != "" {
 		in.ClientSecret = roster.Some(form["client_secret"])
 	}

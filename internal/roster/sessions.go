@@ -31,6 +31,13 @@ type SignInInput struct {
 type SignedIn struct {
 	Session *Session
 	Token   string
+	// Single sign-on only: the provider, and whether the IdP asserted a
+	// second factor (SAML AuthnContextClassRef; OIDC amr/acr).
+	ProviderID  int64
+	MFAAsserted bool
+	// Try is the report of a "try sign-in": no session was
+	// made, Session and Token are empty.
+	Try *SSOTryResult
 }
 
 // errBadLogin is the one answer to a wrong password, an unknown login and an

@@ -285,6 +285,31 @@
     }, 300));
   }
 
+  // "Sign in with your organisation's account" takes the organisation
+  // typed in the sign-in form above it.
+  function ssoRoute() {
+    var form = qs("#sso-route");
+    var from = qs("input[name=tenant]");
+    var to = form && qs("[data-copy-tenant]", form);
+    if (!to || !from || from === to) return;
+    form.addEventListener("submit", function (ev) {
+      to.value = from.value.trim();
+      var email = qs("input[name=email]", form).value.trim();
+      if (!to.value || !email) return; // the server says what is missing
+      ev.preventDefault();
+      fetch("/api/v1/sso/route?tenant=" + encodeURIComponent(to.value) + "&email=" + encodeURIComponent(email), { credentials: "same-origin" })
+        .then(function (res) { return res.ok ? res.json() : null; })
+        .then(function (o) { if (o && o.start_url) location.assign(o.start_url); else form.submit(); })
+        .catch(function () { form.submit(); });
+    });
+  }
+
+  // A link to follow at once (the IdP's logout after signing out).
+  function followNow() {
+    var a = qs("a[data-follow-now]");
+    if (a) location.assign(a.href);
+  }
+
   // Chips rendered by the server remove themselves too.
   document.addEventListener("click", function (ev) {
     var b = ev.target.closest("[data-unpick]");
@@ -338,6 +363,8 @@
     autosubmit(document);
     liveSearch();
     copyButtons();
+    ssoRoute();
+    followNow();
     copyForms();
     noDoubleSubmit();
     inviteRows();
