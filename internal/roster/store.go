@@ -36,6 +36,7 @@ type Tx interface {
 	WebhooksTx // webhooks_store.go
 	ImportTx   // import_store.go
 	SSOTx      // sso_store.go
+	MFATx      // mfa_store.go
 }
 
 // conventionsTx: versions (versions.go) and idempotency keys (idempotency.go).
