@@ -88,6 +88,7 @@ func (s *Server) routes() []route {
 	all = append(all, s.logRoutes()...)
 	all = append(all, s.settingsRoutes()...)     // settings.go
 	all = append(all, s.provisioningRoutes()...) // provisioning.go
+	all = append(all, s.mfaRoutes()...)          // mfa.go
 	return all
 }
 

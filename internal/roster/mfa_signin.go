@@ -21,7 +21,8 @@ import (
 // password's failure is counted at once, as without MFA; success only
 // forgets this source's failures when the second factor passes too.
 
-const mfaChallengeTTL = 10 * time.Minute
+// MFAChallengeTTL is how long the second-factor step waits.
+const MFAChallengeTTL = 10 * time.Minute
 
 // MFAStep is a sign-in waiting for its second factor (Stage verify) or for
 // the user to set one up (Stage enrol). Token goes into its own cookie.
@@ -72,7 +73,7 @@ func (s *Service) mfaAfterPassword(ctx context.Context, tenantID int64, u *User,
 func (s *Service) createChallenge(ctx context.Context, c *MFAChallenge) (*MFAStep, error) {
 	token := NewSecret(mfaTokenPrefix)
 	now := s.Now()
-	c.TokenHash, c.CreatedAt, c.ExpiresAt = HashSecret(token), now, now.Add(mfaChallengeTTL)
+	c.TokenHash, c.CreatedAt, c.ExpiresAt = HashSecret(token), now, now.Add(MFAChallengeTTL)
 	err := s.inTxOutsideDecisions(ctx, func(tx Tx) error {
 		if err := tx.DeleteExpiredMFAChallenges(ctx, now); err != nil {
 			return err

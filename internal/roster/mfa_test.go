@@ -207,3 +207,74 @@ func (f *fixture) enrolTOTP(t *testing.T, u *roster.User) string {
 	*f.clock = f.clock.Add(30 * time.Second) // the next code is a new step
 	return e.ManualKey
 }
+
+// TestResetMFAEscalation: resetting someone's factors is acting on them:
+// users.manage, the target in scope and no more powerful than the actor.
+// The reset is audited, ends the user's sessions and tells them by email.
+func TestResetMFAEscalation(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		f := lifecycleFixture(t, db, "acme", nil)
+		f.setMFAPolicy(t, roster.MFAOptional)
+		_, err := f.svc.CreateRole(f.ctx, f.sys, roster.RoleInput{Key: roster.Some("helpdesk"), Name: roster.Some("Helpdesk"),
+			Permissions: roster.Some([]string{roster.PermSelfView, roster.PermCoachingManage, roster.PermUsersView, roster.PermUsersManage}), Scope: roster.Some("tenant")})
+		must(t, err)
+		anna := f.activeUser(t, "anna") // an agent
+		boss := f.activeUser(t, "boss")
+		_, err = f.svc.UpdateUser(f.ctx, f.admin, boss.ID, roster.UserInput{Roles: roster.Some([]string{"admin"})})
+		must(t, err)
+		f.enrolTOTP(t, anna)
+		f.enrolTOTP(t, boss)
+		helpdesk := f.userActor(t, "hilde", "helpdesk")
+		agent := f.userActor(t, "otto", "agent")
+		session, err := f.signIn("anna", goodPassword)
+		must(t, err)
+		for _, tc := range []struct {
+			name   string
+			actor  *roster.Actor
+			target int64
+			want   string
+		}{
+			{"an agent, without users.manage", agent, anna.ID, roster.EForbidden},
+			{"the helpdesk on an admin, more powerful", helpdesk, boss.ID, roster.EForbidden},
+			{"read-only token", f.readOnly, anna.ID, roster.EForbidden},
+			{"the helpdesk on an agent", helpdesk, anna.ID, ""},
+			{"again: nothing left to reset", helpdesk, anna.ID, roster.EConflict},
+			{"the admin on the admin", f.admin, boss.ID, ""},
+		} {
+			before := f.auditCount(t)
+			err := f.svc.ResetMFA(f.ctx, tc.actor, tc.target)
+			if roster.ErrorCode(err) != tc.want {
+				t.Fatalf("%s: %v, want %q", tc.name, err, tc.want)
+			}
+			if grew := f.auditCount(t) - before; (tc.want == "") != (grew == 1) {
+				t.Fatalf("%s: %d audit events", tc.name, grew)
+			}
+		}
+		if _, _, err := f.svc.AuthenticateSession(f.ctx, session.Token); err == nil {
+			t.Fatal("anna's session survived the reset")
+		}
+		st, err := f.svc.UserMFA(f.ctx, f.admin, anna.ID)
+		must(t, err)
+		if st.Enrolled() || st.RecoveryCodes != 0 {
+			t.Fatalf("after the reset: %+v", st)
+		}
+		told := 0
+		for _, m := range f.delivered(t) {
+			if m.Kind == "mfa_reset" {
+				told++
+				if m.Recipient != "anna@example.com" && m.Recipient != "boss@example.com" {
+					t.Fatalf("reset notice to %s", m.Recipient)
+				}
+			}
+		}
+		if told != 2 {
+			t.Fatalf("%d reset notices, want 2", told)
+		}
+		// Optional policy, nothing set up: the password alone signs anna in.
+		in, err := f.signIn("anna", goodPassword)
+		must(t, err)
+		if in.MFA != nil {
+			t.Fatalf("after the reset: %+v", in)
+		}
+	})
+}
