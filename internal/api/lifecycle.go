@@ -93,16 +93,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	idle, max := s.svc.SessionLifetimes()
-	s.setSessionCookie(w, r, res.Token, max)
-	u, perms, err := s.svc.SessionUser(r.Context(), res.Session)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	w.Header().Set("Location", "/api/v1/sessions/current")
-	s.resource(w, r, http.StatusCreated, SessionInfo{User: *u, Permissions: nonNil(perms),
-		ExpiresAt: res.Session.ExpiresAt, IdleTimeoutSeconds: int(idle / time.Second)})
+	s.signedInOrStep(w, r, res) // mfa.go
 }
 
 func nonNil(s []string) []string {
