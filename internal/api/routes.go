@@ -67,7 +67,7 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/me/sessions", s.mySessions},
 		{"DELETE", "/api/v1/me/sessions", s.signOutOthers},
 		{"POST", "/api/v1/users/{id}/password-code", s.sendPasswordCode},
-		{"POST", "/api/v1/users/import", s.importUsers},      // bulk.go
+		{"POST", "/api/v1/users/import", s.importUsers}, // bulk.go
 
 		// Identity providers and "SSO required" (sso.go).
 		{"GET", "/api/v1/sso/providers", s.listSSOProviders},
