@@ -2,6 +2,7 @@ package console
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -243,4 +244,60 @@ func (s *Server) newRecoveryCodes(w http.ResponseWriter, r *http.Request, p *pag
 	}
 	p.Flash = &flashMsg{Kind: "success", Msg: "New recovery codes are made; the old ones no longer work."}
 	return s.showAccountMFA(w, r, p, http.StatusOK, codes)
+}
+
+type mfaPolicyOption struct {
+	Value, Label string
+	Selected     bool
+}
+
+type mfaRoleOption struct {
+	Key, Name string
+	Checked   bool
+}
+
+// mfaPolicyLabels say the policies in words.
+var mfaPolicyLabels = map[string]string{
+	roster.MFAOff:      "Off: nobody is asked for a second step",
+	roster.MFAOptional: "Optional: asked of those who set one up",
+	roster.MFAAdmins:   "Required for administrators (people who manage users, roles, groups or settings)",
+	roster.MFAAll:      "Required for everyone",
+}
+
+// mfaOptions are the settings page's two-step sign-in choices, as typed.
+func (s *Server) mfaOptions(r *http.Request, p *page, f settingsForm) ([]mfaPolicyOption, []mfaRoleOption) {
+	var policies []mfaPolicyOption
+	for _, v := range roster.MFAPolicies {
+		policies = append(policies, mfaPolicyOption{Value: v, Label: mfaPolicyLabels[v], Selected: f.fields["mfa_policy"] == v})
+	}
+	var roles []mfaRoleOption
+	if list, err := s.svc.ListRoles(r.Context(), p.Actor); err == nil {
+		for _, role := range list {
+			roles = append(roles, mfaRoleOption{Key: role.Key, Name: role.Name, Checked: slices.Contains(f.mfaRoles, role.Key)})
+		}
+	}
+	return policies, roles
+}
+
+func nonNilStrings(v []string) []string {
+	if v == nil {
+		return []string{}
+	}
+	return v
+}
+
+// mfaPolicy and mfaRolesInput change the settings only when the form had
+// the section (a form without it keeps them).
+func (f settingsForm) mfaPolicy() roster.Opt[string] {
+	if !f.hasMFA {
+		return roster.Opt[string]{}
+	}
+	return roster.Some(f.fields["mfa_policy"])
+}
+
+func (f settingsForm) mfaRolesInput() roster.Opt[[]string] {
+	if !f.hasMFA {
+		return roster.Opt[[]string]{}
+	}
+	return roster.Some(nonNilStrings(f.mfaRoles))
 }
