@@ -12,6 +12,10 @@ import (
 // SessionCookie is the name of the console's session cookie.
 const SessionCookie = "roster_session"
 
+// MFACookie holds a sign-in's second-factor step between an SSO callback
+// and the console's step page (the console's mfaCookie, same name).
+const MFACookie = "roster_mfa"
+
 func (s *Server) sameOrigin(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var cop http.CrossOriginProtection

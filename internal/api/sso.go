@@ -129,9 +129,16 @@ func (s *Server) ssoCallback(w http.ResponseWriter, r *http.Request) {
 		s.ssoFailed(w, r, err)
 		return
 	}
+	w.Header().Set("Cache-Control", "no-store")
+	if res.MFA != nil {
+		// The second factor is still to come, on the console's step page.
+		http.SetCookie(w, &http.Cookie{Name: MFACookie, Value: res.MFA.Token, Path: "/", MaxAge: int(roster.MFAChallengeTTL / time.Second),
+			HttpOnly: true, Secure: s.secureCookies(r), SameSite: http.SameSiteLaxMode})
+		http.Redirect(w, r, "/signin/second-factor", http.StatusSeeOther)
+		return
+	}
 	_, max := s.svc.SessionLifetimes()
 	s.setSessionCookie(w, r, res.Token, max)
-	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 

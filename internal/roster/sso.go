@@ -47,6 +47,9 @@ type SSOProvider struct {
 	DefaultRole    string `json:"default_role"`
 	DefaultGroupID *int64 `json:"default_group_id"`
 	Enabled        bool   `json:"enabled"`
+	// MFAFromIdP lets the IdP's assertion of a multi-factor sign-in (OIDC
+	// amr/acr, SAML AuthnContext) stand in for Roster's second factor.
+	MFAFromIdP bool `json:"mfa_from_idp"`
 	// RedirectURI is what the IdP must be told (computed, not stored).
 	RedirectURI  string    `json:"redirect_uri"`
 	ConfiguredBy string    `json:"configured_by"`
@@ -73,6 +76,7 @@ type SSOProviderInput struct {
 	DefaultRole    Opt[string] `json:"default_role"`
 	DefaultGroupID Opt[int64]  `json:"default_group_id"`
 	Enabled        Opt[bool]   `json:"enabled"`
+	MFAFromIdP     Opt[bool]   `json:"mfa_from_idp"`
 }
 
 // SSOSignInOption is what the sign-in page shows of a provider.
@@ -297,6 +301,9 @@ func (s *Service) applySSOInput(p *SSOProvider, in SSOProviderInput, create bool
 		default:
 			v.Add("match_claim", "must be %q (the verified email finds the user) or %q (linked accounts only)", SSOMatchEmail, SSOMatchSubject)
 		}
+	}
+	if in.MFAFromIdP.Set {
+		p.MFAFromIdP = in.MFAFromIdP.V
 	}
 	if in.TrustEmail.Set {
 		p.TrustEmail = in.TrustEmail.V

@@ -84,7 +84,11 @@ func (s *Service) ssoSignIn(ctx context.Context, p *SSOProvider, c *ssoClaims, i
 				return err
 			}
 		}
-		out, err = s.newSessionTx(ctx, tx, u, in.IP, in.UserAgent, in.Previous, map[string]any{"via": "sso", "provider_id": p.ID})
+		if out, err = s.ssoSecondFactor(ctx, tx, p, u, c.mfaAsserted, in); out != nil || err != nil { // mfa_sso.go
+			return err
+		}
+		out, err = s.newSessionTx(ctx, tx, u, in.IP, in.UserAgent, in.Previous, map[string]any{"via": "sso", "provider_id": p.ID,
+			"mfa": map[bool]string{true: "idp"}[c.mfaAsserted && p.MFAFromIdP]})
 		return err
 	})
 	return out, err

@@ -129,7 +129,13 @@ type ssoClaims struct {
 	EmailVerified     any    `json:"email_verified"` // a boolean; some IdPs send "true"
 	Name              string `json:"name"`
 	PreferredUsername string `json:"preferred_username"`
-	trusted           bool   // the provider's TrustEmail
+	// AMR and ACR say how the IdP authenticated the person (OIDC Core
+	// 2: amr, RFC 8176 values; acr); SAML sets mfaAsserted from the
+	// assertion's AuthnContext instead.
+	AMR         []string `json:"amr"`
+	ACR         string   `json:"acr"`
+	mfaAsserted bool
+	trusted     bool // the provider's TrustEmail
 }
 
 func (c ssoClaims) emailVerified() bool {
@@ -191,6 +197,7 @@ func (s *Service) FinishSSO(ctx context.Context, in SSOCallbackInput) (*SignedIn
 	if err != nil {
 		return nil, err
 	}
+	claims.mfaAsserted = OIDCAssertsMFA(claims.AMR, claims.ACR)
 	return s.ssoSignIn(ctx, p, claims, in)
 }
 

@@ -10,14 +10,14 @@ import (
 )
 
 const ssoProviderColumns = `id, tenant_id, kind, name, issuer, client_id, client_secret_enc, match_claim, trust_email, jit, default_role,
-	default_group_id, enabled, configured_by_kind, configured_by_id, configured_by_name, created_at, updated_at`
+	default_group_id, enabled, configured_by_kind, configured_by_id, configured_by_name, created_at, updated_at, mfa_from_idp`
 
 func scanSSOProvider(s interface{ Scan(...any) error }) (*roster.SSOProvider, error) {
 	var p roster.SSOProvider
 	var group sql.NullInt64
 	var created, updated int64
 	if err := s.Scan(&p.ID, &p.TenantID, &p.Kind, &p.Name, &p.Issuer, &p.ClientID, &p.SealedSecret, &p.MatchClaim, &p.TrustEmail, &p.JIT,
-		&p.DefaultRole, &group, &p.Enabled, &p.ConfiguredByKind, &p.ConfiguredByID, &p.ConfiguredBy, &created, &updated); err != nil {
+		&p.DefaultRole, &group, &p.Enabled, &p.ConfiguredByKind, &p.ConfiguredByID, &p.ConfiguredBy, &created, &updated, &p.MFAFromIdP); err != nil {
 		return nil, err
 	}
 	if len(p.SealedSecret) == 0 {
@@ -49,10 +49,10 @@ func optionalID(id *int64) any {
 
 func (q *queries) CreateSSOProvider(ctx context.Context, p *roster.SSOProvider) error {
 	id, err := q.insert(ctx, `INSERT INTO sso_providers (tenant_id, kind, name, issuer, client_id, client_secret_enc, match_claim, trust_email, jit,
-		default_role, default_group_id, enabled, configured_by_kind, configured_by_id, configured_by_name, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		default_role, default_group_id, enabled, configured_by_kind, configured_by_id, configured_by_name, created_at, updated_at, mfa_from_idp)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		p.TenantID, p.Kind, p.Name, p.Issuer, p.ClientID, p.SealedSecret, p.MatchClaim, p.TrustEmail, p.JIT, p.DefaultRole, optionalID(p.DefaultGroupID),
-		p.Enabled, p.ConfiguredByKind, p.ConfiguredByID, p.ConfiguredBy, ms(p.CreatedAt), ms(p.UpdatedAt))
+		p.Enabled, p.ConfiguredByKind, p.ConfiguredByID, p.ConfiguredBy, ms(p.CreatedAt), ms(p.UpdatedAt), p.MFAFromIdP)
 	if err != nil {
 		return ssoNameTaken(err)
 	}
@@ -96,9 +96,9 @@ func (q *queries) ListSSOProviders(ctx context.Context, tenantID int64) ([]roste
 func (q *queries) UpdateSSOProvider(ctx context.Context, p *roster.SSOProvider) error {
 	_, err := q.exec(ctx, `UPDATE sso_providers SET name = ?, issuer = ?, client_id = ?, client_secret_enc = ?, match_claim = ?,
 		trust_email = ?, jit = ?, default_role = ?, default_group_id = ?, enabled = ?, configured_by_kind = ?, configured_by_id = ?,
-		configured_by_name = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
+		configured_by_name = ?, updated_at = ?, mfa_from_idp = ? WHERE tenant_id = ? AND id = ?`,
 		p.Name, p.Issuer, p.ClientID, p.SealedSecret, p.MatchClaim, p.TrustEmail, p.JIT, p.DefaultRole, optionalID(p.DefaultGroupID), p.Enabled,
-		p.ConfiguredByKind, p.ConfiguredByID, p.ConfiguredBy, ms(p.UpdatedAt), p.TenantID, p.ID)
+		p.ConfiguredByKind, p.ConfiguredByID, p.ConfiguredBy, ms(p.UpdatedAt), p.MFAFromIdP, p.TenantID, p.ID)
 	return ssoNameTaken(err)
 }
 
