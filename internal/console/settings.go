@@ -62,7 +62,7 @@ func formFromTenant(t *roster.Tenant) settingsForm {
 	st := t.Settings
 	return settingsForm{languages: slices.Clone(st.Languages), mfaRoles: slices.Clone(st.MFARoles), fields: map[string]string{
 		"mfa_policy": st.MFAPolicy,
-		"name": t.Name, "branding_name": st.BrandingName, "default_language": st.DefaultLanguage,
+		"name":       t.Name, "branding_name": st.BrandingName, "default_language": st.DefaultLanguage,
 		"invitation_expiry_days": strconv.Itoa(st.InvitationExpiryDays),
 		"password_min_length":    strconv.Itoa(st.MinPasswordLength),
 		"group_depth":            strconv.Itoa(st.GroupDepth),
