@@ -52,7 +52,11 @@ func (s *Service) mfaAfterPassword(ctx context.Context, tenantID int64, u *User,
 		PreviousHash: previous, IP: in.IP, UserAgent: in.UserAgent}
 	if passwordOK {
 		r := s.store.Read()
-		st, err := s.mfaStatusTx(ctx, r, u)
+		full, err := r.User(ctx, tenantID, u.ID) // the sign-in's read leaves out the roles
+		if err != nil {
+			return nil, err
+		}
+		st, err := s.mfaStatusTx(ctx, r, full)
 		if err != nil {
 			return nil, err
 		}

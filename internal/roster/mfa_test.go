@@ -278,3 +278,16 @@ func TestResetMFAEscalation(t *testing.T) {
 		}
 	})
 }
+
+func TestMFAAdminsPolicy(t *testing.T) {
+	f := lifecycleFixture(t, testdb.SQLite(t), "acme", nil)
+	u := f.activeUser(t, "ada")
+	_, err := f.svc.UpdateUser(f.ctx, f.admin, u.ID, roster.UserInput{Roles: roster.Some([]string{"admin"})})
+	must(t, err)
+	f.setMFAPolicy(t, roster.MFAAdmins)
+	in, err := f.signIn("ada", goodPassword)
+	must(t, err)
+	if in.MFA == nil || in.MFA.Stage != roster.MFAStageEnrol {
+		t.Fatalf("an admin under the admins policy: %+v", in)
+	}
+}
