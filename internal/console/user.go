@@ -353,7 +353,7 @@ var userActions = map[string]userAction{
 	"reset-mfa": {Key: "reset-mfa", Title: "Reset two-step sign-in of", Button: "Reset two-step sign-in", Danger: true,
 		Explain: func(u *roster.User, _ groupNames) []string {
 			return []string{
-				"The authenticator app, passkeys and recovery codes of " + u.Name + " are removed; sessions they have open end at once.",
+				"The authenticator app and recovery codes of " + u.Name + " are removed; sessions they have open end at once.",
 				"They are told by email.",
 				"If your organisation requires two-step sign-in of them, they set it up again the next time they sign in.",
 			}

@@ -334,7 +334,7 @@ func (s *Service) RemoveTOTP(ctx context.Context, a *Actor) error {
 			return Errorf(ENotFound, "no authenticator app is set up")
 		}
 		if st.Required && len(st.Passkeys) == 0 {
-			return Errorf(EConflict, "your organisation requires a second factor: set up a passkey before you remove your authenticator app")
+			return Errorf(EConflict, "your organisation requires a second factor: it is your only one, so it cannot be removed (an administrator can reset it)")
 		}
 		if err := tx.DeleteTOTPFactor(ctx, u.TenantID, u.ID); err != nil {
 			return err
