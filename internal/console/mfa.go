@@ -18,21 +18,6 @@ import (
 // factor; it opens nothing but the step's pages.
 const mfaCookie = "roster_mfa"
 
-func (s *Server) mfaRoutes() []route {
-	return []route{
-		{"GET /signin/second-factor", public, s.secondFactorPage},
-		{"POST /signin/second-factor", public, s.secondFactor},
-		{"POST /signin/second-factor/cancel", public, s.cancelSecondFactor},
-		{"GET /signin/second-factor/qr.png", public, s.enrolmentQR},
-		{"GET /account/mfa", signedIn, s.accountMFAPage},
-		{"POST /account/mfa/totp", signedIn, s.startTOTP},
-		{"GET /account/mfa/totp/qr.png", signedIn, s.pendingTOTPQR},
-		{"POST /account/mfa/totp/confirm", signedIn, s.confirmTOTP},
-		{"POST /account/mfa/totp/remove", signedIn, s.removeTOTP},
-		{"POST /account/mfa/recovery-codes", signedIn, s.newRecoveryCodes},
-	}
-}
-
 // signedInOrStep finishes a successful first factor: a session cookie, or
 // the challenge's cookie and its page.
 func (s *Server) signedInOrStep(w http.ResponseWriter, r *http.Request, in *roster.SignedIn, next, msg string) error {

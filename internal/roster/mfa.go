@@ -37,7 +37,7 @@ func (s *Service) mfaSelf(a *Actor) error {
 	return nil
 }
 
-func (s *Service) userAndTenant(ctx context.Context, r Tx, a *Actor) (*User, *Tenant, error) {
+func (s *Service) userAndTenant(ctx context.Context, r Reader, a *Actor) (*User, *Tenant, error) {
 	u, err := r.User(ctx, a.TenantID, a.ID)
 	if err != nil {
 		return nil, nil, err
@@ -59,7 +59,7 @@ func (s *Service) MyMFA(ctx context.Context, a *Actor) (*MFAStatus, error) {
 	return s.mfaStatusTx(ctx, r, u)
 }
 
-func (s *Service) mfaStatusTx(ctx context.Context, r Tx, u *User) (*MFAStatus, error) {
+func (s *Service) mfaStatusTx(ctx context.Context, r Reader, u *User) (*MFAStatus, error) {
 	p, err := s.tenantMFAPolicy(ctx, u.TenantID)
 	if err != nil {
 		return nil, err

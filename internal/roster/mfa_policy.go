@@ -95,7 +95,7 @@ func MFARequirement(policy string, requiredRoles, roles, perms []string) bool {
 }
 
 // mfaRequiredFor reads what MFARequirement needs for u in r.
-func (s *Service) mfaRequiredFor(ctx context.Context, r Tx, p mfaPolicy, u *User) (bool, error) {
+func (s *Service) mfaRequiredFor(ctx context.Context, r Reader, p mfaPolicy, u *User) (bool, error) {
 	switch p.policy {
 	case MFAOff:
 		return false, nil

@@ -91,7 +91,7 @@ func (s *Service) createChallenge(ctx context.Context, c *MFAChallenge) (*MFASte
 }
 
 // challenge finds the live challenge of token; errBadSecondFactor when none.
-func (s *Service) challenge(ctx context.Context, r Tx, token string) (*MFAChallenge, error) {
+func (s *Service) challenge(ctx context.Context, r Reader, token string) (*MFAChallenge, error) {
 	if !strings.HasPrefix(token, mfaTokenPrefix) {
 		return nil, errBadSecondFactor()
 	}
@@ -151,7 +151,7 @@ func (s *Service) EnrolmentQR(ctx context.Context, token string) ([]byte, error)
 	return qrPNG(k)
 }
 
-func (s *Service) enrolKey(ctx context.Context, r Tx, c *MFAChallenge) (*otp.Key, error) {
+func (s *Service) enrolKey(ctx context.Context, r Reader, c *MFAChallenge) (*otp.Key, error) {
 	secret, err := s.openTOTP(c.TenantID, c.EnrolSecret)
 	if err != nil {
 		return nil, err

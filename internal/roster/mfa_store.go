@@ -5,10 +5,21 @@ import (
 	"time"
 )
 
-// MFATx holds the queries of multi-factor authentication (mfa*.go).
-type MFATx interface {
+// MFAReader holds the reads of multi-factor authentication (mfa*.go).
+type MFAReader interface {
 	// TOTPFactor is the user's authenticator app; ENotFound when none.
 	TOTPFactor(ctx context.Context, tenantID, userID int64) (*TOTPFactor, error)
+	// RecoveryCodesLeft counts the user's unused codes.
+	RecoveryCodesLeft(ctx context.Context, tenantID, userID int64) (int, error)
+	Passkeys(ctx context.Context, tenantID, userID int64) ([]Passkey, error)
+	// PasskeyByCredentialID finds a credential in the tenant; ENotFound when none.
+	PasskeyByCredentialID(ctx context.Context, tenantID int64, credentialID []byte) (*Passkey, error)
+	// MFAChallengeByHash finds a live or expired challenge; ENotFound when none.
+	MFAChallengeByHash(ctx context.Context, tokenHash []byte) (*MFAChallenge, error)
+}
+
+// MFATx holds the writes of multi-factor authentication.
+type MFATx interface {
 	// PutTOTPFactor stores f, replacing the user's previous one.
 	PutTOTPFactor(ctx context.Context, f *TOTPFactor) error
 	// UseTOTPStep records step as used when it is later than the last one;
@@ -21,13 +32,8 @@ type MFATx interface {
 	ReplaceRecoveryCodes(ctx context.Context, tenantID, userID int64, hashes [][]byte) error
 	// UseRecoveryCode marks the unused code with hash used; false when there is none.
 	UseRecoveryCode(ctx context.Context, tenantID, userID int64, hash []byte, at time.Time) (bool, error)
-	// RecoveryCodesLeft counts the user's unused codes.
-	RecoveryCodesLeft(ctx context.Context, tenantID, userID int64) (int, error)
 
 	CreatePasskey(ctx context.Context, p *Passkey) error
-	Passkeys(ctx context.Context, tenantID, userID int64) ([]Passkey, error)
-	// PasskeyByCredentialID finds a credential in the tenant; ENotFound when none.
-	PasskeyByCredentialID(ctx context.Context, tenantID int64, credentialID []byte) (*Passkey, error)
 	// PasskeyUsed stores the credential as the authenticator left it (its
 	// sign counter) and the time of use.
 	PasskeyUsed(ctx context.Context, p *Passkey) error
@@ -38,8 +44,6 @@ type MFATx interface {
 	DeleteFactors(ctx context.Context, tenantID, userID int64) (int, error)
 
 	CreateMFAChallenge(ctx context.Context, c *MFAChallenge) error
-	// MFAChallengeByHash finds a live or expired challenge; ENotFound when none.
-	MFAChallengeByHash(ctx context.Context, tokenHash []byte) (*MFAChallenge, error)
 	// UpdateMFAChallenge stores the ceremony and the enrolment secret.
 	UpdateMFAChallenge(ctx context.Context, c *MFAChallenge) error
 	DeleteMFAChallenge(ctx context.Context, id int64) error
