@@ -36,6 +36,7 @@ import (
 var documentedPublicRoutes = []string{
 	"GET /api/v1/openapi.json",
 	"POST /api/v1/sessions",
+	"POST /api/v1/sessions/second-factor",
 	"DELETE /api/v1/sessions/current",
 	"POST /api/v1/password/forgot",
 	"POST /api/v1/password/reset",
@@ -92,6 +93,8 @@ var documentedTypes = []struct {
 	{"SSOPolicyInput", reflect.TypeFor[roster.SSOPolicyInput](), true},
 	{"Tenant", reflect.TypeFor[roster.Tenant](), false},
 	{"TenantSettings", reflect.TypeFor[roster.TenantSettings](), false},
+	{"MFAStep", reflect.TypeFor[roster.MFAStep](), false},
+	{"MFAStatus", reflect.TypeFor[roster.MFAStatus](), false},
 	{"TenantInput", reflect.TypeFor[roster.TenantInput](), true},
 	{"MeInput", reflect.TypeFor[roster.MeInput](), true},
 	{"TokenCreate", reflect.TypeFor[roster.TokenInput](), true},

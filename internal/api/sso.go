@@ -112,7 +112,7 @@ func (s *Server) ssoStart(w http.ResponseWriter, r *http.Request) {
 
 // ssoTry starts a "try sign-in" for the admin signed in to the console.
 func (s *Server) ssoTry(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "identity provider")
+	id, err := door.PathID(r, "identity provider")
 	if err == nil {
 		var a *roster.Actor
 		if a, _, err = s.svc.AuthenticateSession(r.Context(), sessionToken(r)); err == nil {
@@ -170,7 +170,7 @@ func (s *Server) ssoCallback(w http.ResponseWriter, r *http.Request) {
 // samlACS is the assertion consumer service: the IdP's form posts the
 // SAMLResponse (and the RelayState) here.
 func (s *Server) samlACS(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "identity provider")
+	id, err := door.PathID(r, "identity provider")
 	if err != nil {
 		s.ssoFailed(w, r, err)
 		return
@@ -203,15 +203,24 @@ func (s *Server) ssoFinished(w http.ResponseWriter, r *http.Request, res *roster
 		return
 	}
 	_, max := s.svc.SessionLifetimes()
-	s.setSessionCookie(w, r, res.Token, max)
+	// Remembered for the IdP's logout, also when the second factor is
+	// still to come.
 	http.SetCookie(w, &http.Cookie{Name: ssoProviderCookie, Value: strconv.FormatInt(res.ProviderID, 10), Path: "/",
 		MaxAge: int(max / time.Second), HttpOnly: true, Secure: s.secureCookies(r), SameSite: http.SameSiteLaxMode})
+	if res.MFA != nil {
+		// The second factor is still to come, on the console's step page.
+		http.SetCookie(w, &http.Cookie{Name: MFACookie, Value: res.MFA.Token, Path: "/", MaxAge: int(roster.MFAChallengeTTL / time.Second),
+			HttpOnly: true, Secure: s.secureCookies(r), SameSite: http.SameSiteLaxMode})
+		http.Redirect(w, r, "/signin/second-factor", http.StatusSeeOther)
+		return
+	}
+	s.setSessionCookie(w, r, res.Token, max)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
 // samlMetadata serves this service provider's metadata for the IdP.
 func (s *Server) samlMetadata(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "identity provider")
+	id, err := door.PathID(r, "identity provider")
 	var md []byte
 	if err == nil {
 		md, err = s.svc.SAMLMetadata(r.Context(), id)

@@ -159,13 +159,9 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, p *page) error {
 	if err != nil {
 		return s.authFormFailed(w, r, p, "signin", "Sign in", s.withSSO(r, f), err)
 	}
-	_, maxAge := s.svc.SessionLifetimes()
-	s.setCookie(w, r, sessionCookie, in.Token, int(maxAge.Seconds()))
-	// The anonymous CSRF secret has done its job.
-	s.setCookie(w, r, preCookie, "", -1)
 	// Remember the organisation for the next sign-in on this browser.
 	s.setCookie(w, r, orgCookie, strings.ToLower(strings.TrimSpace(f.Tenant)), 365*24*3600)
-	return s.redirect(w, r, localPath(f.Next, "/"), "")
+	return s.signedInOrStep(w, r, in, f.Next, "") // mfa.go
 }
 
 // authFormFailed shows a public form again with the core's answer: wrong
@@ -333,10 +329,7 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request, p *page) error {
 		in, err := s.svc.SignIn(ctx, roster.SignInInput{Tenant: t.Slug, Login: u.Username, Password: password,
 			IP: s.clientIP(r), UserAgent: r.UserAgent(), Previous: cookieValue(r, sessionCookie)})
 		if err == nil {
-			_, maxAge := s.svc.SessionLifetimes()
-			s.setCookie(w, r, sessionCookie, in.Token, int(maxAge.Seconds()))
-			s.setCookie(w, r, preCookie, "", -1)
-			return s.redirect(w, r, "/", "Welcome, "+u.Name+"! Your account is active.")
+			return s.signedInOrStep(w, r, in, "", "Welcome, "+u.Name+"! Your account is active.")
 		}
 	}
 	s.flash(w, r, "success", "Your account is active. Sign in with your username "+u.Username+" and your new password.")

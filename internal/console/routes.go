@@ -44,6 +44,19 @@ func (s *Server) routes() []route {
 		{"POST /account/confirm", signedIn, s.confirmAccount},
 		{"POST /account/sessions/others", signedIn, s.signOutOthers},
 
+		// Two-step sign-in (mfa.go): the step after the first factor, public
+		// but reachable only with its challenge cookie; one's own factors.
+		{"GET /signin/second-factor", public, s.secondFactorPage},
+		{"POST /signin/second-factor", public, s.secondFactor},
+		{"POST /signin/second-factor/cancel", public, s.cancelSecondFactor},
+		{"GET /signin/second-factor/qr.png", public, s.enrolmentQR},
+		{"GET /account/mfa", signedIn, s.accountMFAPage},
+		{"POST /account/mfa/totp", signedIn, s.startTOTP},
+		{"GET /account/mfa/totp/qr.png", signedIn, s.pendingTOTPQR},
+		{"POST /account/mfa/totp/confirm", signedIn, s.confirmTOTP},
+		{"POST /account/mfa/totp/remove", signedIn, s.removeTOTP},
+		{"POST /account/mfa/recovery-codes", signedIn, s.newRecoveryCodes},
+
 		// Home.
 		{"GET /{$}", signedIn, s.home},
 

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/roster-dev/roster/internal/door"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -86,7 +87,7 @@ func (s *Server) saveSAML(w http.ResponseWriter, r *http.Request, p *page, edit 
 		}
 	}
 	if err != nil {
-		status := statusOf(roster.ErrorCode(err))
+		status := door.StatusOf(roster.ErrorCode(err))
 		if status == http.StatusInternalServerError {
 			return err
 		}

@@ -328,6 +328,14 @@ var userActions = map[string]userAction{
 				"Their roles and group access stay as they are: check that they still fit.",
 			}
 		}},
+	"reset-mfa": {Key: "reset-mfa", Title: "Reset two-step sign-in of", Button: "Reset two-step sign-in", Danger: true,
+		Explain: func(u *roster.User, _ groupNames) []string {
+			return []string{
+				"The authenticator app and recovery codes of " + u.Name + " are removed; sessions they have open end at once.",
+				"They are told by email.",
+				"If your organisation requires two-step sign-in of them, they set it up again the next time they sign in.",
+			}
+		}},
 	"delete": {Key: "delete", Title: "Delete", Button: "Delete user for good", Danger: true,
 		Explain: func(u *roster.User, _ groupNames) []string {
 			return []string{
@@ -403,6 +411,9 @@ func (s *Server) doUserAction(w http.ResponseWriter, r *http.Request, p *page) e
 		msg, to = u.Name+" ("+u.Username+") was deleted.", "/users"
 	case "move":
 		err = s.moveUser(r, p, d, &msg, &to)
+	case "reset-mfa":
+		err = s.svc.ResetMFA(ctx, a, u.ID)
+		msg, to = "The two-step sign-in of "+u.Name+" is reset: they were signed out and told by email.", "/users/"+itoa(u.ID)
 	}
 	if err != nil {
 		// The core's refusal (logged on to a queue, deactivating oneself, no

@@ -32,6 +32,7 @@ type Service struct {
 
 	hooks *webhookConfig
 	sso   ssoState // enterprise sign-in
+	mfa   mfaState // multi-factor authentication (mfa*.go)
 }
 
 // Options configure a Service.
@@ -63,6 +64,7 @@ func NewService(store Store, opts Options) *Service {
 		s.log = slog.Default()
 	}
 	s.initSSO(opts)
+	s.initMFA()
 	s.initAuthz()
 	return s
 }

@@ -47,6 +47,9 @@ type SSOProvider struct {
 	DefaultRole    string `json:"default_role"`
 	DefaultGroupID *int64 `json:"default_group_id"`
 	Enabled        bool   `json:"enabled"`
+	// MFAFromIdP lets the IdP's assertion of a multi-factor sign-in (OIDC
+	// amr/acr, SAML AuthnContext) stand in for Roster's second factor.
+	MFAFromIdP bool `json:"mfa_from_idp"`
 	// EmailDomains route a sign-in by email to this provider (unique
 	// within the tenant).
 	EmailDomains []string `json:"email_domains"`
@@ -93,6 +96,7 @@ type SSOProviderInput struct {
 	DefaultGroupID Opt[int64]    `json:"default_group_id"`
 	Enabled        Opt[bool]     `json:"enabled"`
 	EmailDomains   Opt[[]string] `json:"email_domains"`
+	MFAFromIdP     Opt[bool]     `json:"mfa_from_idp"`
 	// SAML 2.0: the IdP's metadata, as XML or fetched from a URL.
 	MetadataXML  Opt[string] `json:"metadata_xml"`
 	MetadataURL  Opt[string] `json:"metadata_url"`
@@ -350,6 +354,9 @@ func (s *Service) applyCommonSSOInput(p *SSOProvider, in SSOProviderInput, v *Va
 		default:
 			v.Add("match_claim", "must be %q (the verified email finds the user) or %q (linked accounts only)", SSOMatchEmail, SSOMatchSubject)
 		}
+	}
+	if in.MFAFromIdP.Set {
+		p.MFAFromIdP = in.MFAFromIdP.V
 	}
 	if in.TrustEmail.Set {
 		p.TrustEmail = in.TrustEmail.V

@@ -109,8 +109,12 @@ func (s *Service) ssoSignIn(ctx context.Context, p *SSOProvider, c *ssoClaims, i
 				return err
 			}
 		}
+		if out, err = s.ssoSecondFactor(ctx, tx, p, u, c.MFAAsserted, in); out != nil || err != nil {
+			return err
+		}
 		out, err = s.newSessionTx(ctx, tx, u, in.IP, in.UserAgent, in.Previous,
-			map[string]any{"via": "sso", "provider_id": p.ID, "mfa_asserted": c.MFAAsserted})
+			map[string]any{"via": "sso", "provider_id": p.ID, "mfa_asserted": c.MFAAsserted,
+				"mfa": map[bool]string{true: "idp"}[c.MFAAsserted && p.MFAFromIdP]})
 		return err
 	})
 	if out != nil {

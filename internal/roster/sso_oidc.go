@@ -184,7 +184,12 @@ type ssoClaims struct {
 	// (shown by "try sign-in"); AuthnContext the SAML AuthnContextClassRefs.
 	Attributes   map[string][]string `json:"-"`
 	AuthnContext []string            `json:"-"`
-	// MFAAsserted: the IdP says it used a second factor.
+	// AMR and ACR say how the IdP authenticated the person (OIDC Core
+	// 2: amr, RFC 8176 values; acr).
+	AMR []string `json:"amr"`
+	ACR string   `json:"acr"`
+	// MFAAsserted: the IdP says it used a second factor (OIDC amr/acr,
+	// SAML AuthnContext).
 	MFAAsserted bool `json:"-"`
 }
 
@@ -247,6 +252,7 @@ func (s *Service) FinishSSO(ctx context.Context, in SSOCallbackInput) (*SignedIn
 	if err != nil {
 		return nil, err
 	}
+	claims.MFAAsserted = OIDCAssertsMFA(claims.AMR, claims.ACR)
 	if f.TryUserID != 0 {
 		return s.finishTry(ctx, p, f, claims, in)
 	}

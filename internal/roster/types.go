@@ -28,6 +28,10 @@ type TenantSettings struct {
 	SCIMDefaultGroup int64  `json:"scim_default_group,omitempty"`
 	SCIMDefaultRole  string `json:"scim_default_role,omitempty"`
 	SCIMGroupParent  int64  `json:"scim_group_parent,omitempty"`
+	// MFAPolicy is who must use a second factor (mfa_policy.go): off,
+	// optional, admins or all; MFARoles are roles whose holders must, too.
+	MFAPolicy string   `json:"mfa_policy"`
+	MFARoles  []string `json:"mfa_roles"`
 }
 
 // UnmarshalJSON also reads settings stored before the key was renamed
@@ -43,6 +47,12 @@ func (ts *TenantSettings) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*ts = TenantSettings(old.plain)
+	if ts.MFAPolicy == "" {
+		ts.MFAPolicy = MFAOff // stored before MFA existed
+	}
+	if ts.MFARoles == nil {
+		ts.MFARoles = []string{}
+	}
 	if old.OldMinPasswordLength != 0 && !bytes.Contains(b, []byte(`"password_min_length"`)) {
 		ts.MinPasswordLength = old.OldMinPasswordLength
 	}
@@ -60,6 +70,8 @@ func DefaultTenantSettings() TenantSettings {
 		MinPasswordLength:    10,
 		Languages:            []string{"en", "de"},
 		DefaultLanguage:      "en",
+		MFAPolicy:            MFAOff,
+		MFARoles:             []string{},
 	}
 }
 

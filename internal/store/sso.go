@@ -11,7 +11,7 @@ import (
 
 const ssoProviderColumns = `id, tenant_id, kind, name, issuer, client_id, client_secret_enc, match_claim, trust_email, jit, default_role,
 	default_group_id, enabled, configured_by_kind, configured_by_id, configured_by_name, created_at, updated_at,
-	saml_idp_metadata, saml_metadata_url, saml_sp_key_enc, saml_sp_cert, idp_initiated`
+	saml_idp_metadata, saml_metadata_url, saml_sp_key_enc, saml_sp_cert, idp_initiated, mfa_from_idp`
 
 func scanSSOProvider(s interface{ Scan(...any) error }) (*roster.SSOProvider, error) {
 	var p roster.SSOProvider
@@ -19,7 +19,7 @@ func scanSSOProvider(s interface{ Scan(...any) error }) (*roster.SSOProvider, er
 	var created, updated int64
 	if err := s.Scan(&p.ID, &p.TenantID, &p.Kind, &p.Name, &p.Issuer, &p.ClientID, &p.SealedSecret, &p.MatchClaim, &p.TrustEmail, &p.JIT,
 		&p.DefaultRole, &group, &p.Enabled, &p.ConfiguredByKind, &p.ConfiguredByID, &p.ConfiguredBy, &created, &updated,
-		&p.IdPMetadata, &p.MetadataURL, &p.SealedSPKey, &p.SPCert, &p.IdPInitiated); err != nil {
+		&p.IdPMetadata, &p.MetadataURL, &p.SealedSPKey, &p.SPCert, &p.IdPInitiated, &p.MFAFromIdP); err != nil {
 		return nil, err
 	}
 	if len(p.SealedSecret) == 0 {
@@ -52,11 +52,11 @@ func optionalID(id *int64) any {
 func (q *queries) CreateSSOProvider(ctx context.Context, p *roster.SSOProvider) error {
 	id, err := q.insert(ctx, `INSERT INTO sso_providers (tenant_id, kind, name, issuer, client_id, client_secret_enc, match_claim, trust_email, jit,
 		default_role, default_group_id, enabled, configured_by_kind, configured_by_id, configured_by_name, created_at, updated_at,
-		saml_idp_metadata, saml_metadata_url, saml_sp_key_enc, saml_sp_cert, idp_initiated)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		saml_idp_metadata, saml_metadata_url, saml_sp_key_enc, saml_sp_cert, idp_initiated, mfa_from_idp)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		p.TenantID, p.Kind, p.Name, p.Issuer, p.ClientID, p.SealedSecret, p.MatchClaim, p.TrustEmail, p.JIT, p.DefaultRole, optionalID(p.DefaultGroupID),
 		p.Enabled, p.ConfiguredByKind, p.ConfiguredByID, p.ConfiguredBy, ms(p.CreatedAt), ms(p.UpdatedAt),
-		p.IdPMetadata, p.MetadataURL, p.SealedSPKey, p.SPCert, p.IdPInitiated)
+		p.IdPMetadata, p.MetadataURL, p.SealedSPKey, p.SPCert, p.IdPInitiated, p.MFAFromIdP)
 	if err != nil {
 		return ssoNameTaken(err)
 	}
@@ -184,10 +184,10 @@ func (q *queries) UpdateSSOProvider(ctx context.Context, p *roster.SSOProvider) 
 	_, err := q.exec(ctx, `UPDATE sso_providers SET name = ?, issuer = ?, client_id = ?, client_secret_enc = ?, match_claim = ?,
 		trust_email = ?, jit = ?, default_role = ?, default_group_id = ?, enabled = ?, configured_by_kind = ?, configured_by_id = ?,
 		configured_by_name = ?, updated_at = ?, saml_idp_metadata = ?, saml_metadata_url = ?, saml_sp_key_enc = ?, saml_sp_cert = ?,
-		idp_initiated = ? WHERE tenant_id = ? AND id = ?`,
+		idp_initiated = ?, mfa_from_idp = ? WHERE tenant_id = ? AND id = ?`,
 		p.Name, p.Issuer, p.ClientID, p.SealedSecret, p.MatchClaim, p.TrustEmail, p.JIT, p.DefaultRole, optionalID(p.DefaultGroupID), p.Enabled,
 		p.ConfiguredByKind, p.ConfiguredByID, p.ConfiguredBy, ms(p.UpdatedAt), p.IdPMetadata, p.MetadataURL, p.SealedSPKey, p.SPCert,
-		p.IdPInitiated, p.TenantID, p.ID)
+		p.IdPInitiated, p.MFAFromIdP, p.TenantID, p.ID)
 	return ssoNameTaken(err)
 }
 
