@@ -175,7 +175,7 @@ func (s *Server) agentsPage(w http.ResponseWriter, r *http.Request, p *page) err
 	if err != nil && roster.ErrorCode(err) != roster.EForbidden {
 		return err
 	}
-	p.Title, p.Section, p.Data = "Agents", "agents", d
+	p.Title, p.Section, p.Data = p.T("Agents"), "agents", d
 	return s.show(w, r, "agents", p)
 }
 
@@ -247,5 +247,5 @@ func (s *Server) endViewAs(w http.ResponseWriter, r *http.Request, p *page) erro
 	if err := s.svc.StopImpersonation(r.Context(), p.Actor); err != nil && roster.ErrorCode(err) != roster.ENotFound {
 		return err
 	}
-	return s.redirect(w, r, "/users/"+itoa(p.Actor.ID), "You are back as yourself.")
+	return s.redirect(w, r, "/users/"+itoa(p.Actor.ID), p.T("You are back as yourself."))
 }

@@ -77,7 +77,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, p *page) erro
 	}
 	d.CSV = d.List.with("page", "", "per_page", "")
 	d.CSV = "/audit.csv" + d.CSV[len("/audit"):]
-	p.Title, p.Section, p.Data = "Audit log", "audit", d
+	p.Title, p.Section, p.Data = p.T("Audit log"), "audit", d
 	return s.show(w, r, "audit", p)
 }
 
@@ -157,7 +157,7 @@ func (s *Server) outboxPage(w http.ResponseWriter, r *http.Request, p *page) err
 		}
 		d.List = newListView("/outbox", nil)
 	}
-	p.Title, p.Section, p.Data = "Outbox", "outbox", d
+	p.Title, p.Section, p.Data = p.T("Outbox"), "outbox", d
 	return s.show(w, r, "outbox", p)
 }
 

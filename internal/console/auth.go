@@ -39,7 +39,9 @@ func (s *Server) newPage(w http.ResponseWriter, r *http.Request) (*page, error) 
 	}
 	if p.Actor == nil {
 		p.CSRF = s.anonymousCSRF(w, r)
+		p.L = s.localizerFor(r, "")
 	} else {
+		p.L = s.localizerFor(r, p.Actor.Language)
 		t, err := s.svc.Tenant(r.Context(), p.Actor)
 		if err != nil {
 			return p, err
@@ -83,13 +85,14 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, token stri
 	case roster.EUnauthorized, roster.ENotFound:
 		s.setCookie(w, r, viewAsCookie, "", -1)
 		if r.Method == http.MethodGet {
-			s.flash(w, r, "info", "The view-as has ended; you see the console as yourself again.")
+			s.flash(w, r, "info", s.localizerFor(r, a.Language).T("The view-as has ended; you see the console as yourself again."))
 		}
 		return a, info, nil
 	default:
 		return nil, nil, err
 	}
 	viewed.IP, viewed.UserAgent = a.IP, a.UserAgent
+	viewed.Language = a.Language // the console speaks the language of who is looking
 	info.ViewAs, info.ViewAsName, info.RealName = true, viewed.Name, a.Name
 	if u, err := s.svc.CurrentUser(ctx, viewed); err == nil {
 		info.ViewAsName = u.Name + " (" + u.Username + ")"
@@ -160,7 +163,7 @@ func (s *Server) signInPage(w http.ResponseWriter, r *http.Request, p *page) err
 	if tenant == "" {
 		tenant = cookieValue(r, orgCookie)
 	}
-	p.Title = "Sign in"
+	p.Title = p.T("Sign in")
 	p.Data = s.withSSO(r, authForm{Tenant: tenant, Login: q.Get("login"), Next: localPath(q.Get("next"), "")})
 	return s.show(w, r, "signin", p)
 }
@@ -192,7 +195,7 @@ func (s *Server) authFormFailed(w http.ResponseWriter, r *http.Request, p *page,
 		return err
 	}
 	setRetryAfter(w, err)
-	p.Errors = errorsOf(err)
+	p.Errors = errorsOf(p.L, err)
 	p.Error = roster.ErrorMessage(err)
 	if code == roster.EInvalid && len(p.Errors) > 0 {
 		p.Error = "Please correct the fields marked below."
@@ -209,7 +212,7 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request, p *page) error 
 	}
 	s.clearSession(w, r)
 	s.setCookie(w, r, viewAsCookie, "", -1)
-	s.flash(w, r, "success", "You are signed out.")
+	s.flash(w, r, "success", p.T("You are signed out."))
 	http.Redirect(w, r, "/signin", http.StatusSeeOther)
 	return nil
 }
@@ -230,7 +233,7 @@ func (s *Server) forgot(w http.ResponseWriter, r *http.Request, p *page) error {
 		return s.authFormFailed(w, r, p, "forgot", "Forgot password / need a new password", f, err)
 	}
 	// The same answer whether or not the account exists.
-	s.flash(w, r, "info", "If the account exists and has an address for that channel, a one-time code is on its way. Enter it below with your new password.")
+	s.flash(w, r, "info", p.T("If the account exists and has an address for that channel, a one-time code is on its way. Enter it below with your new password."))
 	http.Redirect(w, r, "/reset?"+url.Values{"tenant": {f.Tenant}, "login": {f.Login}}.Encode(), http.StatusSeeOther)
 	return nil
 }
@@ -248,7 +251,7 @@ func (s *Server) reset(w http.ResponseWriter, r *http.Request, p *page) error {
 	if err != nil {
 		return s.authFormFailed(w, r, p, "reset", "Set a new password", f, err)
 	}
-	s.flash(w, r, "success", "Your password is set. Sign in with it now.")
+	s.flash(w, r, "success", p.T("Your password is set. Sign in with it now."))
 	http.Redirect(w, r, "/signin?"+url.Values{"tenant": {f.Tenant}, "login": {f.Login}}.Encode(), http.StatusSeeOther)
 	return nil
 }
@@ -298,10 +301,10 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request, p *page) error {
 			_, maxAge := s.svc.SessionLifetimes()
 			s.setCookie(w, r, sessionCookie, in.Token, int(maxAge.Seconds()))
 			s.setCookie(w, r, preCookie, "", -1)
-			return s.redirect(w, r, "/", "Welcome, "+u.Name+"! Your account is active.")
+			return s.redirect(w, r, "/", p.T("Welcome, {{.Name}}! Your account is active.", "Name", u.Name))
 		}
 	}
-	s.flash(w, r, "success", "Your account is active. Sign in with your username "+u.Username+" and your new password.")
+	s.flash(w, r, "success", p.T("Your account is active. Sign in with your username {{.Username}} and your new password.", "Username", u.Username))
 	http.Redirect(w, r, "/signin?"+url.Values{"login": {u.Username}}.Encode(), http.StatusSeeOther)
 	return nil
 }
@@ -327,9 +330,9 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, p *page)
 		if derr != nil {
 			return derr
 		}
-		p.Title, p.Section, p.Data = "Your account", "account", d
+		p.Title, p.Section, p.Data = p.T("Your account"), "account", d
 		s.render(w, r, status, "account", p)
 		return nil
 	}
-	return s.redirect(w, r, "/account", "Your password is changed. Your other sessions have been signed out.")
+	return s.redirect(w, r, "/account", p.T("Your password is changed. Your other sessions have been signed out."))
 }

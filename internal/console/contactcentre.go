@@ -173,7 +173,7 @@ func (s *Server) clearGroupProperty(w http.ResponseWriter, r *http.Request, p *p
 		return err
 	}
 	_, err = s.svc.ClearGroupProperty(r.Context(), p.Actor, id, r.PathValue("key"))
-	return s.propertyChanged(w, r, "/groups/"+itoa(id)+"#properties-h", "The group's own value is removed; it inherits again.", err)
+	return s.propertyChanged(w, r, "/groups/"+itoa(id)+"#properties-h", p.T("The group's own value is removed; it inherits again."), err)
 }
 
 func (s *Server) setUserProperty(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -196,7 +196,7 @@ func (s *Server) clearUserProperty(w http.ResponseWriter, r *http.Request, p *pa
 		return err
 	}
 	_, err = s.svc.ClearUserProperty(r.Context(), p.Actor, id, r.PathValue("key"))
-	return s.propertyChanged(w, r, "/users/"+itoa(id)+"/edit#properties-h", "The user's own value is removed; they inherit it again.", err)
+	return s.propertyChanged(w, r, "/users/"+itoa(id)+"/edit#properties-h", p.T("The user's own value is removed; they inherit it again."), err)
 }
 
 // ---- profiles ----
@@ -231,7 +231,7 @@ func (s *Server) createGroupProfile(w http.ResponseWriter, r *http.Request, p *p
 	if prof != nil {
 		name = prof.Name
 	}
-	return s.propertyChanged(w, r, "/groups/"+itoa(id)+"#profiles-h", "Group profile "+name+" created.", err)
+	return s.propertyChanged(w, r, "/groups/"+itoa(id)+"#profiles-h", p.T("Group profile {{.Name}} created.", "Name", name), err)
 }
 
 func (s *Server) createUserProfile(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -244,7 +244,7 @@ func (s *Server) createUserProfile(w http.ResponseWriter, r *http.Request, p *pa
 	if prof != nil {
 		name = prof.Name
 	}
-	return s.propertyChanged(w, r, "/users/"+itoa(id)+"/edit#profiles-h", "Personal profile "+name+" created.", err)
+	return s.propertyChanged(w, r, "/users/"+itoa(id)+"/edit#profiles-h", p.T("Personal profile {{.Name}} created.", "Name", name), err)
 }
 
 func (s *Server) setUserGroupProfiles(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -253,7 +253,7 @@ func (s *Server) setUserGroupProfiles(w http.ResponseWriter, r *http.Request, p 
 		return err
 	}
 	_, err = s.svc.SetUserGroupProfiles(r.Context(), p.Actor, id, parseIDs(r.PostForm["enabled"]))
-	return s.propertyChanged(w, r, "/users/"+itoa(id)+"/edit#profiles-h", "Group profiles saved.", err)
+	return s.propertyChanged(w, r, "/users/"+itoa(id)+"/edit#profiles-h", p.T("Group profiles saved."), err)
 }
 
 // profileRows are the empty skill rows of a new profile form.
@@ -334,7 +334,7 @@ func (s *Server) propertiesPage(w http.ResponseWriter, r *http.Request, p *page)
 	if err != nil {
 		return err
 	}
-	p.Title, p.Section, p.Data = "Properties & skills", "properties", d
+	p.Title, p.Section, p.Data = p.T("Properties & skills"), "properties", d
 	return s.show(w, r, "properties", p)
 }
 
@@ -362,11 +362,11 @@ func (s *Server) createProperty(w http.ResponseWriter, r *http.Request, p *page)
 			return derr
 		}
 		d.Form = form
-		p.Title, p.Section, p.Data = "Properties & skills", "properties", d
+		p.Title, p.Section, p.Data = p.T("Properties & skills"), "properties", d
 		s.render(w, r, status, "properties", p)
 		return nil
 	}
-	return s.redirect(w, r, "/properties", "Property "+prop.Label+" created.")
+	return s.redirect(w, r, "/properties", p.T("Property {{.Name}} created.", "Name", prop.Label))
 }
 
 func (s *Server) deletePropertyPage(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -374,7 +374,7 @@ func (s *Server) deletePropertyPage(w http.ResponseWriter, r *http.Request, p *p
 	if err != nil {
 		return err
 	}
-	p.Title, p.Section, p.Data = "Delete the property "+prop.Label+"?", "properties", prop
+	p.Title, p.Section, p.Data = p.T("Delete the property {{.Name}}?", "Name", prop.Label), "properties", prop
 	return s.show(w, r, "property_delete", p)
 }
 
@@ -384,9 +384,9 @@ func (s *Server) deleteProperty(w http.ResponseWriter, r *http.Request, p *page)
 		return err
 	}
 	if err := s.svc.DeleteProperty(r.Context(), p.Actor, prop.Key); err != nil {
-		return s.refused(w, r, p, err, "property_delete", "Delete the property "+prop.Label+"?", "properties", prop)
+		return s.refused(w, r, p, err, "property_delete", p.T("Delete the property {{.Name}}?", "Name", prop.Label), "properties", prop)
 	}
-	return s.redirect(w, r, "/properties", "Property "+prop.Label+" deleted.")
+	return s.redirect(w, r, "/properties", p.T("Property {{.Name}} deleted.", "Name", prop.Label))
 }
 
 func (s *Server) createSkill(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -405,11 +405,11 @@ func (s *Server) createSkill(w http.ResponseWriter, r *http.Request, p *page) er
 		if msg := p.Errors["name"]; msg != "" {
 			p.Errors["skill_name"] = msg
 		}
-		p.Title, p.Section, p.Data = "Properties & skills", "properties", d
+		p.Title, p.Section, p.Data = p.T("Properties & skills"), "properties", d
 		s.render(w, r, status, "properties", p)
 		return nil
 	}
-	return s.redirect(w, r, "/properties#skills-h", "Skill "+sk.Name+" added.")
+	return s.redirect(w, r, "/properties#skills-h", p.T("Skill {{.Name}} added.", "Name", sk.Name))
 }
 
 // ---- My Team, coaching plans, an agent's own page ----
@@ -434,7 +434,7 @@ func (s *Server) myTeamPage(w http.ResponseWriter, r *http.Request, p *page) err
 			return err
 		}
 	}
-	p.Title, p.Section, p.Data = "My Team", "team", d
+	p.Title, p.Section, p.Data = p.T("My Team"), "team", d
 	return s.show(w, r, "my_team", p)
 }
 
@@ -486,9 +486,9 @@ func (s *Server) coachingPage(w http.ResponseWriter, r *http.Request, p *page) e
 	if err != nil {
 		return err
 	}
-	p.Title, p.Section, p.Data = "Coaching plans", "team", d
+	p.Title, p.Section, p.Data = p.T("Coaching plans"), "team", d
 	if d.Agent != nil {
-		p.Title = "Coaching plans of " + d.Agent.Name
+		p.Title = p.T("Coaching plans of {{.Name}}", "Name", d.Agent.Name)
 	}
 	return s.show(w, r, "coaching", p)
 }
@@ -560,7 +560,7 @@ func (s *Server) createPlan(w http.ResponseWriter, r *http.Request, p *page) err
 				return derr
 			}
 			d.Form = f
-			p.Title, p.Section, p.Data = "My page", "me", d
+			p.Title, p.Section, p.Data = p.T("My page"), "me", d
 			s.render(w, r, status, "me", p)
 			return nil
 		}
@@ -569,11 +569,11 @@ func (s *Server) createPlan(w http.ResponseWriter, r *http.Request, p *page) err
 			return derr
 		}
 		d.Form = f
-		p.Title, p.Section, p.Data = "Coaching plans", "team", d
+		p.Title, p.Section, p.Data = p.T("Coaching plans"), "team", d
 		s.render(w, r, status, "coaching", p)
 		return nil
 	}
-	return s.redirect(w, r, localPath(r.PostFormValue("back"), "/coaching/"+itoa(plan.ID)), "Coaching plan “"+plan.Title+"” created.")
+	return s.redirect(w, r, localPath(r.PostFormValue("back"), "/coaching/"+itoa(plan.ID)), p.T("Coaching plan “{{.Title}}” created.", "Title", plan.Title))
 }
 
 type planData struct {
@@ -636,7 +636,7 @@ func (s *Server) updatePlan(w http.ResponseWriter, r *http.Request, p *page) err
 		s.render(w, r, status, "plan", p)
 		return nil
 	}
-	return s.redirect(w, r, "/coaching/"+itoa(plan.ID), "Coaching plan saved.")
+	return s.redirect(w, r, "/coaching/"+itoa(plan.ID), p.T("Coaching plan saved."))
 }
 
 type meData struct {
@@ -670,7 +670,7 @@ func (s *Server) mePage(w http.ResponseWriter, r *http.Request, p *page) error {
 	if err != nil {
 		return err
 	}
-	p.Title, p.Section, p.Data = "My page", "me", d
+	p.Title, p.Section, p.Data = p.T("My page"), "me", d
 	return s.show(w, r, "me", p)
 }
 

@@ -51,7 +51,7 @@ type importCell struct {
 }
 
 func (s *Server) importPage(w http.ResponseWriter, r *http.Request, p *page) error {
-	p.Title, p.Section, p.Data = "Import users", "users", &importData{Mode: roster.ImportCreate}
+	p.Title, p.Section, p.Data = p.T("Import users"), "users", &importData{Mode: roster.ImportCreate}
 	return s.show(w, r, "user_import", p)
 }
 
@@ -97,7 +97,7 @@ func (s *Server) importPreview(w http.ResponseWriter, r *http.Request, p *page) 
 		os.Remove(path) // it cannot be imported as it is
 		d.Upload = ""
 	}
-	p.Title, p.Section, p.Data = "Import users", "users", d
+	p.Title, p.Section, p.Data = p.T("Import users"), "users", d
 	return s.show(w, r, "user_import", p)
 }
 
@@ -156,10 +156,10 @@ func (s *Server) importRun(w http.ResponseWriter, r *http.Request, p *page) erro
 		return err
 	}
 	if d.Report.Failed == 0 {
-		return s.redirect(w, r, "/users", fmt.Sprintf("Imported %s: created %d, updated %d, unchanged %d.",
-			d.FileName, d.Report.Created, d.Report.Updated, d.Report.Unchanged))
+		return s.redirect(w, r, "/users", p.T("Imported {{.File}}: created {{.Created}}, updated {{.Updated}}, unchanged {{.Unchanged}}.",
+			"File", d.FileName, "Created", p.L.Number(d.Report.Created), "Updated", p.L.Number(d.Report.Updated), "Unchanged", p.L.Number(d.Report.Unchanged)))
 	}
-	p.Title, p.Section, p.Data = "Import users", "users", d // the tenant changed since the preview
+	p.Title, p.Section, p.Data = p.T("Import users"), "users", d // the tenant changed since the preview
 	return s.show(w, r, "user_import", p)
 }
 
