@@ -145,8 +145,10 @@ func loadViews(st *staticFiles, cat *i18n.Catalogue) *views {
 
 func loadPages(st *staticFiles, l *i18n.Localizer) map[string]*template.Template {
 	funcs := template.FuncMap{
-		"static":          st.url,
-		"field":           func(name, label string, value any, errs fieldErrors, opts ...string) formField { return newField(l, name, label, value, errs, opts...) },
+		"static": st.url,
+		"field": func(name, label string, value any, errs fieldErrors, opts ...string) formField {
+			return newField(l, name, label, value, errs, opts...)
+		},
 		"datetime":        func(t any) string { return formatDateTime(l, t) },
 		"date":            func(t any) string { return formatDate(l, t) },
 		"isotime":         isoTime,
