@@ -409,7 +409,7 @@ func (s *Server) updateRole(w http.ResponseWriter, r *http.Request, p *page) err
 			if status = statusOf(roster.ErrorCode(err)); status >= http.StatusInternalServerError {
 				return err
 			}
-			p.Error = roster.ErrorMessage(err)
+			p.Error = errorMessage(p.L, err)
 		}
 		p.Title, p.Section, p.Data = role.Name, "roles", s.roleData(r, p, role, f)
 		s.render(w, r, status, "role", p)

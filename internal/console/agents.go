@@ -206,7 +206,7 @@ func (s *Server) moveUser(r *http.Request, p *page, d *confirmData, msg, to *str
 	gid, err := strconv.ParseInt(d.Form["group_id"], 10, 64)
 	if err != nil {
 		return &roster.Error{Code: roster.EInvalid, Message: "the input is not valid",
-			Fields: []roster.FieldError{{Field: "group_id", Message: "choose the new group"}}}
+			Fields: []roster.FieldError{{Field: "group_id", Message: "choose the new group", Key: "choose the new group"}}}
 	}
 	u, err := s.svc.MoveUser(r.Context(), p.Actor, d.User.ID, roster.MoveInput{GroupID: gid, MoveInteractions: d.Form["move_interactions"] != ""})
 	if err != nil {

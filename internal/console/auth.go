@@ -175,7 +175,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, p *page) error {
 		IP: s.clientIP(r), UserAgent: r.UserAgent(), Previous: cookieValue(r, sessionCookie),
 	})
 	if err != nil {
-		return s.authFormFailed(w, r, p, "signin", "Sign in", s.withSSO(r, f), err)
+		return s.authFormFailed(w, r, p, "signin", p.T("Sign in"), s.withSSO(r, f), err)
 	}
 	_, maxAge := s.svc.SessionLifetimes()
 	s.setCookie(w, r, sessionCookie, in.Token, int(maxAge.Seconds()))
@@ -196,7 +196,7 @@ func (s *Server) authFormFailed(w http.ResponseWriter, r *http.Request, p *page,
 	}
 	setRetryAfter(w, err)
 	p.Errors = errorsOf(p.L, err)
-	p.Error = roster.ErrorMessage(err)
+	p.Error = errorMessage(p.L, err)
 	if code == roster.EInvalid && len(p.Errors) > 0 {
 		p.Error = "Please correct the fields marked below."
 	}
@@ -221,7 +221,7 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request, p *page) error 
 // (seed 003: "Forgot password / need new password").
 func (s *Server) forgotPage(w http.ResponseWriter, r *http.Request, p *page) error {
 	q := r.URL.Query()
-	p.Title, p.Data = "Forgot password / need a new password", authForm{Tenant: q.Get("tenant"), Login: q.Get("login"), Channel: "email"}
+	p.Title, p.Data = p.T("Forgot password / need a new password"), authForm{Tenant: q.Get("tenant"), Login: q.Get("login"), Channel: "email"}
 	return s.show(w, r, "forgot", p)
 }
 
@@ -230,7 +230,7 @@ func (s *Server) forgot(w http.ResponseWriter, r *http.Request, p *page) error {
 	err := s.svc.RequestPasswordCode(r.Context(), roster.CodeRequest{Tenant: f.Tenant, Login: f.Login, Channel: f.Channel,
 		IP: s.clientIP(r), UserAgent: r.UserAgent()})
 	if err != nil {
-		return s.authFormFailed(w, r, p, "forgot", "Forgot password / need a new password", f, err)
+		return s.authFormFailed(w, r, p, "forgot", p.T("Forgot password / need a new password"), f, err)
 	}
 	// The same answer whether or not the account exists.
 	s.flash(w, r, "info", p.T("If the account exists and has an address for that channel, a one-time code is on its way. Enter it below with your new password."))
@@ -240,7 +240,7 @@ func (s *Server) forgot(w http.ResponseWriter, r *http.Request, p *page) error {
 
 func (s *Server) resetPage(w http.ResponseWriter, r *http.Request, p *page) error {
 	q := r.URL.Query()
-	p.Title, p.Data = "Set a new password", authForm{Tenant: q.Get("tenant"), Login: q.Get("login")}
+	p.Title, p.Data = p.T("Set a new password"), authForm{Tenant: q.Get("tenant"), Login: q.Get("login")}
 	return s.show(w, r, "reset", p)
 }
 
@@ -249,7 +249,7 @@ func (s *Server) reset(w http.ResponseWriter, r *http.Request, p *page) error {
 	err := s.svc.ResetPassword(r.Context(), roster.ResetInput{Tenant: f.Tenant, Login: f.Login, Code: r.PostFormValue("code"),
 		Password: r.PostFormValue("password"), IP: s.clientIP(r), UserAgent: r.UserAgent()})
 	if err != nil {
-		return s.authFormFailed(w, r, p, "reset", "Set a new password", f, err)
+		return s.authFormFailed(w, r, p, "reset", p.T("Set a new password"), f, err)
 	}
 	s.flash(w, r, "success", p.T("Your password is set. Sign in with it now."))
 	http.Redirect(w, r, "/signin?"+url.Values{"tenant": {f.Tenant}, "login": {f.Login}}.Encode(), http.StatusSeeOther)
@@ -268,14 +268,17 @@ func (s *Server) acceptPage(w http.ResponseWriter, r *http.Request, p *page) err
 	token := r.PathValue("token")
 	info, err := s.svc.InspectInvitation(r.Context(), token)
 	d := acceptData{Token: token, Info: info}
+	if info != nil {
+		p.L = s.localizerFor(r, info.Language) // the invitation's language
+	}
 	status := http.StatusOK
 	if err != nil {
 		if status = statusOf(roster.ErrorCode(err)); status >= http.StatusInternalServerError {
 			return err
 		}
-		d.Reason = roster.ErrorMessage(err)
+		d.Reason = errorMessage(p.L, err)
 	}
-	p.Title, p.Data = "Accept your invitation", d
+	p.Title, p.Data = p.T("Accept your invitation"), d
 	s.render(w, r, status, "accept", p)
 	return nil
 }
@@ -285,7 +288,7 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request, p *page) error {
 	token, password := r.PathValue("token"), r.PostFormValue("password")
 	if password != r.PostFormValue("password2") {
 		err := &roster.Error{Code: roster.EInvalid, Message: "the input is not valid",
-			Fields: []roster.FieldError{{Field: "password2", Message: "does not match the password"}}}
+			Fields: []roster.FieldError{{Field: "password2", Message: "does not match the password", Key: "does not match the password"}}}
 		return s.acceptFailed(w, r, p, token, err)
 	}
 	u, err := s.svc.AcceptInvitation(ctx, token, password, s.clientIP(r), r.UserAgent())
@@ -312,11 +315,14 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request, p *page) error {
 func (s *Server) acceptFailed(w http.ResponseWriter, r *http.Request, p *page, token string, err error) error {
 	d := acceptData{Token: token}
 	info, ierr := s.svc.InspectInvitation(r.Context(), token)
+	if info != nil {
+		p.L = s.localizerFor(r, info.Language)
+	}
 	if ierr != nil {
-		d.Reason = roster.ErrorMessage(ierr)
+		d.Reason = errorMessage(p.L, ierr)
 	}
 	d.Info = info
-	return s.authFormFailed(w, r, p, "accept", "Accept your invitation", d, err)
+	return s.authFormFailed(w, r, p, "accept", p.T("Accept your invitation"), d, err)
 }
 
 func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, p *page) error {

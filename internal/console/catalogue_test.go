@@ -122,7 +122,7 @@ func walkBranch(b *parse.BranchNode, where string, used *usedMessages) {
 }
 
 var (
-	goPlain  = regexp.MustCompile(`(?:\.T|\bmsg)\(("(?:[^"\\]|\\.)*")`)
+	goPlain  = regexp.MustCompile(`(?:\.T\(|\bmsg\(|roster\.Errorf\(roster\.\w+, |, Key: )("(?:[^"\\]|\\.)*")`)
 	goPlural = regexp.MustCompile(`\.N\(("(?:[^"\\]|\\.)*")`)
 )
 

@@ -137,14 +137,14 @@ func (s *Server) findProperty(r *http.Request, p *page) (*roster.Property, error
 
 // propertyChanged redirects back with the outcome, or with the core's
 // refusal as the message (the value's field error).
-func (s *Server) propertyChanged(w http.ResponseWriter, r *http.Request, to, ok string, err error) error {
+func (s *Server) propertyChanged(w http.ResponseWriter, r *http.Request, p *page, to, ok string, err error) error {
 	if err != nil {
 		if statusOf(roster.ErrorCode(err)) >= http.StatusInternalServerError {
 			return err
 		}
-		msg := roster.ErrorMessage(err)
+		msg := errorMessage(p.L, err)
 		for _, f := range roster.ErrorFields(err) {
-			msg = f.Field + ": " + f.Message
+			msg = f.Field + ": " + fieldMessage(p.L, f)
 		}
 		s.flash(w, r, "error", msg)
 		http.Redirect(w, r, to, http.StatusSeeOther)
@@ -161,10 +161,10 @@ func (s *Server) setGroupProperty(w http.ResponseWriter, r *http.Request, p *pag
 	to := "/groups/" + itoa(id) + "#properties-h"
 	prop, err := s.findProperty(r, p)
 	if err != nil {
-		return s.propertyChanged(w, r, to, "", err)
+		return s.propertyChanged(w, r, p, to, "", err)
 	}
 	_, err = s.svc.SetGroupProperty(r.Context(), p.Actor, id, prop.Key, jsonValue(prop, r.PostFormValue("value")))
-	return s.propertyChanged(w, r, to, prop.Label+" set on this group; its subgroups and users inherit it.", err)
+	return s.propertyChanged(w, r, p, to, prop.Label+" set on this group; its subgroups and users inherit it.", err)
 }
 
 func (s *Server) clearGroupProperty(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -173,7 +173,7 @@ func (s *Server) clearGroupProperty(w http.ResponseWriter, r *http.Request, p *p
 		return err
 	}
 	_, err = s.svc.ClearGroupProperty(r.Context(), p.Actor, id, r.PathValue("key"))
-	return s.propertyChanged(w, r, "/groups/"+itoa(id)+"#properties-h", p.T("The group's own value is removed; it inherits again."), err)
+	return s.propertyChanged(w, r, p, "/groups/"+itoa(id)+"#properties-h", p.T("The group's own value is removed; it inherits again."), err)
 }
 
 func (s *Server) setUserProperty(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -184,10 +184,10 @@ func (s *Server) setUserProperty(w http.ResponseWriter, r *http.Request, p *page
 	to := "/users/" + itoa(id) + "/edit#properties-h"
 	prop, err := s.findProperty(r, p)
 	if err != nil {
-		return s.propertyChanged(w, r, to, "", err)
+		return s.propertyChanged(w, r, p, to, "", err)
 	}
 	_, err = s.svc.SetUserProperty(r.Context(), p.Actor, id, prop.Key, jsonValue(prop, r.PostFormValue("value")))
-	return s.propertyChanged(w, r, to, prop.Label+" set on this user. It stays when they move to another group.", err)
+	return s.propertyChanged(w, r, p, to, prop.Label+" set on this user. It stays when they move to another group.", err)
 }
 
 func (s *Server) clearUserProperty(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -196,7 +196,7 @@ func (s *Server) clearUserProperty(w http.ResponseWriter, r *http.Request, p *pa
 		return err
 	}
 	_, err = s.svc.ClearUserProperty(r.Context(), p.Actor, id, r.PathValue("key"))
-	return s.propertyChanged(w, r, "/users/"+itoa(id)+"/edit#properties-h", p.T("The user's own value is removed; they inherit it again."), err)
+	return s.propertyChanged(w, r, p, "/users/"+itoa(id)+"/edit#properties-h", p.T("The user's own value is removed; they inherit it again."), err)
 }
 
 // ---- profiles ----
@@ -231,7 +231,7 @@ func (s *Server) createGroupProfile(w http.ResponseWriter, r *http.Request, p *p
 	if prof != nil {
 		name = prof.Name
 	}
-	return s.propertyChanged(w, r, "/groups/"+itoa(id)+"#profiles-h", p.T("Group profile {{.Name}} created.", "Name", name), err)
+	return s.propertyChanged(w, r, p, "/groups/"+itoa(id)+"#profiles-h", p.T("Group profile {{.Name}} created.", "Name", name), err)
 }
 
 func (s *Server) createUserProfile(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -244,7 +244,7 @@ func (s *Server) createUserProfile(w http.ResponseWriter, r *http.Request, p *pa
 	if prof != nil {
 		name = prof.Name
 	}
-	return s.propertyChanged(w, r, "/users/"+itoa(id)+"/edit#profiles-h", p.T("Personal profile {{.Name}} created.", "Name", name), err)
+	return s.propertyChanged(w, r, p, "/users/"+itoa(id)+"/edit#profiles-h", p.T("Personal profile {{.Name}} created.", "Name", name), err)
 }
 
 func (s *Server) setUserGroupProfiles(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -253,7 +253,7 @@ func (s *Server) setUserGroupProfiles(w http.ResponseWriter, r *http.Request, p 
 		return err
 	}
 	_, err = s.svc.SetUserGroupProfiles(r.Context(), p.Actor, id, parseIDs(r.PostForm["enabled"]))
-	return s.propertyChanged(w, r, "/users/"+itoa(id)+"/edit#profiles-h", p.T("Group profiles saved."), err)
+	return s.propertyChanged(w, r, p, "/users/"+itoa(id)+"/edit#profiles-h", p.T("Group profiles saved."), err)
 }
 
 // profileRows are the empty skill rows of a new profile form.

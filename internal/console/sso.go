@@ -151,7 +151,7 @@ func (s *Server) saveSSOProvider(w http.ResponseWriter, r *http.Request, p *page
 		}
 		form["client_secret"] = "" // never shown again
 		d.Form = form
-		p.Errors, p.Error = errorsOf(p.L, err), roster.ErrorMessage(err)
+		p.Errors, p.Error = errorsOf(p.L, err), errorMessage(p.L, err)
 		s.showSSO(w, r, p, status, d)
 		return nil
 	}

@@ -106,7 +106,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, p *page) er
 		if status == http.StatusInternalServerError {
 			return err
 		}
-		p.Errors, p.Error = errorsOf(p.L, err), roster.ErrorMessage(err)
+		p.Errors, p.Error = errorsOf(p.L, err), errorMessage(p.L, err)
 		if f := p.Errors["expires_at"]; f != "" {
 			p.Errors["expires"] = f
 		}

@@ -253,7 +253,7 @@ func (s *Server) sendPasswordCode(w http.ResponseWriter, r *http.Request, p *pag
 		if status >= http.StatusInternalServerError {
 			return err
 		}
-		p.Error = roster.ErrorMessage(err)
+		p.Error = errorMessage(p.L, err)
 		if fields := roster.ErrorFields(err); len(fields) > 0 {
 			p.Error = fields[0].Message
 		}
@@ -437,7 +437,7 @@ func (s *Server) doUserAction(w http.ResponseWriter, r *http.Request, p *page) e
 			if status >= http.StatusInternalServerError {
 				return err
 			}
-			p.Error = roster.ErrorMessage(err)
+			p.Error = errorMessage(p.L, err)
 		}
 		p.Title, p.Section, p.Data = d.Action.Title+" "+u.Name+"?", "users", d
 		s.render(w, r, status, "user_confirm", p)

@@ -89,7 +89,7 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, p *page) 
 		if status == http.StatusInternalServerError || status == http.StatusForbidden {
 			return err
 		}
-		p.Errors, p.Error = errorsOf(p.L, err), roster.ErrorMessage(err)
+		p.Errors, p.Error = errorsOf(p.L, err), errorMessage(p.L, err)
 		return s.renderWebhooks(w, r, p, status, f)
 	}
 	p.Title, p.Section, p.Data = p.T("Webhook created"), "webhooks", &webhookSecretData{Webhook: hook, Secret: secret}
@@ -146,7 +146,7 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request, p *page) 
 		if status == http.StatusInternalServerError || status == http.StatusForbidden {
 			return err
 		}
-		p.Errors, p.Error = errorsOf(p.L, err), roster.ErrorMessage(err)
+		p.Errors, p.Error = errorsOf(p.L, err), errorMessage(p.L, err)
 		return s.renderWebhook(w, r, p, status, hook, f)
 	}
 	return s.redirect(w, r, fmt.Sprintf("/webhooks/%d", hook.ID), p.T("Webhook saved."))
@@ -158,7 +158,7 @@ func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request, p *page) er
 		return err
 	}
 	if _, err := s.svc.SendTestEvent(r.Context(), p.Actor, hook.ID); err != nil {
-		p.Error = roster.ErrorMessage(err)
+		p.Error = errorMessage(p.L, err)
 		if statusOf(roster.ErrorCode(err)) != http.StatusConflict {
 			return err
 		}
