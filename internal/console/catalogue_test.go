@@ -15,6 +15,7 @@ import (
 	"text/template/parse"
 
 	"github.com/roster-dev/roster/internal/i18n"
+	"github.com/roster-dev/roster/internal/roster"
 )
 
 var updateCatalogue = flag.Bool("update-en", false, "add the message IDs the console uses and en.json lacks to en.json")
@@ -275,4 +276,26 @@ func reservedID(id string) bool {
 		return true
 	}
 	return false
+}
+
+// TestCatalogueCoreTexts: the permission catalogue's and the built-in
+// roles' descriptions, which the console shows translated by their English
+// text, are in every language.
+func TestCatalogueCoreTexts(t *testing.T) {
+	cat := i18n.MustLoad()
+	var texts []string
+	for _, p := range roster.PermissionCatalogue() {
+		texts = append(texts, p.Description)
+	}
+	for _, r := range roster.BuiltinRoles() {
+		texts = append(texts, r.Description)
+	}
+	for _, lang := range cat.Languages() {
+		msgs := cat.Messages(lang)
+		for _, text := range texts {
+			if _, ok := msgs[text]; !ok {
+				t.Errorf("%s.json: no message %q", lang, text)
+			}
+		}
+	}
 }

@@ -181,11 +181,11 @@ func (s *Server) loadProfile(r *http.Request, p *page) (*profileData, error) {
 }
 
 // profileTitle names a profile with its kind.
-func profileTitle(d *profileData) string {
+func profileTitle(p *page, d *profileData) string {
 	if d.Profile.Kind == roster.ProfileGroup {
-		return "the group profile " + d.Profile.Name
+		return p.T("the group profile {{.Name}}", "Name", d.Profile.Name)
 	}
-	return "the personal profile " + d.Profile.Name
+	return p.T("the personal profile {{.Name}}", "Name", d.Profile.Name)
 }
 
 func (s *Server) editProfilePage(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -193,7 +193,7 @@ func (s *Server) editProfilePage(w http.ResponseWriter, r *http.Request, p *page
 	if err != nil {
 		return err
 	}
-	p.Title, p.Section, p.Data = p.T("Edit {{.Name}}", "Name", profileTitle(d)), profileSection(d), d
+	p.Title, p.Section, p.Data = p.T("Edit {{.Name}}", "Name", profileTitle(p, d)), profileSection(d), d
 	return s.show(w, r, "profile_edit", p)
 }
 
@@ -282,7 +282,7 @@ func (s *Server) editProfile(w http.ResponseWriter, r *http.Request, p *page) er
 		}
 		p.Errors = rowErrors(p.Errors, from)
 		d.Name, d.Rows = in.Name.V, rows
-		p.Title, p.Section, p.Data = p.T("Edit {{.Name}}", "Name", profileTitle(d)), profileSection(d), d
+		p.Title, p.Section, p.Data = p.T("Edit {{.Name}}", "Name", profileTitle(p, d)), profileSection(d), d
 		s.render(w, r, status, "profile_edit", p)
 		return nil
 	}
@@ -336,7 +336,7 @@ func (s *Server) deleteProfilePage(w http.ResponseWriter, r *http.Request, p *pa
 	if err := s.profileLosers(r, p, d); err != nil {
 		return err
 	}
-	p.Title, p.Section, p.Data = p.T("Delete {{.Name}}?", "Name", profileTitle(d)), profileSection(d), d
+	p.Title, p.Section, p.Data = p.T("Delete {{.Name}}?", "Name", profileTitle(p, d)), profileSection(d), d
 	return s.show(w, r, "profile_delete", p)
 }
 
@@ -352,7 +352,7 @@ func (s *Server) deleteProfile(w http.ResponseWriter, r *http.Request, p *page) 
 		if lerr := s.profileLosers(r, p, d); lerr != nil {
 			return lerr
 		}
-		return s.refused(w, r, p, err, "profile_delete", p.T("Delete {{.Name}}?", "Name", profileTitle(d)), profileSection(d), d)
+		return s.refused(w, r, p, err, "profile_delete", p.T("Delete {{.Name}}?", "Name", profileTitle(p, d)), profileSection(d), d)
 	}
 	msg := p.T("Personal profile {{.Name}} deleted.", "Name", d.Profile.Name)
 	if d.Group != nil {
