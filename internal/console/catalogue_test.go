@@ -31,7 +31,7 @@ type usedMessages struct {
 func templateMessages(t *testing.T, used *usedMessages) {
 	// The parser only needs the functions' names: those loadPages defines.
 	funcs := map[string]any{}
-	for _, n := range []string{"static", "field", "datetime", "date", "isotime", "ago", "t", "tn", "thtml", "num", "status", "join", "has", "hasID", "add", "atoi", "dict", "idsafe", "brand", "enabledProfiles",
+	for _, n := range []string{"static", "field", "datetime", "date", "isotime", "ago", "t", "tn", "thtml", "num", "status", "join", "has", "hasID", "add", "atoi", "dict", "idsafe", "brand", "enabledProfiles", "langname",
 		"and", "or", "not", "eq", "ne", "lt", "le", "gt", "ge", "len", "index", "print", "printf", "println", "html", "js", "urlquery", "call", "slice"} {
 		funcs[n] = func() {}
 	}

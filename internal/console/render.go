@@ -158,6 +158,7 @@ func loadPages(st *staticFiles, l *i18n.Localizer) map[string]*template.Template
 		"thtml":           l.HTML,
 		"num":             l.Number,
 		"status":          func(s string) string { return statusLabel(l, s) },
+		"langname":        languageName, // settings.go: each language in its own words
 		"join":            strings.Join,
 		"has":             has,
 		"hasID":           slices.Contains[[]int64],
