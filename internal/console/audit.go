@@ -4,7 +4,6 @@ import (
 	"encoding/csv"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/roster-dev/roster/internal/roster"
@@ -159,11 +158,4 @@ func (s *Server) outboxPage(w http.ResponseWriter, r *http.Request, p *page) err
 	}
 	p.Title, p.Section, p.Data = p.T("Outbox"), "outbox", d
 	return s.show(w, r, "outbox", p)
-}
-
-func attemptsLabel(n int) string {
-	if n == 1 {
-		return "1 attempt"
-	}
-	return strconv.Itoa(n) + " attempts"
 }
