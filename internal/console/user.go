@@ -321,12 +321,13 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, p *page) err
 // userAction is a change behind a confirmation page.
 type userAction struct {
 	Key, Title, Button string
+	Confirm            string // the page's title, a question naming the user ({{.Name}})
 	Danger             bool
 	Explain            func(p *page, u *roster.User, groups groupNames) []string
 }
 
 var userActions = map[string]userAction{
-	"deactivate": {Key: "deactivate", Title: msg("Deactivate"), Button: msg("Deactivate user"), Danger: true,
+	"deactivate": {Key: "deactivate", Title: msg("Deactivate"), Button: msg("Deactivate user"), Confirm: msg("Deactivate {{.Name}}?"), Danger: true,
 		Explain: func(p *page, u *roster.User, _ groupNames) []string {
 			return []string{
 				p.T("{{.Name}} can no longer sign in; sessions they have open end at once.", "Name", u.Name),
@@ -334,14 +335,14 @@ var userActions = map[string]userAction{
 				p.T("Their roles, groups and agent IDs are kept: Reactivate gives their access back."),
 			}
 		}},
-	"reactivate": {Key: "reactivate", Title: msg("Reactivate"), Button: msg("Reactivate user"),
+	"reactivate": {Key: "reactivate", Title: msg("Reactivate"), Button: msg("Reactivate user"), Confirm: msg("Reactivate {{.Name}}?"),
 		Explain: func(p *page, u *roster.User, _ groupNames) []string {
 			return []string{
 				p.T("{{.Name}} can sign in again with their password, with the roles and groups they had.", "Name", u.Name),
 				p.T("They move back from Inactive to the All users tab."),
 			}
 		}},
-	"move": {Key: "move", Title: msg("Move"), Button: msg("Move user"),
+	"move": {Key: "move", Title: msg("Move"), Button: msg("Move user"), Confirm: msg("Move {{.Name}}?"),
 		Explain: func(p *page, u *roster.User, groups groupNames) []string {
 			return []string{
 				p.T("{{.Name}} leaves {{.Group}} for the group you choose below.", "Name", u.Name, "Group", groups.Path(u.GroupID)),
@@ -350,7 +351,7 @@ var userActions = map[string]userAction{
 				p.T("Their roles and group access stay as they are: check that they still fit."),
 			}
 		}},
-	"delete": {Key: "delete", Title: msg("Delete"), Button: msg("Delete user for good"), Danger: true,
+	"delete": {Key: "delete", Title: msg("Delete"), Button: msg("Delete user for good"), Confirm: msg("Delete {{.Name}}?"), Danger: true,
 		Explain: func(p *page, u *roster.User, _ groupNames) []string {
 			return []string{
 				p.T("{{.Name}} ({{.Username}}) is removed for good: they can no longer sign in and disappear from every list.", "Name", u.Name, "Username", u.Username),
@@ -404,7 +405,7 @@ func (s *Server) confirmUserAction(w http.ResponseWriter, r *http.Request, p *pa
 	if err != nil {
 		return err
 	}
-	p.Title, p.Section, p.Data = d.Action.Title+" "+d.User.Name+"?", "users", d
+	p.Title, p.Section, p.Data = p.T(d.Action.Confirm, "Name", d.User.Name), "users", d
 	return s.show(w, r, "user_confirm", p)
 }
 
@@ -439,7 +440,7 @@ func (s *Server) doUserAction(w http.ResponseWriter, r *http.Request, p *page) e
 			}
 			p.Error = errorMessage(p.L, err)
 		}
-		p.Title, p.Section, p.Data = d.Action.Title+" "+u.Name+"?", "users", d
+		p.Title, p.Section, p.Data = p.T(d.Action.Confirm, "Name", u.Name), "users", d
 		s.render(w, r, status, "user_confirm", p)
 		return nil
 	}
