@@ -24,32 +24,38 @@ var englishLeftovers = []string{
 var textBetweenTags = regexp.MustCompile(`>([^<>]*[A-Za-z][^<>]*)<`)
 
 // TestConsoleGerman renders every page for a user whose language is
-// German: the page says lang="de", and none of a sample of the console's
-// English strings is left.
+// German, then Norwegian: the page says its lang, and none of a sample of
+// the console's English strings is left.
 func TestConsoleGerman(t *testing.T) {
 	a, pages := everyPage(t)
 	ctx := context.Background()
-	admin := mustUser(t, a, "admin")
-	if _, err := a.svc.UpdateUser(ctx, a.sys, admin.ID, roster.UserInput{Language: roster.Some("de")}); err != nil {
+	if _, err := a.svc.UpdateTenant(ctx, a.sys, roster.TenantInput{Settings: roster.TenantSettingsInput{
+		Languages: roster.Some([]string{"en", "de", "nb"})}}); err != nil {
 		t.Fatal(err)
 	}
+	admin := mustUser(t, a, "admin")
 	c := a.client()
 	c.signIn("admin")
-	for _, p := range pages {
-		if strings.HasSuffix(p, ".csv") || strings.HasPrefix(p, "/agents/lookup") {
-			continue // data, not a page
+	for _, lang := range []struct{ code, signOut string }{{"nb", ">Logg ut<"}, {"de", ">Abmelden<"}} {
+		if _, err := a.svc.UpdateUser(ctx, a.sys, admin.ID, roster.UserInput{Language: roster.Some(lang.code)}); err != nil {
+			t.Fatal(err)
 		}
-		resp, body := c.get(p)
-		if resp.StatusCode != http.StatusOK {
-			t.Errorf("%s: %d", p, resp.StatusCode)
-			continue
-		}
-		if !strings.Contains(body, `<html lang="de">`) || !strings.Contains(body, ">Abmelden<") {
-			t.Errorf("%s is not in German", p)
-		}
-		for _, en := range englishLeftovers {
-			if strings.Contains(body, en) {
-				t.Errorf("%s shows the English %q", p, en)
+		for _, p := range pages {
+			if strings.HasSuffix(p, ".csv") || strings.HasPrefix(p, "/agents/lookup") {
+				continue // data, not a page
+			}
+			resp, body := c.get(p)
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("%s: %d", p, resp.StatusCode)
+				continue
+			}
+			if !strings.Contains(body, `<html lang="`+lang.code+`">`) || !strings.Contains(body, lang.signOut) {
+				t.Errorf("%s is not in %s", p, lang.code)
+			}
+			for _, en := range englishLeftovers {
+				if strings.Contains(body, en) {
+					t.Errorf("%s in %s shows the English %q", p, lang.code, en)
+				}
 			}
 		}
 	}
