@@ -166,7 +166,7 @@ func (s *Server) agentsPage(w http.ResponseWriter, r *http.Request, p *page) err
 	if err != nil && roster.ErrorCode(err) != roster.EForbidden {
 		return err
 	}
-	p.Title, p.Section, p.Data = "Agents", "agents", d
+	p.Title, p.Section, p.Data = p.T("Agents"), "agents", d
 	return s.show(w, r, "agents", p)
 }
 
@@ -197,7 +197,7 @@ func (s *Server) moveUser(r *http.Request, p *page, d *confirmData, msg, to *str
 	gid, err := strconv.ParseInt(d.Form["group_id"], 10, 64)
 	if err != nil {
 		return &roster.Error{Code: roster.EInvalid, Message: "the input is not valid",
-			Fields: []roster.FieldError{{Field: "group_id", Message: "choose the new group"}}}
+			Fields: []roster.FieldError{{Field: "group_id", Message: "choose the new group", Key: "choose the new group"}}}
 	}
 	u, err := s.svc.MoveUser(r.Context(), p.Actor, d.User.ID, roster.MoveInput{GroupID: gid, MoveInteractions: d.Form["move_interactions"] != ""})
 	if err != nil {
@@ -238,5 +238,5 @@ func (s *Server) endViewAs(w http.ResponseWriter, r *http.Request, p *page) erro
 	if err := s.svc.StopImpersonation(r.Context(), p.Actor); err != nil && roster.ErrorCode(err) != roster.ENotFound {
 		return err
 	}
-	return s.redirect(w, r, "/users/"+itoa(p.Actor.ID), "You are back as yourself.")
+	return s.redirect(w, r, "/users/"+itoa(p.Actor.ID), p.T("You are back as yourself."))
 }

@@ -43,7 +43,9 @@ func (s *Server) newPage(w http.ResponseWriter, r *http.Request) (*page, error) 
 	}
 	if p.Actor == nil {
 		p.CSRF = s.anonymousCSRF(w, r)
+		p.L = s.localizerFor(r, "")
 	} else {
+		p.L = s.localizerFor(r, p.Actor.Language)
 		t, err := s.svc.Tenant(r.Context(), p.Actor)
 		if err != nil {
 			return p, err
@@ -87,13 +89,14 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, token stri
 	case roster.EUnauthorized, roster.ENotFound:
 		s.setCookie(w, r, viewAsCookie, "", -1)
 		if r.Method == http.MethodGet {
-			s.flash(w, r, "info", "The view-as has ended; you see the console as yourself again.")
+			s.flash(w, r, "info", s.localizerFor(r, a.Language).T("The view-as has ended; you see the console as yourself again."))
 		}
 		return a, info, nil
 	default:
 		return nil, nil, err
 	}
 	viewed.IP, viewed.UserAgent = a.IP, a.UserAgent
+	viewed.Language = a.Language // the console speaks the language of who is looking
 	info.ViewAs, info.ViewAsName, info.RealName = true, viewed.Name, a.Name
 	if u, err := s.svc.CurrentUser(ctx, viewed); err == nil {
 		info.ViewAsName = u.Name + " (" + u.Username + ")"
@@ -145,7 +148,7 @@ func (s *Server) signInPage(w http.ResponseWriter, r *http.Request, p *page) err
 	if tenant == "" {
 		tenant = cookieValue(r, orgCookie)
 	}
-	p.Title = "Sign in"
+	p.Title = p.T("Sign in")
 	p.Data = s.withSSO(r, authForm{Tenant: tenant, Login: q.Get("login"), Next: localPath(q.Get("next"), "")})
 	return s.show(w, r, "signin", p)
 }
@@ -157,7 +160,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, p *page) error {
 		IP: s.clientIP(r), UserAgent: r.UserAgent(), Previous: cookieValue(r, sessionCookie),
 	})
 	if err != nil {
-		return s.authFormFailed(w, r, p, "signin", "Sign in", s.withSSO(r, f), err)
+		return s.authFormFailed(w, r, p, "signin", p.T("Sign in"), s.withSSO(r, f), err)
 	}
 	// Remember the organisation for the next sign-in on this browser.
 	s.setCookie(w, r, orgCookie, strings.ToLower(strings.TrimSpace(f.Tenant)), 365*24*3600)
@@ -173,8 +176,8 @@ func (s *Server) authFormFailed(w http.ResponseWriter, r *http.Request, p *page,
 		return err
 	}
 	setRetryAfter(w, err)
-	p.Errors = errorsOf(err)
-	p.Error = roster.ErrorMessage(err)
+	p.Errors = errorsOf(p.L, err)
+	p.Error = errorMessage(p.L, err)
 	if code == roster.EInvalid && len(p.Errors) > 0 {
 		p.Error = "Please correct the fields marked below."
 	}
@@ -190,7 +193,7 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request, p *page) error 
 	}
 	s.clearSession(w, r)
 	s.setCookie(w, r, viewAsCookie, "", -1)
-	s.flash(w, r, "success", "You are signed out.")
+	s.flash(w, r, "success", p.T("You are signed out."))
 	if provider, err := strconv.ParseInt(cookieValue(r, ssoProviderCookie), 10, 64); err == nil && provider > 0 {
 		s.setCookie(w, r, ssoProviderCookie, "", -1)
 		// The form's CSP (form-action 'self') forbids a redirect to the
@@ -234,8 +237,8 @@ func (s *Server) ssoRoute(w http.ResponseWriter, r *http.Request, p *page) error
 		return err
 	}()
 	if err != nil {
-		p.Error = roster.ErrorMessage(err)
-		p.Title, p.Data = "Sign in", s.withSSO(r, f)
+		p.Error = errorMessage(p.L, err)
+		p.Title, p.Data = p.T("Sign in"), s.withSSO(r, f)
 		s.render(w, r, http.StatusOK, "signin", p)
 		return nil
 	}
@@ -252,7 +255,7 @@ func (s *Server) ssoRoute(w http.ResponseWriter, r *http.Request, p *page) error
 // (seed 003: "Forgot password / need new password").
 func (s *Server) forgotPage(w http.ResponseWriter, r *http.Request, p *page) error {
 	q := r.URL.Query()
-	p.Title, p.Data = "Forgot password / need a new password", authForm{Tenant: q.Get("tenant"), Login: q.Get("login"), Channel: "email"}
+	p.Title, p.Data = p.T("Forgot password / need a new password"), authForm{Tenant: q.Get("tenant"), Login: q.Get("login"), Channel: "email"}
 	return s.show(w, r, "forgot", p)
 }
 
@@ -261,17 +264,17 @@ func (s *Server) forgot(w http.ResponseWriter, r *http.Request, p *page) error {
 	err := s.svc.RequestPasswordCode(r.Context(), roster.CodeRequest{Tenant: f.Tenant, Login: f.Login, Channel: f.Channel,
 		IP: s.clientIP(r), UserAgent: r.UserAgent()})
 	if err != nil {
-		return s.authFormFailed(w, r, p, "forgot", "Forgot password / need a new password", f, err)
+		return s.authFormFailed(w, r, p, "forgot", p.T("Forgot password / need a new password"), f, err)
 	}
 	// The same answer whether or not the account exists.
-	s.flash(w, r, "info", "If the account exists and has an address for that channel, a one-time code is on its way. Enter it below with your new password.")
+	s.flash(w, r, "info", p.T("If the account exists and has an address for that channel, a one-time code is on its way. Enter it below with your new password."))
 	http.Redirect(w, r, "/reset?"+url.Values{"tenant": {f.Tenant}, "login": {f.Login}}.Encode(), http.StatusSeeOther)
 	return nil
 }
 
 func (s *Server) resetPage(w http.ResponseWriter, r *http.Request, p *page) error {
 	q := r.URL.Query()
-	p.Title, p.Data = "Set a new password", authForm{Tenant: q.Get("tenant"), Login: q.Get("login")}
+	p.Title, p.Data = p.T("Set a new password"), authForm{Tenant: q.Get("tenant"), Login: q.Get("login")}
 	return s.show(w, r, "reset", p)
 }
 
@@ -280,9 +283,9 @@ func (s *Server) reset(w http.ResponseWriter, r *http.Request, p *page) error {
 	err := s.svc.ResetPassword(r.Context(), roster.ResetInput{Tenant: f.Tenant, Login: f.Login, Code: r.PostFormValue("code"),
 		Password: r.PostFormValue("password"), IP: s.clientIP(r), UserAgent: r.UserAgent()})
 	if err != nil {
-		return s.authFormFailed(w, r, p, "reset", "Set a new password", f, err)
+		return s.authFormFailed(w, r, p, "reset", p.T("Set a new password"), f, err)
 	}
-	s.flash(w, r, "success", "Your password is set. Sign in with it now.")
+	s.flash(w, r, "success", p.T("Your password is set. Sign in with it now."))
 	http.Redirect(w, r, "/signin?"+url.Values{"tenant": {f.Tenant}, "login": {f.Login}}.Encode(), http.StatusSeeOther)
 	return nil
 }
@@ -299,14 +302,17 @@ func (s *Server) acceptPage(w http.ResponseWriter, r *http.Request, p *page) err
 	token := r.PathValue("token")
 	info, err := s.svc.InspectInvitation(r.Context(), token)
 	d := acceptData{Token: token, Info: info}
+	if info != nil {
+		p.L = s.localizerFor(r, info.Language) // the invitation's language
+	}
 	status := http.StatusOK
 	if err != nil {
 		if status = door.StatusOf(roster.ErrorCode(err)); status >= http.StatusInternalServerError {
 			return err
 		}
-		d.Reason = roster.ErrorMessage(err)
+		d.Reason = errorMessage(p.L, err)
 	}
-	p.Title, p.Data = "Accept your invitation", d
+	p.Title, p.Data = p.T("Accept your invitation"), d
 	s.render(w, r, status, "accept", p)
 	return nil
 }
@@ -316,7 +322,7 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request, p *page) error {
 	token, password := r.PathValue("token"), r.PostFormValue("password")
 	if password != r.PostFormValue("password2") {
 		err := &roster.Error{Code: roster.EInvalid, Message: "the input is not valid",
-			Fields: []roster.FieldError{{Field: "password2", Message: "does not match the password"}}}
+			Fields: []roster.FieldError{{Field: "password2", Message: "does not match the password", Key: "does not match the password"}}}
 		return s.acceptFailed(w, r, p, token, err)
 	}
 	u, err := s.svc.AcceptInvitation(ctx, token, password, s.clientIP(r), r.UserAgent())
@@ -329,10 +335,10 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request, p *page) error {
 		in, err := s.svc.SignIn(ctx, roster.SignInInput{Tenant: t.Slug, Login: u.Username, Password: password,
 			IP: s.clientIP(r), UserAgent: r.UserAgent(), Previous: cookieValue(r, sessionCookie)})
 		if err == nil {
-			return s.signedInOrStep(w, r, in, "", "Welcome, "+u.Name+"! Your account is active.")
+			return s.signedInOrStep(w, r, in, "", p.T("Welcome, {{.Name}}! Your account is active.", "Name", u.Name))
 		}
 	}
-	s.flash(w, r, "success", "Your account is active. Sign in with your username "+u.Username+" and your new password.")
+	s.flash(w, r, "success", p.T("Your account is active. Sign in with your username {{.Username}} and your new password.", "Username", u.Username))
 	http.Redirect(w, r, "/signin?"+url.Values{"login": {u.Username}}.Encode(), http.StatusSeeOther)
 	return nil
 }
@@ -340,11 +346,14 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request, p *page) error {
 func (s *Server) acceptFailed(w http.ResponseWriter, r *http.Request, p *page, token string, err error) error {
 	d := acceptData{Token: token}
 	info, ierr := s.svc.InspectInvitation(r.Context(), token)
+	if info != nil {
+		p.L = s.localizerFor(r, info.Language)
+	}
 	if ierr != nil {
-		d.Reason = roster.ErrorMessage(ierr)
+		d.Reason = errorMessage(p.L, ierr)
 	}
 	d.Info = info
-	return s.authFormFailed(w, r, p, "accept", "Accept your invitation", d, err)
+	return s.authFormFailed(w, r, p, "accept", p.T("Accept your invitation"), d, err)
 }
 
 func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -358,9 +367,9 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, p *page)
 		if derr != nil {
 			return derr
 		}
-		p.Title, p.Section, p.Data = "Your account", "account", d
+		p.Title, p.Section, p.Data = p.T("Your account"), "account", d
 		s.render(w, r, status, "account", p)
 		return nil
 	}
-	return s.redirect(w, r, "/account", "Your password is changed. Your other sessions have been signed out.")
+	return s.redirect(w, r, "/account", p.T("Your password is changed. Your other sessions have been signed out."))
 }

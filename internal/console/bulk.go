@@ -22,19 +22,19 @@ type bulkAction struct {
 }
 
 var bulkActions = []bulkAction{
-	{Key: roster.BulkDeactivate, Label: "Deactivate", Button: "Deactivate", Danger: true, Explain: []string{
+	{Key: roster.BulkDeactivate, Label: msg("Deactivate"), Button: "Deactivate", Danger: true, Explain: []string{
 		"They can no longer sign in; sessions they have open end at once.",
 		"Their roles, groups and agent IDs are kept: reactivating gives their access back."}},
-	{Key: roster.BulkReactivate, Label: "Reactivate", Button: "Reactivate", Explain: []string{
+	{Key: roster.BulkReactivate, Label: msg("Reactivate"), Button: "Reactivate", Explain: []string{
 		"They can sign in again with the roles and groups they had."}},
-	{Key: roster.BulkSetRole, Label: "Change role", Button: "Change the role of", Explain: []string{
+	{Key: roster.BulkSetRole, Label: msg("Change role"), Button: "Change the role of", Explain: []string{
 		"The role you choose becomes their only role; the roles they hold now are taken away."}},
-	{Key: roster.BulkMove, Label: "Move to group", Button: "Move", Explain: []string{
+	{Key: roster.BulkMove, Label: msg("Move to group"), Button: "Move", Explain: []string{
 		"They leave their home group for the group you choose.",
 		"Their roles and group access stay as they are: check that they still fit."}},
-	{Key: roster.BulkResendInvitation, Label: "Resend invitations", Button: "Resend the invitations of", Explain: []string{
+	{Key: roster.BulkResendInvitation, Label: msg("Resend invitations"), Button: "Resend the invitations of", Explain: []string{
 		"Each invited user gets a new email with a new link; links sent before stop working."}},
-	{Key: roster.BulkDelete, Label: "Delete", Button: "Delete for good", Danger: true, Explain: []string{
+	{Key: roster.BulkDelete, Label: msg("Delete"), Button: "Delete for good", Danger: true, Explain: []string{
 		"They are removed for good and disappear from every list; their usernames and email addresses become free.",
 		"The audit log keeps a record of each user and of the deletion."}},
 }
@@ -251,7 +251,7 @@ func (s *Server) bulkRefused(w http.ResponseWriter, r *http.Request, d *bulkData
 	if roster.ErrorCode(err) != roster.EInvalid {
 		return err
 	}
-	msg := roster.ErrorMessage(err)
+	msg := roster.ErrorMessage(err) // the bulk pages are not translated yet
 	if fe := roster.ErrorFields(err); len(fe) > 0 {
 		msg = fe[0].Message
 		if fe[0].Field == "filter" {

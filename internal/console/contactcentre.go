@@ -43,7 +43,7 @@ func (s *Server) createGroupProfile(w http.ResponseWriter, r *http.Request, p *p
 	if prof != nil {
 		name = prof.Name
 	}
-	return s.propertyChanged(w, r, "/groups/"+itoa(id)+"#profiles-h", "Group profile "+name+" created.", err)
+	return s.propertyChanged(w, r, p, "/groups/"+itoa(id)+"#profiles-h", p.T("Group profile {{.Name}} created.", "Name", name), err)
 }
 
 func (s *Server) createUserProfile(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -56,7 +56,7 @@ func (s *Server) createUserProfile(w http.ResponseWriter, r *http.Request, p *pa
 	if prof != nil {
 		name = prof.Name
 	}
-	return s.propertyChanged(w, r, "/users/"+itoa(id)+"/edit#profiles-h", "Personal profile "+name+" created.", err)
+	return s.propertyChanged(w, r, p, "/users/"+itoa(id)+"/edit#profiles-h", p.T("Personal profile {{.Name}} created.", "Name", name), err)
 }
 
 func (s *Server) setUserGroupProfiles(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -65,7 +65,7 @@ func (s *Server) setUserGroupProfiles(w http.ResponseWriter, r *http.Request, p 
 		return err
 	}
 	_, err = s.svc.SetUserGroupProfiles(r.Context(), p.Actor, id, parseIDs(r.PostForm["enabled"]))
-	return s.propertyChanged(w, r, "/users/"+itoa(id)+"/edit#profiles-h", "Group profiles saved.", err)
+	return s.propertyChanged(w, r, p, "/users/"+itoa(id)+"/edit#profiles-h", p.T("Group profiles saved."), err)
 }
 
 // profileRows are the empty skill rows of a new profile form.

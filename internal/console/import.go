@@ -43,7 +43,7 @@ type importCell struct {
 }
 
 func (s *Server) importPage(w http.ResponseWriter, r *http.Request, p *page) error {
-	p.Title, p.Section, p.Data = "Import users", "users", &importData{Mode: roster.ImportCreate}
+	p.Title, p.Section, p.Data = p.T("Import users"), "users", &importData{Mode: roster.ImportCreate}
 	return s.show(w, r, "user_import", p)
 }
 
@@ -89,7 +89,7 @@ func (s *Server) importPreview(w http.ResponseWriter, r *http.Request, p *page) 
 		os.Remove(path) // it cannot be imported as it is
 		d.Upload = ""
 	}
-	p.Title, p.Section, p.Data = "Import users", "users", d
+	p.Title, p.Section, p.Data = p.T("Import users"), "users", d
 	return s.show(w, r, "user_import", p)
 }
 

@@ -143,7 +143,7 @@ func (s *Server) importProgressPage(w http.ResponseWriter, r *http.Request, p *p
 	}
 	prog := run.progress()
 	if !prog.Done {
-		p.Title, p.Section = "Importing users", "users"
+		p.Title, p.Section = p.T("Importing users"), "users"
 		p.Data = map[string]any{"Progress": prog, "FileName": run.fileName, "Key": key}
 		return s.show(w, r, "user_import_progress", p)
 	}
@@ -158,7 +158,7 @@ func (s *Server) importProgressPage(w http.ResponseWriter, r *http.Request, p *p
 			run.fileName, rep.Created, rep.Updated, rep.Unchanged))
 	}
 	d := &importData{Done: true, FileName: run.fileName, Report: rep} // the tenant changed since the preview
-	p.Title, p.Section, p.Data = "Import users", "users", d
+	p.Title, p.Section, p.Data = p.T("Import users"), "users", d
 	return s.show(w, r, "user_import", p)
 }
 

@@ -3,7 +3,6 @@ package console
 import (
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/roster-dev/roster/internal/roster"
@@ -80,7 +79,7 @@ func (s *Server) stepEnded(w http.ResponseWriter, r *http.Request, err error) er
 	}
 	s.setCookie(w, r, mfaCookie, "", -1)
 	setRetryAfter(w, err)
-	s.flash(w, r, "error", strings.ToUpper(roster.ErrorMessage(err)[:1])+roster.ErrorMessage(err)[1:]+".")
+	s.flash(w, r, "error", errorMessage(s.localizerFor(r, ""), err))
 	http.Redirect(w, r, "/signin", http.StatusSeeOther)
 	return nil
 }

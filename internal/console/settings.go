@@ -107,7 +107,7 @@ func (s *Server) showSettings(w http.ResponseWriter, r *http.Request, p *page, s
 		d.Languages = append(d.Languages, languageOption{Code: code, Name: languageName(code), Offered: slices.Contains(f.languages, code)})
 	}
 	d.MFAPolicies, d.MFARoles = s.mfaOptions(r, p, f)
-	p.Title, p.Section, p.Data = "Organisation settings", "settings", d
+	p.Title, p.Section, p.Data = p.T("Organisation settings"), "settings", d
 	s.render(w, r, status, "settings", p)
 }
 
@@ -136,5 +136,5 @@ func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request, p *page) e
 		s.showSettings(w, r, p, status, f)
 		return nil
 	}
-	return s.redirect(w, r, "/settings", "The organisation's settings are saved.")
+	return s.redirect(w, r, "/settings", p.T("The organisation's settings are saved."))
 }

@@ -54,9 +54,9 @@ func onIf(b bool) string {
 }
 
 func (s *Server) showSSO(w http.ResponseWriter, r *http.Request, p *page, status int, d *ssoData) {
-	p.Title, p.Section, p.Data = "Single sign-on", "sso", d
+	p.Title, p.Section, p.Data = p.T("Single sign-on"), "sso", d
 	if d.Edit != nil {
-		p.Title = "Identity provider " + d.Edit.Name
+		p.Title = p.T("Identity provider {{.Name}}", "Name", d.Edit.Name)
 	}
 	s.render(w, r, status, "sso", p)
 }
@@ -150,7 +150,7 @@ func (s *Server) saveSSOProvider(w http.ResponseWriter, r *http.Request, p *page
 		}
 		form["client_secret"] = "" // never shown again
 		d.Form = form
-		p.Errors, p.Error = errorsOf(err), roster.ErrorMessage(err)
+		p.Errors, p.Error = errorsOf(p.L, err), errorMessage(p.L, err)
 		s.showSSO(w, r, p, status, d)
 		return nil
 	}
@@ -163,7 +163,7 @@ func (s *Server) deleteSSOPage(w http.ResponseWriter, r *http.Request, p *page) 
 	if err != nil {
 		return err
 	}
-	p.Title, p.Section, p.Data = "Remove "+sp.Name+"?", "sso", sp
+	p.Title, p.Section, p.Data = p.T("Remove {{.Name}}?", "Name", sp.Name), "sso", sp
 	s.render(w, r, http.StatusOK, "sso_delete", p)
 	return nil
 }
@@ -174,7 +174,7 @@ func (s *Server) deleteSSOProvider(w http.ResponseWriter, r *http.Request, p *pa
 		return err
 	}
 	if err := s.svc.DeleteSSOProvider(r.Context(), p.Actor, sp.ID); err != nil {
-		return s.refused(w, r, p, err, "sso_delete", "Remove "+sp.Name+"?", "sso", sp)
+		return s.refused(w, r, p, err, "sso_delete", p.T("Remove {{.Name}}?", "Name", sp.Name), "sso", sp)
 	}
 	return s.redirect(w, r, "/settings/sso", sp.Name+" removed: its button is gone from the sign-in page.")
 }

@@ -96,7 +96,7 @@ func (s *Server) saveSAML(w http.ResponseWriter, r *http.Request, p *page, edit 
 			return derr
 		}
 		d.Form = form
-		p.Errors, p.Error = errorsOf(err), roster.ErrorMessage(err)
+		p.Errors, p.Error = errorsOf(p.L, err), errorMessage(p.L, err)
 		s.showSAML(w, r, p, status, d)
 		return nil
 	}

@@ -57,7 +57,7 @@
       if (!btn) return;
       ev.preventDefault();
       var done = function (text) {
-        var ok = function () { say(btn, "Copied"); };
+        var ok = function () { say(btn, msg("copied", "Copied")); };
         if (navigator.clipboard && window.isSecureContext) {
           navigator.clipboard.writeText(text).then(ok, function () { fallbackCopy(text); ok(); });
         } else { fallbackCopy(text); ok(); }
@@ -67,7 +67,7 @@
       fetch(btn.getAttribute("data-copy-url"), { headers: { "Accept": "text/plain" }, credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
         .then(function (t) { btn.setAttribute("data-copied", t.trim()); done(t.trim()); })
-        .catch(function () { say(btn, "Could not copy"); });
+        .catch(function () { say(btn, msg("copyFailed", "Could not copy")); });
     });
   }
   // Copy-link forms (a fresh invitation link is made by a POST): with a
@@ -87,12 +87,12 @@
         .then(function (url) {
           url = url.trim();
           btn.setAttribute("data-copied", url);
-          var ok = function () { say(btn, "Link copied"); };
+          var ok = function () { say(btn, msg("linkCopied", "Link copied")); };
           if (navigator.clipboard && window.isSecureContext) {
             navigator.clipboard.writeText(url).then(ok, function () { fallbackCopy(url); ok(); });
           } else { fallbackCopy(url); ok(); }
         })
-        .catch(function () { say(btn, "Could not copy"); });
+        .catch(function () { say(btn, msg("copyFailed", "Could not copy")); });
     });
   }
   function fallbackCopy(text) {
@@ -102,6 +102,12 @@
     try { document.execCommand("copy"); } catch (e) { /* nothing more to try */ }
     document.body.removeChild(ta);
   }
+  // msg is a word of the page's language: the layout puts them on <body> as
+  // data-msg-* attributes, so this file holds no language.
+  function msg(name, fallback) {
+    return document.body.getAttribute("data-msg-" + name.replace(/[A-Z]/g, function (c) { return "-" + c.toLowerCase(); })) || fallback;
+  }
+
   function say(btn, text) {
     var live = qs("#live-region");
     if (!live) {
@@ -210,7 +216,7 @@
         var label = document.createElement("span");
         label.textContent = item.label;
         var b = document.createElement("button");
-        b.type = "button"; b.textContent = "×"; b.setAttribute("aria-label", "Remove " + item.label);
+        b.type = "button"; b.textContent = "×"; b.setAttribute("aria-label", msg("remove", "Remove") + " " + item.label);
         b.addEventListener("click", function () { li.remove(); input.focus(); });
         li.appendChild(h); li.appendChild(label); li.appendChild(b);
         picked.appendChild(li);
@@ -233,15 +239,15 @@
             main.textContent = it.label;
             var holder = document.createElement("span");
             holder.className = "holder";
-            if (it.holder && String(it.holder_id) !== exceptUser) { li.className = "taken"; holder.textContent = "held by " + it.holder; }
-            else { holder.textContent = it.interactions + " interactions"; }
+            if (it.holder && String(it.holder_id) !== exceptUser) { li.className = "taken"; holder.textContent = msg("heldBy", "held by") + " " + it.holder; }
+            else { holder.textContent = it.interactions + " " + msg("interactions", "interactions"); }
             li.appendChild(main); li.appendChild(holder);
             li.addEventListener("mousedown", function (e) { e.preventDefault(); pick(it); });
             list.appendChild(li);
           });
           if (!items.length) {
             var none = document.createElement("li");
-            none.textContent = "No agent ID matches";
+            none.textContent = msg("noAgentMatch", "No agent ID matches");
             none.setAttribute("aria-disabled", "true");
             list.appendChild(none);
           }
@@ -277,7 +283,7 @@
             var a = document.createElement("a");
             a.className = "btn";
             a.href = "/sso/" + encodeURIComponent(o.id) + "/start";
-            a.textContent = "Sign in with " + o.name;
+            a.textContent = msg("signInWith", "Sign in with") + " " + o.name;
             return a;
           }));
         })
