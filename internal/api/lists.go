@@ -56,6 +56,7 @@ var queries = map[string]query{
 	"GET /api/v1/my-team":                  {list: true, params: []string{"from", "to"}, sorts: []string{"name"}, orders: []string{"asc"}},
 	"GET /api/v1/authz/scope":              {params: []string{"user_id", "permission"}},
 	"POST /api/v1/users/import":            {params: []string{"dry_run", "mode", "invite", "delimiter"}},
+	"GET /api/v1/webhooks":                 {list: true, sorts: []string{"url", "description", "created_at", "updated_at"}, orders: bothOrders},
 	"GET /api/v1/webhooks/{id}/deliveries": {list: true, sorts: []string{"created_at"}, orders: []string{"desc"}},
 }
 

@@ -282,7 +282,7 @@ func (s *Server) ssoFailed(w http.ResponseWriter, r *http.Request, err error) {
 	status := door.StatusOf(roster.ErrorCode(err))
 	msg := roster.ErrorMessage(err)
 	if status == http.StatusInternalServerError {
-		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 		msg = "something went wrong on our side; try again later"
 	}
 	setPageHeaders(w)

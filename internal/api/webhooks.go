@@ -22,7 +22,12 @@ func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request, a *roster.
 		s.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, roster.Page[roster.Webhook]{Items: hooks, Total: len(hooks), Page: 1, PerPage: max(len(hooks), 1)})
+	writeWhole(s, w, r, hooks, sortKeys[roster.Webhook]{
+		"url":         byText(func(x roster.Webhook) string { return x.URL }),
+		"description": byText(func(x roster.Webhook) string { return x.Description }),
+		"created_at":  byInt(func(x roster.Webhook) int64 { return x.CreatedAt.UnixMilli() }),
+		"updated_at":  byInt(func(x roster.Webhook) int64 { return x.UpdatedAt.UnixMilli() }),
+	})
 }
 
 func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, a *roster.Actor) {

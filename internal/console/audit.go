@@ -113,7 +113,7 @@ func (s *Server) auditCSV(w http.ResponseWriter, r *http.Request, p *page) error
 		if cw == nil {
 			return err
 		}
-		s.log.Error("console: audit csv export failed", "err", err)
+		s.log.ErrorContext(r.Context(), "console: audit csv export failed", "err", err)
 		panic(http.ErrAbortHandler)
 	}
 	if cw == nil {

@@ -132,7 +132,7 @@ func (s *Server) withSSO(r *http.Request, f authForm) authForm {
 	}
 	opts, err := s.svc.SSOSignInOptions(r.Context(), f.Tenant)
 	if err != nil {
-		s.log.Warn("sign-in options", "err", err)
+		s.log.WarnContext(r.Context(), "sign-in options", "err", err)
 	}
 	f.SSO = opts
 	return f

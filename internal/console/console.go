@@ -134,9 +134,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, p *page, err error
 	}
 	switch status {
 	case http.StatusInternalServerError:
-		s.log.Error("console: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.ErrorContext(r.Context(), "console: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 	case http.StatusServiceUnavailable:
-		s.log.Warn("console: database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.WarnContext(r.Context(), "console: database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	setRetryAfter(w, err)
 	if p == nil {

@@ -140,7 +140,7 @@ func (s *Server) importRun(w http.ResponseWriter, r *http.Request, p *page) erro
 	if err != nil {
 		return roster.Errorf(roster.EInvalid, "the uploaded file is gone (files wait an hour); upload it again")
 	}
-	if _, err := s.startImport(p.Actor, key, path, r.PostFormValue("name"), f,
+	if _, err := s.startImport(r.Context(), p.Actor, key, path, r.PostFormValue("name"), f,
 		roster.ImportOptions{Mode: r.PostFormValue("mode"), Invite: r.PostFormValue("invite") == "on"}); err != nil {
 		f.Close()
 		return err

@@ -83,7 +83,7 @@ func ownerOf(a *roster.Actor) string { return fmt.Sprintf("%d/%s/%d", a.TenantID
 
 // start runs the import of f in the background under key; f is closed and
 // the upload at path removed when it ends.
-func (s *Server) startImport(a *roster.Actor, key, path, fileName string, f *os.File, opts roster.ImportOptions) (*importRun, error) {
+func (s *Server) startImport(ctx context.Context, a *roster.Actor, key, path, fileName string, f *os.File, opts roster.ImportOptions) (*importRun, error) {
 	total, err := roster.CountImportRows(f)
 	if err != nil {
 		return nil, err
@@ -110,10 +110,12 @@ func (s *Server) startImport(a *roster.Actor, key, path, fileName string, f *os.
 	go func() {
 		defer os.Remove(path)
 		defer f.Close()
-		// Not the request's context: the import outlives the request.
-		rep, err := s.svc.ImportUsers(context.Background(), a, f, opts)
+		// The import outlives the request: its values (the request id, for
+		// the log and the audit events) but not its cancellation.
+		ctx := context.WithoutCancel(ctx)
+		rep, err := s.svc.ImportUsers(ctx, a, f, opts)
 		if err != nil {
-			s.log.Error("console: import failed", "err", err)
+			s.log.ErrorContext(ctx, "console: import failed", "err", err)
 		}
 		run.mu.Lock()
 		run.report, run.err, run.done, run.finished = rep, err, true, time.Now()

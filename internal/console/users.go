@@ -280,7 +280,7 @@ func (s *Server) usersCSV(w http.ResponseWriter, r *http.Request, p *page) error
 		}
 		// Half a file is worse than none: cut the connection so the
 		// browser reports a failed download.
-		s.log.Error("console: csv export failed", "err", err)
+		s.log.ErrorContext(r.Context(), "console: csv export failed", "err", err)
 		panic(http.ErrAbortHandler)
 	}
 	if cw == nil {
