@@ -65,7 +65,7 @@ func TestConsoleSAMLSettings(t *testing.T) {
 		t.Errorf("routing a domain no longer listed: %s", body)
 	}
 	_, body = anon.get("/signin/sso?email=anna%40acme.example")
-	if !strings.Contains(body, "enter your organisation first") {
+	if !strings.Contains(body, "Enter your organisation first") {
 		t.Errorf("routing without an organisation: %s", body)
 	}
 }
