@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 
+	"github.com/roster-dev/roster/internal/i18n"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -16,27 +17,27 @@ import (
 
 // bulkAction is a bulk action as the console offers it.
 type bulkAction struct {
-	Key, Label, Button string
-	Danger             bool
-	Explain            []string
+	Key, Label string
+	Danger     bool
+	Explain    []string
 }
 
 var bulkActions = []bulkAction{
-	{Key: roster.BulkDeactivate, Label: msg("Deactivate"), Button: "Deactivate", Danger: true, Explain: []string{
-		"They can no longer sign in; sessions they have open end at once.",
-		"Their roles, groups and agent IDs are kept: reactivating gives their access back."}},
-	{Key: roster.BulkReactivate, Label: msg("Reactivate"), Button: "Reactivate", Explain: []string{
-		"They can sign in again with the roles and groups they had."}},
-	{Key: roster.BulkSetRole, Label: msg("Change role"), Button: "Change the role of", Explain: []string{
-		"The role you choose becomes their only role; the roles they hold now are taken away."}},
-	{Key: roster.BulkMove, Label: msg("Move to group"), Button: "Move", Explain: []string{
-		"They leave their home group for the group you choose.",
-		"Their roles and group access stay as they are: check that they still fit."}},
-	{Key: roster.BulkResendInvitation, Label: msg("Resend invitations"), Button: "Resend the invitations of", Explain: []string{
-		"Each invited user gets a new email with a new link; links sent before stop working."}},
-	{Key: roster.BulkDelete, Label: msg("Delete"), Button: "Delete for good", Danger: true, Explain: []string{
-		"They are removed for good and disappear from every list; their usernames and email addresses become free.",
-		"The audit log keeps a record of each user and of the deletion."}},
+	{Key: roster.BulkDeactivate, Label: msg("Deactivate"), Danger: true, Explain: []string{
+		msg("They can no longer sign in; sessions they have open end at once."),
+		msg("Their roles, groups and agent IDs are kept: reactivating gives their access back.")}},
+	{Key: roster.BulkReactivate, Label: msg("Reactivate"), Explain: []string{
+		msg("They can sign in again with the roles and groups they had.")}},
+	{Key: roster.BulkSetRole, Label: msg("Change role"), Explain: []string{
+		msg("The role you choose becomes their only role; the roles they hold now are taken away.")}},
+	{Key: roster.BulkMove, Label: msg("Move to group"), Explain: []string{
+		msg("They leave their home group for the group you choose."),
+		msg("Their roles and group access stay as they are: check that they still fit.")}},
+	{Key: roster.BulkResendInvitation, Label: msg("Resend invitations"), Explain: []string{
+		msg("Each invited user gets a new email with a new link; links sent before stop working.")}},
+	{Key: roster.BulkDelete, Label: msg("Delete"), Danger: true, Explain: []string{
+		msg("They are removed for good and disappear from every list; their usernames and email addresses become free."),
+		msg("The audit log keeps a record of each user and of the deletion.")}},
 }
 
 // bulkActionsFor are the bulk actions a's permissions allow; the core
@@ -66,15 +67,15 @@ func bulkActionOf(key string) (bulkAction, bool) {
 
 // bulkReasons put the core's refusals in a person's words.
 var bulkReasons = map[string]string{
-	roster.ReasonTargetMorePowerful: "They hold rights you do not have, so only someone with at least their rights can change them.",
-	roster.ReasonRoleNotGrantable:   "You may not give this role.",
-	roster.ReasonUserOnQueue:        "They are logged on to a queue: log them off the queue first.",
-	roster.ReasonSelf:               "This is you: you cannot do this to yourself.",
-	roster.ReasonUserDeactivated:    "They are deactivated already.",
-	roster.ReasonUserNotDeactivated: "They are not deactivated.",
-	roster.ReasonUserNotInvited:     "They are not waiting on an invitation: they have an account.",
-	roster.ReasonInvitationClosed:   "Their invitation was accepted or cancelled.",
-	roster.ENotFound:                "They no longer exist, or are outside the groups you see.",
+	roster.ReasonTargetMorePowerful: msg("They hold rights you do not have, so only someone with at least their rights can change them."),
+	roster.ReasonRoleNotGrantable:   msg("You may not give this role."),
+	roster.ReasonUserOnQueue:        msg("They are logged on to a queue: log them off the queue first."),
+	roster.ReasonSelf:               msg("This is you: you cannot do this to yourself."),
+	roster.ReasonUserDeactivated:    msg("They are deactivated already."),
+	roster.ReasonUserNotDeactivated: msg("They are not deactivated."),
+	roster.ReasonUserNotInvited:     msg("They are not waiting on an invitation: they have an account."),
+	roster.ReasonInvitationClosed:   msg("Their invitation was accepted or cancelled."),
+	roster.ENotFound:                msg("They no longer exist, or are outside the groups you see."),
 }
 
 // bulkData is the confirmation and the result page.
@@ -92,6 +93,7 @@ type bulkData struct {
 	Roles    []roster.Role
 	Groups   []groupOption
 	Back     string // the list the selection came from
+	Button   string // the confirmation's button, with the count
 }
 
 type bulkRefusal struct {
@@ -168,7 +170,7 @@ func (s *Server) bulkRequest(r *http.Request, p *page, form url.Values) (*bulkDa
 func (s *Server) confirmBulk(w http.ResponseWriter, r *http.Request, p *page) error {
 	d, in, err := s.bulkRequest(r, p, r.URL.Query())
 	if err != nil {
-		return s.bulkRefused(w, r, d, err)
+		return s.bulkRefused(w, r, p, d, err)
 	}
 	if err := s.bulkPickers(r, p, d); err != nil {
 		return err
@@ -176,29 +178,29 @@ func (s *Server) confirmBulk(w http.ResponseWriter, r *http.Request, p *page) er
 	if !d.NeedPick {
 		res, err := s.svc.BulkUsers(r.Context(), p.Actor, in, true)
 		if err != nil {
-			return s.bulkRefused(w, r, d, err)
+			return s.bulkRefused(w, r, p, d, err)
 		}
-		d.setResult(res)
+		d.setResult(p.L, res)
 	}
-	p.Title, p.Section, p.Data = d.Action.Label+": "+selectionWords(d), "users", d
+	p.Title, p.Section, p.Data = p.T(d.Action.Label)+": "+selectionWords(p.L, d), "users", d
 	return s.show(w, r, "users_bulk", p)
 }
 
 func (s *Server) runBulk(w http.ResponseWriter, r *http.Request, p *page) error {
 	d, in, err := s.bulkRequest(r, p, r.PostForm)
 	if err != nil {
-		return s.bulkRefused(w, r, d, err)
+		return s.bulkRefused(w, r, p, d, err)
 	}
 	res, err := s.svc.BulkUsers(r.Context(), p.Actor, in, false)
 	if err != nil {
-		return s.bulkRefused(w, r, d, err)
+		return s.bulkRefused(w, r, p, d, err)
 	}
 	if err := s.bulkPickers(r, p, d); err != nil {
 		return err
 	}
 	d.Ran = true
-	d.setResult(res)
-	p.Title, p.Section, p.Data = d.Action.Label+": done", "users", d
+	d.setResult(p.L, res)
+	p.Title, p.Section, p.Data = p.T("{{.Action}}: done", "Action", p.T(d.Action.Label)), "users", d
 	return s.show(w, r, "users_bulk", p)
 }
 
@@ -225,20 +227,21 @@ func (s *Server) bulkPickers(r *http.Request, p *page, d *bulkData) error {
 	return nil
 }
 
-func (d *bulkData) setResult(res *roster.BulkResult) {
+func (d *bulkData) setResult(l *i18n.Localizer, res *roster.BulkResult) {
 	d.Result = res
+	d.Button = bulkButton(l, d.Action.Key, len(res.Done))
 	for _, f := range res.Refused {
 		if len(d.Refused) == bulkRefusalsShown {
 			d.More++
 			continue
 		}
-		why, ok := bulkReasons[f.Reason]
-		if !ok {
-			why = f.Message
+		why := f.Message // a reason the console does not know, in English
+		if id, ok := bulkReasons[f.Reason]; ok {
+			why = l.T(id)
 		}
 		name := f.Name
 		if name == "" {
-			name = "User " + strconv.FormatInt(f.ID, 10)
+			name = l.T("User {{.ID}}", "ID", f.ID)
 		}
 		d.Refused = append(d.Refused, bulkRefusal{Name: name, Username: f.Username, Why: why})
 	}
@@ -247,15 +250,15 @@ func (d *bulkData) setResult(res *roster.BulkResult) {
 // bulkRefused answers a refusal of the whole request: bad input goes back
 // to the list with the reason; a missing right or a role the actor may not
 // give is the console's refusal page, which says why.
-func (s *Server) bulkRefused(w http.ResponseWriter, r *http.Request, d *bulkData, err error) error {
+func (s *Server) bulkRefused(w http.ResponseWriter, r *http.Request, p *page, d *bulkData, err error) error {
 	if roster.ErrorCode(err) != roster.EInvalid {
 		return err
 	}
-	msg := roster.ErrorMessage(err) // the bulk pages are not translated yet
+	msg := errorMessage(p.L, err)
 	if fe := roster.ErrorFields(err); len(fe) > 0 {
-		msg = fe[0].Message
+		msg = sentence(fieldMessage(p.L, fe[0]))
 		if fe[0].Field == "filter" {
-			msg = "The view " + msg + "."
+			msg = p.T("The view {{.Problem}}.", "Problem", fieldMessage(p.L, fe[0]))
 		}
 	}
 	back := "/users"
@@ -268,16 +271,33 @@ func (s *Server) bulkRefused(w http.ResponseWriter, r *http.Request, d *bulkData
 }
 
 // selectionWords says how many users a bulk action reaches.
-func selectionWords(d *bulkData) string {
+func selectionWords(l *i18n.Localizer, d *bulkData) string {
+	if d.All && d.Result == nil {
+		return l.T("all users matching the view")
+	}
 	n := len(d.IDs)
 	if d.Result != nil {
 		n = d.Result.Total
 	}
-	if d.All && d.Result == nil {
-		return "all users matching the view"
+	return l.N("{{.Count}} users", n)
+}
+
+// bulkButton is the confirmation's button: the action and how many users
+// it reaches, as one sentence so that each language orders its words.
+func bulkButton(l *i18n.Localizer, action string, n int) string {
+	switch action {
+	case roster.BulkDeactivate:
+		return l.N("Deactivate {{.Count}} users", n)
+	case roster.BulkReactivate:
+		return l.N("Reactivate {{.Count}} users", n)
+	case roster.BulkSetRole:
+		return l.N("Change the role of {{.Count}} users", n)
+	case roster.BulkMove:
+		return l.N("Move {{.Count}} users", n)
+	case roster.BulkResendInvitation:
+		return l.N("Resend the invitations of {{.Count}} users", n)
+	case roster.BulkDelete:
+		return l.N("Delete {{.Count}} users for good", n)
 	}
-	if n == 1 {
-		return "1 user"
-	}
-	return strconv.Itoa(n) + " users"
+	return l.N("{{.Count}} users", n)
 }

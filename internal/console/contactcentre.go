@@ -93,7 +93,7 @@ func (s *Server) groupMore(r *http.Request, p *page, d *groupData) error {
 		if err != nil {
 			return err
 		}
-		cc.Properties = propertyRows(props, gd.Properties, d.Groups, roster.SourceGroup(d.Group.ID))
+		cc.Properties = propertyRows(p.L, props, gd.Properties, d.Groups, roster.SourceGroup(d.Group.ID))
 	}
 	if cc.Profiles, err = s.svc.GroupProfiles(ctx, a, d.Group.ID); err != nil && roster.ErrorCode(err) != roster.EForbidden {
 		return err
@@ -113,7 +113,7 @@ func (s *Server) userCC(r *http.Request, p *page, u *roster.User, groups groupNa
 	if err != nil && roster.ErrorCode(err) != roster.EForbidden {
 		return nil, err
 	}
-	cc.Properties = propertyRows(props, u.Properties, groups, roster.SourceUser)
+	cc.Properties = propertyRows(p.L, props, u.Properties, groups, roster.SourceUser)
 	if cc.Skills, err = s.svc.ListSkills(ctx, a); err != nil && roster.ErrorCode(err) != roster.EForbidden {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/roster-dev/roster/internal/i18n"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -44,6 +45,7 @@ type importRun struct {
 type importProgress struct {
 	Stage   string `json:"stage"`
 	Label   string `json:"label"` // the stage in words
+	Text    string `json:"text"`  // the stage and the rows, as the page says them
 	Rows    int    `json:"rows"`
 	Total   int    `json:"total"`
 	Percent int    `json:"percent"` // of the whole import: checking, staging and writing
@@ -53,20 +55,21 @@ type importProgress struct {
 // importStages weigh the stages in the bar: checking and writing take
 // most of the time.
 var importStages = []struct{ key, label string }{
-	{"checked", "Checking rows"},
-	{"staged", "Preparing rows"},
-	{"written", "Writing users"},
+	{"checked", msg("Checking rows")},
+	{"staged", msg("Preparing rows")},
+	{"written", msg("Writing users")},
 }
 
-func (run *importRun) progress() importProgress {
+// progress is the run's state in l's language.
+func (run *importRun) progress(l *i18n.Localizer) importProgress {
 	run.mu.Lock()
 	defer run.mu.Unlock()
-	p := importProgress{Stage: run.stage, Label: "Starting", Rows: run.rows, Total: run.total, Done: run.done}
+	p := importProgress{Stage: run.stage, Label: l.T("Starting"), Rows: run.rows, Total: run.total, Done: run.done}
 	for i, st := range importStages {
 		if st.key != run.stage {
 			continue
 		}
-		p.Label = st.label
+		p.Label = l.T(st.label)
 		frac := 1.0
 		if run.total > 0 {
 			frac = min(float64(run.rows)/float64(run.total), 1)
@@ -74,7 +77,11 @@ func (run *importRun) progress() importProgress {
 		p.Percent = int((float64(i) + frac) * 100 / float64(len(importStages)))
 	}
 	if run.done {
-		p.Percent, p.Label = 100, "Done"
+		p.Percent, p.Label = 100, l.T("Done")
+	}
+	p.Text = p.Label
+	if p.Total > 0 && !p.Done {
+		p.Text = l.T("{{.Stage}}: {{.Rows}}", "Stage", p.Label, "Rows", l.N("{{.Rows}} of {{.Count}} rows", p.Total, "Rows", l.Number(p.Rows)))
 	}
 	return p
 }
@@ -143,7 +150,7 @@ func (s *Server) importProgressPage(w http.ResponseWriter, r *http.Request, p *p
 	if err != nil {
 		return err
 	}
-	prog := run.progress()
+	prog := run.progress(p.L)
 	if !prog.Done {
 		p.Title, p.Section = p.T("Importing users"), "users"
 		p.Data = map[string]any{"Progress": prog, "FileName": run.fileName, "Key": key}
@@ -156,8 +163,8 @@ func (s *Server) importProgressPage(w http.ResponseWriter, r *http.Request, p *p
 		return runErr
 	}
 	if rep.Failed == 0 {
-		return s.redirect(w, r, "/users", fmt.Sprintf("Imported %s: created %d, updated %d, unchanged %d.",
-			run.fileName, rep.Created, rep.Updated, rep.Unchanged))
+		return s.redirect(w, r, "/users", p.T("Imported {{.File}}: created {{.Created}}, updated {{.Updated}}, unchanged {{.Unchanged}}.",
+			"File", run.fileName, "Created", p.L.Number(rep.Created), "Updated", p.L.Number(rep.Updated), "Unchanged", p.L.Number(rep.Unchanged)))
 	}
 	d := &importData{Done: true, FileName: run.fileName, Report: rep} // the tenant changed since the preview
 	p.Title, p.Section, p.Data = p.T("Import users"), "users", d
@@ -171,5 +178,5 @@ func (s *Server) importProgressJSON(w http.ResponseWriter, r *http.Request, p *p
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	return json.NewEncoder(w).Encode(run.progress())
+	return json.NewEncoder(w).Encode(run.progress(p.L))
 }

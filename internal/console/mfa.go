@@ -60,9 +60,9 @@ func (s *Server) secondFactorPage(w http.ResponseWriter, r *http.Request, p *pag
 }
 
 func (s *Server) showStep(w http.ResponseWriter, r *http.Request, p *page, status int, info *roster.MFAStepInfo, next string) error {
-	p.Title = "Two-step sign-in"
+	p.Title = p.T("Two-step sign-in")
 	if info.Stage == roster.MFAStageEnrol {
-		p.Title = "Set up two-step sign-in"
+		p.Title = p.T("Set up two-step sign-in")
 	}
 	p.Data = secondFactorData{Stage: info.Stage, Next: next, Enrolment: info.Enrolment}
 	s.render(w, r, status, "second_factor", p)
@@ -104,7 +104,7 @@ func (s *Server) secondFactor(w http.ResponseWriter, r *http.Request, p *page) e
 		}
 		s.startSession(w, r, signed)
 		// The page after this one is the first with the new session.
-		p.Title, p.Data = "Your recovery codes", secondFactorData{Stage: "codes", Next: localPath(next, "/"), Codes: codes}
+		p.Title, p.Data = p.T("Your recovery codes"), secondFactorData{Stage: "codes", Next: localPath(next, "/"), Codes: codes}
 		p.CSRF = csrfToken(signed.Token)
 		s.render(w, r, http.StatusOK, "second_factor", p)
 		return nil
@@ -170,7 +170,7 @@ func (s *Server) showAccountMFA(w http.ResponseWriter, r *http.Request, p *page,
 			return err
 		}
 	}
-	p.Title, p.Section, p.Data = "Two-step sign-in", "account", d
+	p.Title, p.Section, p.Data = p.T("Two-step sign-in"), "account", d
 	s.render(w, r, status, "account_mfa", p)
 	return nil
 }
@@ -210,7 +210,7 @@ func (s *Server) confirmTOTP(w http.ResponseWriter, r *http.Request, p *page) er
 	if err != nil {
 		return s.accountMFAFailed(w, r, p, err)
 	}
-	p.Flash = &flashMsg{Kind: "success", Msg: "Your authenticator app is set up. Keep the recovery codes below somewhere safe."}
+	p.Flash = &flashMsg{Kind: "success", Msg: p.T("Your authenticator app is set up. Keep the recovery codes below somewhere safe.")}
 	return s.showAccountMFA(w, r, p, http.StatusOK, codes)
 }
 
@@ -218,7 +218,7 @@ func (s *Server) removeTOTP(w http.ResponseWriter, r *http.Request, p *page) err
 	if err := s.svc.RemoveTOTP(r.Context(), p.Actor); err != nil {
 		return s.accountMFAFailed(w, r, p, err)
 	}
-	return s.redirect(w, r, "/account/mfa", "Your authenticator app is removed.")
+	return s.redirect(w, r, "/account/mfa", p.T("Your authenticator app is removed."))
 }
 
 func (s *Server) newRecoveryCodes(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -226,7 +226,7 @@ func (s *Server) newRecoveryCodes(w http.ResponseWriter, r *http.Request, p *pag
 	if err != nil {
 		return s.accountMFAFailed(w, r, p, err)
 	}
-	p.Flash = &flashMsg{Kind: "success", Msg: "New recovery codes are made; the old ones no longer work."}
+	p.Flash = &flashMsg{Kind: "success", Msg: p.T("New recovery codes are made; the old ones no longer work.")}
 	return s.showAccountMFA(w, r, p, http.StatusOK, codes)
 }
 
@@ -242,17 +242,17 @@ type mfaRoleOption struct {
 
 // mfaPolicyLabels say the policies in words.
 var mfaPolicyLabels = map[string]string{
-	roster.MFAOff:      "Off: nobody is asked for a second step",
-	roster.MFAOptional: "Optional: asked of those who set one up",
-	roster.MFAAdmins:   "Required for administrators (people who manage users, roles, groups or settings)",
-	roster.MFAAll:      "Required for everyone",
+	roster.MFAOff:      msg("Off: nobody is asked for a second step"),
+	roster.MFAOptional: msg("Optional: asked of those who set one up"),
+	roster.MFAAdmins:   msg("Required for administrators (people who manage users, roles, groups or settings)"),
+	roster.MFAAll:      msg("Required for everyone"),
 }
 
 // mfaOptions are the settings page's two-step sign-in choices, as typed.
 func (s *Server) mfaOptions(r *http.Request, p *page, f settingsForm) ([]mfaPolicyOption, []mfaRoleOption) {
 	var policies []mfaPolicyOption
 	for _, v := range roster.MFAPolicies {
-		policies = append(policies, mfaPolicyOption{Value: v, Label: mfaPolicyLabels[v], Selected: f.fields["mfa_policy"] == v})
+		policies = append(policies, mfaPolicyOption{Value: v, Label: p.T(mfaPolicyLabels[v]), Selected: f.fields["mfa_policy"] == v})
 	}
 	var roles []mfaRoleOption
 	if list, err := s.svc.ListRoles(r.Context(), p.Actor); err == nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/roster-dev/roster/internal/door"
+	"github.com/roster-dev/roster/internal/i18n"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -78,7 +79,7 @@ func jsonValue(p *roster.Property, text string) json.RawMessage {
 
 // propertyRows pairs the catalogue with effective values; here is the
 // source string of the page's own level ("user" or "group:ID").
-func propertyRows(props []roster.Property, values map[string]roster.EffectiveValue, groups groupNames, here string) []propertyRow {
+func propertyRows(l *i18n.Localizer, props []roster.Property, values map[string]roster.EffectiveValue, groups groupNames, here string) []propertyRow {
 	rows := make([]propertyRow, 0, len(props))
 	for _, p := range props {
 		ev, ok := values[p.Key]
@@ -88,14 +89,14 @@ func propertyRows(props []roster.Property, values map[string]roster.EffectiveVal
 		row := propertyRow{Prop: p, Value: formValue(ev.Value), Display: displayValue(p, ev.Value), SetHere: ev.Source == here}
 		switch {
 		case ev.Source == roster.SourceUser:
-			row.Source = "set on this user"
+			row.Source = l.T("set on this user")
 		case ev.Source == roster.SourceDefault:
-			row.Source = "default"
+			row.Source = l.T("default")
 		case ev.Source == here:
-			row.Source = "set on this group"
+			row.Source = l.T("set on this group")
 		case strings.HasPrefix(ev.Source, "group:"):
 			id, _ := strconv.ParseInt(strings.TrimPrefix(ev.Source, "group:"), 10, 64)
-			row.Source = "inherited from " + groups.Name(id)
+			row.Source = l.T("inherited from {{.Group}}", "Group", groups.Name(id))
 		default:
 			row.Source = ev.Source
 		}
@@ -137,7 +138,7 @@ func (s *Server) setGroupProperty(w http.ResponseWriter, r *http.Request, p *pag
 		return s.propertyChanged(w, r, p, to, "", err)
 	}
 	_, err = s.svc.SetGroupProperty(r.Context(), p.Actor, id, prop.Key, jsonValue(prop, r.PostFormValue("value")))
-	return s.propertyChanged(w, r, p, to, prop.Label+" set on this group; its subgroups and users inherit it.", err)
+	return s.propertyChanged(w, r, p, to, p.T("{{.Property}} set on this group; its subgroups and users inherit it.", "Property", prop.Label), err)
 }
 
 func (s *Server) clearGroupProperty(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -160,7 +161,7 @@ func (s *Server) setUserProperty(w http.ResponseWriter, r *http.Request, p *page
 		return s.propertyChanged(w, r, p, to, "", err)
 	}
 	_, err = s.svc.SetUserProperty(r.Context(), p.Actor, id, prop.Key, jsonValue(prop, r.PostFormValue("value")))
-	return s.propertyChanged(w, r, p, to, prop.Label+" set on this user. It stays when they move to another group.", err)
+	return s.propertyChanged(w, r, p, to, p.T("{{.Property}} set on this user. It stays when they move to another group.", "Property", prop.Label), err)
 }
 
 func (s *Server) clearUserProperty(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -228,7 +229,7 @@ func (s *Server) createProperty(w http.ResponseWriter, r *http.Request, p *page)
 		s.render(w, r, status, "properties", p)
 		return nil
 	}
-	return s.redirect(w, r, "/properties", "Property "+prop.Label+" created.")
+	return s.redirect(w, r, "/properties", p.T("Property {{.Property}} created.", "Property", prop.Label))
 }
 
 func (s *Server) deletePropertyPage(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -236,7 +237,7 @@ func (s *Server) deletePropertyPage(w http.ResponseWriter, r *http.Request, p *p
 	if err != nil {
 		return err
 	}
-	p.Title, p.Section, p.Data = "Delete the property "+prop.Label+"?", "properties", prop
+	p.Title, p.Section, p.Data = p.T("Delete the property {{.Property}}?", "Property", prop.Label), "properties", prop
 	return s.show(w, r, "property_delete", p)
 }
 
@@ -246,9 +247,9 @@ func (s *Server) deleteProperty(w http.ResponseWriter, r *http.Request, p *page)
 		return err
 	}
 	if err := s.svc.DeleteProperty(r.Context(), p.Actor, prop.Key); err != nil {
-		return s.refused(w, r, p, err, "property_delete", "Delete the property "+prop.Label+"?", "properties", prop)
+		return s.refused(w, r, p, err, "property_delete", p.T("Delete the property {{.Property}}?", "Property", prop.Label), "properties", prop)
 	}
-	return s.redirect(w, r, "/properties", "Property "+prop.Label+" deleted.")
+	return s.redirect(w, r, "/properties", p.T("Property {{.Property}} deleted.", "Property", prop.Label))
 }
 
 func (s *Server) createSkill(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -271,5 +272,5 @@ func (s *Server) createSkill(w http.ResponseWriter, r *http.Request, p *page) er
 		s.render(w, r, status, "properties", p)
 		return nil
 	}
-	return s.redirect(w, r, "/properties#skills-h", "Skill "+sk.Name+" added.")
+	return s.redirect(w, r, "/properties#skills-h", p.T("Skill {{.Name}} added.", "Name", sk.Name))
 }

@@ -14,9 +14,9 @@ import (
 // Roster (entity ID, reply URL, metadata address, certificate) to copy.
 
 func (s *Server) showSAML(w http.ResponseWriter, r *http.Request, p *page, status int, d *ssoData) {
-	p.Title, p.Section, p.Data = "Add a SAML 2.0 identity provider", "sso", d
+	p.Title, p.Section, p.Data = p.T("Add a SAML 2.0 identity provider"), "sso", d
 	if d.Edit != nil {
-		p.Title = "Identity provider " + d.Edit.Name
+		p.Title = p.T("Identity provider {{.Name}}", "Name", d.Edit.Name)
 	}
 	s.render(w, r, status, "sso_saml", p)
 }

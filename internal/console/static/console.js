@@ -354,7 +354,7 @@
         .then(function (p) {
           bar.value = p.percent;
           bar.textContent = p.percent + "%";
-          label.textContent = p.label + (p.total && !p.done ? ": " + p.rows + " of " + p.total + " rows" : "");
+          label.textContent = p.text; // in the reader's language, from the server
           if (p.done) { location.assign(box.getAttribute("data-done")); return; }
           setTimeout(poll, 400);
         })
