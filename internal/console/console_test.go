@@ -216,6 +216,7 @@ func everyPage(t *testing.T) (*app, []string) {
 		"/properties/resource_filter/edit", fmt.Sprintf("/skills/%d/edit", skill.ID), fmt.Sprintf("/skills/%d/delete", skill.ID),
 		fmt.Sprintf("/profiles/%d/edit", gprof.ID), fmt.Sprintf("/profiles/%d/delete", gprof.ID),
 		fmt.Sprintf("/profiles/%d/edit", pprof.ID), fmt.Sprintf("/profiles/%d/delete", pprof.ID),
+		"/account/mfa", fmt.Sprintf("/users/bulk?action=deactivate&id=%d", anna.ID), "/users/bulk?action=move&scope=all",
 	}
 	return a, pages
 }

@@ -2,12 +2,17 @@ package console_test
 
 import (
 	"context"
+	"fmt"
+	"html"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/roster-dev/roster/internal/i18n"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -190,3 +195,109 @@ func textOf(body string) string {
 	}
 	return strings.Join(parts, " | ")
 }
+
+// untranslated lists the text of a page in lang that is still English: a
+// text node or attribute that is an English message of the catalogue
+// whose lang text differs.
+func untranslated(t *testing.T, lang, body string) []string {
+	t.Helper()
+	cat := i18n.MustLoad()
+	theirs := cat.Messages(lang)
+	english := map[string]bool{}
+	for id, texts := range cat.Messages(i18n.Default) {
+		for form, en := range texts {
+			if len(en) > 3 && theirs[id][form] != en {
+				english[en] = true
+			}
+		}
+	}
+	var left []string
+	for _, m := range textBetweenTags.FindAllStringSubmatch(body, -1) {
+		if s := strings.TrimSpace(html.UnescapeString(m[1])); english[s] {
+			left = append(left, s)
+		}
+	}
+	return left
+}
+
+// TestConsoleGermanBulkAndSecondFactor: the bulk confirmation, its refusal
+// reasons and result, and the two-step sign-in page are in German for a
+// German reader, with none of the catalogue's English left.
+func TestConsoleGermanBulkAndSecondFactor(t *testing.T) {
+	a := newApp(t)
+	ctx := context.Background()
+	admin := a.user("admin", roster.RoleAdmin)
+	anna := a.user("anna", roster.RoleAgent)
+	if _, err := a.svc.UpdateTenant(ctx, a.sys, roster.TenantInput{Settings: roster.TenantSettingsInput{
+		Languages: roster.Some([]string{"en", "de", "nb"})}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.svc.UpdateUser(ctx, a.sys, admin.ID, roster.UserInput{Language: roster.Some("de")}); err != nil {
+		t.Fatal(err)
+	}
+	c := a.client()
+	c.signIn("admin")
+	confirm := fmt.Sprintf("/users/bulk?action=deactivate&id=%d&id=%d", anna.ID, admin.ID)
+	resp, body := c.get(confirm)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("bulk confirmation: %d\n%s", resp.StatusCode, body)
+	}
+	for _, want := range []string{"Was passiert", "Sie haben 2 Benutzer ausgewählt.", "Das betrifft 1 davon.",
+		"Das sind Sie: Das können Sie nicht bei sich selbst tun.", ">1 Benutzer deaktivieren<", "Sie können sich nicht mehr anmelden"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the bulk confirmation lacks %q:\n%s", want, textOf(body))
+		}
+	}
+	if left := untranslated(t, "de", body); len(left) > 0 {
+		t.Errorf("the bulk confirmation shows English: %q", left)
+	}
+	form := url.Values{"csrf": {c.csrf(confirm)}, "action": {"deactivate"}, "id": {itoa(anna.ID), itoa(admin.ID)}}
+	resp, body = c.post("/users/bulk", form)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Erledigt für 1 von 2 Benutzern.") || !strings.Contains(body, "1 blieb unverändert.") {
+		t.Errorf("the bulk result is not in German: %d\n%s", resp.StatusCode, textOf(body))
+	}
+	if left := untranslated(t, "de", body); len(left) > 0 {
+		t.Errorf("the bulk result shows English: %q", left)
+	}
+
+	// The second step of sign-in, for a German browser.
+	if _, err := a.svc.UpdateTenant(ctx, a.sys, roster.TenantInput{Settings: roster.TenantSettingsInput{MFAPolicy: roster.Some(roster.MFAAll)}}); err != nil {
+		t.Fatal(err)
+	}
+	a.user("bert", roster.RoleAgent)
+	g := a.client()
+	german := func(req *http.Request) *http.Request { req.Header.Set("Accept-Language", "de-DE,de;q=0.9"); return req }
+	req, _ := http.NewRequest(http.MethodGet, g.base+"/signin", nil)
+	page := fetchBody(t, g, german(req))
+	tok := csrfPattern.FindStringSubmatch(page)
+	if tok == nil {
+		t.Fatalf("no CSRF token on the sign-in page")
+	}
+	req, _ = http.NewRequest(http.MethodPost, g.base+"/signin", strings.NewReader(url.Values{"csrf": {tok[1]}, "tenant": {"acme"}, "login": {"bert"}, "password": {password}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	fetchBody(t, g, german(req))
+	req, _ = http.NewRequest(http.MethodGet, g.base+"/signin/second-factor", nil)
+	body = fetchBody(t, g, german(req))
+	for _, want := range []string{`<html lang="de">`, "Anmeldung in zwei Schritten einrichten", "Bestätigen und anmelden", "Neu beginnen", "QR-Code zum Scannen"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the second-factor page lacks %q:\n%s", want, textOf(body))
+		}
+	}
+	if left := untranslated(t, "de", body); len(left) > 0 {
+		t.Errorf("the second-factor page shows English: %q", left)
+	}
+}
+
+func fetchBody(t *testing.T, c *client, req *http.Request) string {
+	t.Helper()
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
