@@ -2,7 +2,6 @@ package console
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/roster-dev/roster/internal/roster"
 )
@@ -72,9 +71,9 @@ func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request, p *page) 
 	msg := p.T("Your details are saved.")
 	for _, c := range me.Pending {
 		if c.Field == "email" {
-			msg += " We sent a code to " + c.Value + ": enter it below to use that address."
+			msg += " " + p.T("We sent a code to {{.To}}: enter it below to use that address.", "To", c.Value)
 		} else {
-			msg += " We sent a code to " + c.Value + " by SMS: enter it below to use that number."
+			msg += " " + p.T("We sent a code to {{.To}} by SMS: enter it below to use that number.", "To", c.Value)
 		}
 	}
 	return s.redirect(w, r, "/account", msg)
@@ -96,7 +95,7 @@ func (s *Server) signOutOthers(w http.ResponseWriter, r *http.Request, p *page) 
 	if n == 1 {
 		msg = p.T("One other session was signed out.")
 	} else if n > 1 {
-		msg = strconv.Itoa(n) + " other sessions were signed out."
+		msg = p.L.N("{{.Count}} other sessions were signed out.", n)
 	}
 	return s.redirect(w, r, "/account", msg)
 }

@@ -181,9 +181,9 @@ func (s *Server) setQueue(w http.ResponseWriter, r *http.Request, p *page) error
 	if err != nil {
 		return err
 	}
-	msg := u.Name + " is logged off the queue."
+	msg := p.T("{{.Name}} is logged off the queue.", "Name", u.Name)
 	if on {
-		msg = u.Name + " is logged on to the queue."
+		msg = p.T("{{.Name}} is logged on to the queue.", "Name", u.Name)
 	}
 	return s.redirect(w, r, "/users/"+itoa(u.ID), msg)
 }

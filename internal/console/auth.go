@@ -214,7 +214,7 @@ func (s *Server) signedOutPage(w http.ResponseWriter, r *http.Request, p *page) 
 		http.Redirect(w, r, "/signin", http.StatusSeeOther)
 		return nil
 	}
-	p.Title, p.Data = "Signed out", map[string]string{"URL": to, "Name": name}
+	p.Title, p.Data = p.T("Signed out"), map[string]string{"URL": to, "Name": name}
 	return s.show(w, r, "signed_out", p)
 }
 
@@ -246,7 +246,7 @@ func (s *Server) ssoRoute(w http.ResponseWriter, r *http.Request, p *page) error
 	// A page, not a redirect: the form's CSP (form-action 'self') forbids
 	// the redirects on to the IdP. console.js skips it (ssoRoute).
 	f.SSO = []roster.SSOSignInOption{*opt}
-	p.Title, p.Data = "Sign in", f
+	p.Title, p.Data = p.T("Sign in"), f
 	s.render(w, r, http.StatusOK, "signin", p)
 	return nil
 }

@@ -85,7 +85,7 @@ func (s *Server) coachingPage(w http.ResponseWriter, r *http.Request, p *page) e
 	}
 	p.Title, p.Section, p.Data = p.T("Coaching plans"), "team", d
 	if d.Agent != nil {
-		p.Title = "Coaching plans of " + d.Agent.Name
+		p.Title = p.T("Coaching plans of {{.Name}}", "Name", d.Agent.Name)
 	}
 	return s.show(w, r, "coaching", p)
 }
@@ -170,7 +170,7 @@ func (s *Server) createPlan(w http.ResponseWriter, r *http.Request, p *page) err
 		s.render(w, r, status, "coaching", p)
 		return nil
 	}
-	return s.redirect(w, r, localPath(r.PostFormValue("back"), "/coaching/"+itoa(plan.ID)), "Coaching plan “"+plan.Title+"” created.")
+	return s.redirect(w, r, localPath(r.PostFormValue("back"), "/coaching/"+itoa(plan.ID)), p.T("Coaching plan “{{.Title}}” created.", "Title", plan.Title))
 }
 
 type planData struct {
@@ -233,7 +233,7 @@ func (s *Server) updatePlan(w http.ResponseWriter, r *http.Request, p *page) err
 		s.render(w, r, status, "plan", p)
 		return nil
 	}
-	return s.redirect(w, r, "/coaching/"+itoa(plan.ID), "Coaching plan saved.")
+	return s.redirect(w, r, "/coaching/"+itoa(plan.ID), p.T("Coaching plan saved."))
 }
 
 type meData struct {

@@ -271,11 +271,11 @@ func (s *Server) editProfile(w http.ResponseWriter, r *http.Request, p *page) er
 		s.render(w, r, status, "profile_edit", p)
 		return nil
 	}
-	kind := "Group profile "
+	saved := p.T("Group profile {{.Name}} saved.", "Name", prof.Name)
 	if prof.Kind == roster.ProfilePersonal {
-		kind = "Personal profile "
+		saved = p.T("Personal profile {{.Name}} saved.", "Name", prof.Name)
 	}
-	return s.redirect(w, r, d.Back, kind+prof.Name+" saved.")
+	return s.redirect(w, r, d.Back, saved)
 }
 
 // maxUsersChecked bounds the users a group profile's delete page looks at

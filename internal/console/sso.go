@@ -155,7 +155,7 @@ func (s *Server) saveSSOProvider(w http.ResponseWriter, r *http.Request, p *page
 		return nil
 	}
 	return s.redirect(w, r, "/settings/sso/"+strconv.FormatInt(saved.ID, 10),
-		saved.Name+" saved. Register the redirect URI "+saved.RedirectURI+" at the identity provider.")
+		p.T("{{.Name}} saved. Register the redirect URI {{.URI}} at the identity provider.", "Name", saved.Name, "URI", saved.RedirectURI))
 }
 
 func (s *Server) deleteSSOPage(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -176,5 +176,5 @@ func (s *Server) deleteSSOProvider(w http.ResponseWriter, r *http.Request, p *pa
 	if err := s.svc.DeleteSSOProvider(r.Context(), p.Actor, sp.ID); err != nil {
 		return s.refused(w, r, p, err, "sso_delete", p.T("Remove {{.Name}}?", "Name", sp.Name), "sso", sp)
 	}
-	return s.redirect(w, r, "/settings/sso", sp.Name+" removed: its button is gone from the sign-in page.")
+	return s.redirect(w, r, "/settings/sso", p.T("{{.Name}} removed: its button is gone from the sign-in page.", "Name", sp.Name))
 }

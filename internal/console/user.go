@@ -239,11 +239,11 @@ func (s *Server) sendPasswordCode(w http.ResponseWriter, r *http.Request, p *pag
 		s.render(w, r, status, "user", p)
 		return nil
 	}
-	to := u.Email
+	sent := p.T("A one-time code is on its way to {{.To}}: {{.Name}} can set a new password with it.", "To", u.Email, "Name", u.Name)
 	if channel == roster.ChannelSMS {
-		to = u.Mobile + " by SMS"
+		sent = p.T("A one-time code is on its way to {{.To}} by SMS: {{.Name}} can set a new password with it.", "To", u.Mobile, "Name", u.Name)
 	}
-	return s.redirect(w, r, "/users/"+itoa(u.ID), "A one-time code is on its way to "+to+": "+u.Name+" can set a new password with it.")
+	return s.redirect(w, r, "/users/"+itoa(u.ID), sent)
 }
 
 func (s *Server) editUserPage(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -405,18 +405,18 @@ func (s *Server) doUserAction(w http.ResponseWriter, r *http.Request, p *page) e
 	switch d.Action.Key {
 	case "deactivate":
 		_, err = s.svc.DeactivateUser(ctx, a, u.ID)
-		msg, to = u.Name+" is deactivated and can no longer sign in.", "/users?tab=inactive"
+		msg, to = p.T("{{.Name}} is deactivated and can no longer sign in.", "Name", u.Name), "/users?tab=inactive"
 	case "reactivate":
 		_, err = s.svc.ReactivateUser(ctx, a, u.ID)
-		msg, to = u.Name+" is active again.", "/users/"+itoa(u.ID)
+		msg, to = p.T("{{.Name}} is active again.", "Name", u.Name), "/users/"+itoa(u.ID)
 	case "delete":
 		err = s.svc.DeleteUser(ctx, a, u.ID)
-		msg, to = u.Name+" ("+u.Username+") was deleted.", "/users"
+		msg, to = p.T("{{.Name}} ({{.Username}}) was deleted.", "Name", u.Name, "Username", u.Username), "/users"
 	case "move":
 		err = s.moveUser(r, p, d, &msg, &to)
 	case "reset-mfa":
 		err = s.svc.ResetMFA(ctx, a, u.ID)
-		msg, to = "The two-step sign-in of "+u.Name+" is reset: they were signed out and told by email.", "/users/"+itoa(u.ID)
+		msg, to = p.T("The two-step sign-in of {{.Name}} is reset: they were signed out and told by email.", "Name", u.Name), "/users/"+itoa(u.ID)
 	}
 	if err != nil {
 		// The core's refusal (logged on to a queue, deactivating oneself, no
