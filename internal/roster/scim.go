@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/roster-dev/roster/internal/auth"
 )
 
 // The core's side of SCIM provisioning (internal/scim is the door). Users
@@ -211,70 +209,6 @@ func (s *Service) UserSCIM(ctx context.Context, a *Actor, id int64) (*SCIMUser, 
 		return nil, err
 	}
 	return &out[0], nil
-}
-
-// CreateUserSCIM creates a user through CreateUser, with the tenant's
-// provisioning defaults for a home group, role and language left out, and
-// then records the external id.
-//
-// A password the identity provider sends becomes the user's password only
-// if it passes the tenant's policy; it is judged and hashed before anything
-// is written, so a weak one creates nothing.
-func (s *Service) CreateUserSCIM(ctx context.Context, a *Actor, in UserInput, externalID, password string) (*SCIMUser, error) {
-	if err := checkExternalID(externalID); err != nil {
-		return nil, err
-	}
-	if err := a.requireWrite(PermUsersManage); err != nil {
-		return nil, err
-	}
-	d, err := s.SCIMDefaults(ctx, a)
-	if err != nil {
-		return nil, err
-	}
-	hash := ""
-	if password != "" {
-		t, err := s.store.Read().TenantByID(ctx, a.TenantID)
-		if err != nil {
-			return nil, err
-		}
-		name := in.Name.V
-		if name == "" {
-			name = in.Username.V
-		}
-		if msg := auth.NewPolicy(t.Settings.MinPasswordLength).Check(password, in.Username.V, strings.ToLower(in.Email.V), name); msg != "" {
-			return nil, oneFieldError("password", "%s", msg)
-		}
-		if hash, err = s.lcState().hasher.Hash(password); err != nil {
-			return nil, err
-		}
-	}
-	if !in.GroupID.Set || in.GroupID.Null || in.GroupID.V == 0 {
-		in.GroupID = Some(d.DefaultGroup)
-	}
-	if !in.Roles.Set || in.Roles.Null || len(in.Roles.V) == 0 {
-		in.Roles = Some([]string{d.DefaultRole})
-	}
-	if !in.Language.Set || in.Language.Null || in.Language.V == "" {
-		in.Language = Some(d.Language)
-	}
-	u, err := s.CreateUser(ctx, a, in)
-	if err != nil {
-		return nil, err
-	}
-	if externalID != "" {
-		if err := s.SetUserExternalID(ctx, a, u.ID, externalID); err != nil {
-			return nil, err
-		}
-	}
-	if hash != "" {
-		_, err := s.changeUser(ctx, a, u.ID, "user.password_set", func(tx Tx, _, _ *User) error {
-			return tx.SetPasswordHash(ctx, a.TenantID, u.ID, hash)
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	return &SCIMUser{User: *u, ExternalID: externalID}, nil
 }
 
 func checkExternalID(ext string) error {

@@ -1,0 +1,139 @@
+package scim_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/roster-dev/roster/internal/roster"
+	"github.com/roster-dev/roster/internal/scim"
+)
+
+// auditTotal is the number of events in the tenant's audit log.
+func (e *env) auditTotal() int {
+	e.t.Helper()
+	p, err := e.svc.ListAudit(context.Background(), roster.SystemActor(e.tenant.ID), roster.AuditFilter{PerPage: 1})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return p.Total
+}
+
+// unchanged checks that a failed request left the resource at path and the
+// audit log as they were.
+func (e *env) unchanged(t *testing.T, path string, before reply, audit int) {
+	t.Helper()
+	after := e.call("GET", path, nil).want(t, http.StatusOK)
+	if after.raw != before.raw {
+		t.Errorf("%s changed by a failed request:\nbefore %s\nafter  %s", path, before.raw, after.raw)
+	}
+	if n := e.auditTotal(); n != audit {
+		t.Errorf("audit log: %d events, was %d: a failed request wrote some", n, audit)
+	}
+}
+
+// TestPatchAllOrNothing: a PUT or PATCH that needs several of the core's
+// changes makes all of them or none; one that fails on its last operation
+// changes nothing, audit log included.
+func TestPatchAllOrNothing(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		other := e.createUser("taken", "taken@acme.example")
+		e.call("PATCH", "/Users/"+other, patchBody(op("replace", scim.SchemaRoster+":agentNumber", 7))).want(t, http.StatusOK)
+		id := e.createUser("ann", "ann@acme.example")
+		e.call("PATCH", "/Users/"+id, patchBody(op("replace", "active", false))).want(t, http.StatusOK)
+		path := "/Users/" + id
+		gid := e.call("POST", "/Groups", map[string]any{"displayName": "Day shift"}).want(t, http.StatusCreated).str("id")
+
+		for name, tc := range map[string]struct {
+			path   string
+			method string
+			body   any
+			status int
+		}{
+			// The reactivation and the rename would succeed; the agent
+			// number is taken, found in the update's transaction.
+			"user: reactivate, rename, taken agent number": {path, "PATCH", patchBody(
+				op("replace", "active", "True"),
+				op("Replace", "displayName", "Ann Other"),
+				op("replace", scim.SchemaRoster+":agentNumber", 7)), http.StatusConflict},
+			"user: rename, deactivate, external id too long": {path, "PATCH", patchBody(
+				op("replace", "name.givenName", "Anna"),
+				op("replace", "active", true),
+				op("replace", "externalId", strings.Repeat("x", 300))), http.StatusBadRequest},
+			"user: PUT reactivating with a taken agent number": {path, "PUT", map[string]any{"schemas": []string{scim.SchemaUser},
+				"userName": "ann", "active": true, scim.SchemaRoster: map[string]any{"agentNumber": 7}}, http.StatusConflict},
+			"group: rename, add a member, add nobody": {"/Groups/" + gid, "PATCH", patchBody(
+				op("replace", "displayName", "Night shift"),
+				op("add", "members", []any{map[string]any{"value": other}}),
+				op("add", "members", []any{map[string]any{"value": "999999"}})), http.StatusBadRequest},
+		} {
+			t.Run(name, func(t *testing.T) {
+				before := e.call("GET", tc.path, nil).want(t, http.StatusOK)
+				audit := e.auditTotal()
+				r := e.call(tc.method, tc.path, tc.body)
+				r.want(t, tc.status)
+				e.unchanged(t, tc.path, before, audit)
+				e.unchanged(t, "/Users/"+other, e.call("GET", "/Users/"+other, nil), audit)
+			})
+		}
+	})
+}
+
+// TestConcurrentIfMatch: PATCHes sent at once with the same If-Match, to a
+// user and to a group: exactly one wins, the others answer 412.
+func TestConcurrentIfMatch(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		const racers = 4
+		gid := e.call("POST", "/Groups", map[string]any{"displayName": "Race"}).want(t, http.StatusCreated).str("id")
+		uid := e.createUser("target", "target@acme.example")
+		for round := range 5 {
+			var users []string // new ones each round: adding a member twice changes nothing
+			for i := range racers {
+				name := fmt.Sprintf("racer%d.%d", round, i)
+				users = append(users, e.createUser(name, name+"@acme.example"))
+			}
+			for _, target := range []struct {
+				path string
+				body func(i int) any
+			}{
+				{"/Groups/" + gid, func(i int) any {
+					return patchBody(op("add", "members", []any{map[string]any{"value": users[i]}}))
+				}},
+				{"/Users/" + uid, func(i int) any {
+					return patchBody(op("replace", "displayName", fmt.Sprintf("Racer %d.%d", round, i)))
+				}},
+			} {
+				etag := e.call("GET", target.path, nil).want(t, http.StatusOK).header.Get("ETag")
+				statuses := make([]int, racers)
+				var start, done sync.WaitGroup
+				start.Add(1)
+				for i := range racers {
+					done.Add(1)
+					go func() {
+						defer done.Done()
+						start.Wait()
+						statuses[i] = e.call("PATCH", target.path, target.body(i), "If-Match: "+etag).status
+					}()
+				}
+				start.Done()
+				done.Wait()
+				won := 0
+				for _, st := range statuses {
+					switch st {
+					case http.StatusOK:
+						won++
+					case http.StatusPreconditionFailed:
+					default:
+						t.Errorf("round %d %s: status %d", round, target.path, st)
+					}
+				}
+				if won != 1 {
+					t.Fatalf("round %d %s: %d of %d PATCHes with the same If-Match won (%v), want exactly 1", round, target.path, won, racers, statuses)
+				}
+			}
+		}
+	})
+}
