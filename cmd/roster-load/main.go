@@ -12,6 +12,9 @@
 // the cache folder, or a schema of its own on PostgreSQL with --db).
 //
 //	go run ./cmd/roster-load [--db postgres://...] [--duration 5s] [--rounds 3]
+//
+// roster-load scim measures SCIM filter and page requests over HTTP against
+// a real roster serve on the SCIM dataset (internal/bench/load_scim.go).
 package main
 
 import (
@@ -29,6 +32,7 @@ import (
 	"time"
 
 	"github.com/roster-dev/roster/internal/authzbench"
+	"github.com/roster-dev/roster/internal/bench"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -42,6 +46,12 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "scim" {
+		return bench.RunSCIMLoad(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "scim-floor" {
+		return bench.RunSCIMFloor(ctx, args[1:], stderr)
+	}
 	fs := flag.NewFlagSet("roster-load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dsn := fs.String("db", os.Getenv("ROSTER_DB"), "postgres:// URL (the dataset goes into a schema of its own); empty: SQLite")
