@@ -137,3 +137,27 @@ func TestConcurrentIfMatch(t *testing.T) {
 		}
 	})
 }
+
+// TestAttributesOnWrites: attributes and excludedAttributes shape the
+// answers of POST, PUT and PATCH too (RFC 7644 §3.9); the ETag and Location
+// stay those of the whole resource.
+func TestAttributesOnWrites(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		r := e.call("POST", "/Users?attributes=userName", userBody("attr.one", "attr.one@acme.example")).want(t, http.StatusCreated)
+		if r.str("userName") != "attr.one" || r.str("id") == "" || r.body["emails"] != nil || r.body["name"] != nil {
+			t.Errorf("POST ?attributes=userName: %s", r.raw)
+		}
+		if r.header.Get("ETag") == "" || r.header.Get("Location") == "" {
+			t.Errorf("POST ?attributes: ETag %q, Location %q", r.header.Get("ETag"), r.header.Get("Location"))
+		}
+		id := r.str("id")
+		p := e.call("PATCH", "/Users/"+id+"?excludedAttributes=emails", patchBody(op("replace", "displayName", "Attr One"))).want(t, http.StatusOK)
+		if p.body["emails"] != nil || p.str("displayName") != "Attr One" || p.header.Get("ETag") == "" {
+			t.Errorf("PATCH ?excludedAttributes=emails: %s", p.raw)
+		}
+		g := e.call("POST", "/Groups?excludedAttributes=members", map[string]any{"displayName": "Attr", "members": []any{map[string]any{"value": id}}}).want(t, http.StatusCreated)
+		if _, ok := g.body["members"]; ok || g.str("displayName") != "Attr" {
+			t.Errorf("POST /Groups ?excludedAttributes=members: %s", g.raw)
+		}
+	})
+}

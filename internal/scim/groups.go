@@ -143,10 +143,15 @@ func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, a *roster.Acto
 	if notModified(w, r, doc) {
 		return
 	}
-	writeResource(w, http.StatusOK, project(doc, p.attributes, p.excluded))
+	writeProjected(w, http.StatusOK, doc, p)
 }
 
 func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	p, err := paramsFromQuery(r) // attributes/excludedAttributes shape the answer (RFC 7644 §3.9)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
 	body, err := readBody(r)
 	if err != nil {
 		writeError(w, err)
@@ -177,7 +182,7 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, a *roster.A
 		s.fail(w, r, err)
 		return
 	}
-	writeResource(w, http.StatusCreated, out)
+	writeProjected(w, http.StatusCreated, out, p)
 }
 
 // memberIDs reads a list of members [{"value": "12"}].
@@ -329,7 +334,7 @@ func (s *Server) changeGroup(w http.ResponseWriter, r *http.Request, a *roster.A
 		s.fail(w, r, err)
 		return
 	}
-	writeResource(w, http.StatusOK, project(out, p.attributes, p.excluded))
+	writeProjected(w, http.StatusOK, out, p)
 }
 
 func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request, a *roster.Actor) {

@@ -107,10 +107,15 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request, a *roster.Actor
 		writeError(w, err)
 		return
 	}
-	writeResource(w, http.StatusOK, project(doc, p.attributes, p.excluded))
+	writeProjected(w, http.StatusOK, doc, p)
 }
 
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	p, err := paramsFromQuery(r) // attributes/excludedAttributes shape the answer (RFC 7644 §3.9)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
 	body, err := readBody(r)
 	if err != nil {
 		writeError(w, err)
@@ -154,7 +159,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, a *roster.Ac
 		s.fail(w, r, err)
 		return
 	}
-	writeResource(w, http.StatusCreated, out)
+	writeProjected(w, http.StatusCreated, out, p)
 }
 
 // withoutReadOnly drops what a client may send but not set (RFC 7643
@@ -239,6 +244,11 @@ func (s *Server) changeUser(w http.ResponseWriter, r *http.Request, a *roster.Ac
 		writeError(w, err)
 		return
 	}
+	p, err := paramsFromQuery(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
 	cur, before, c, err := s.userDoc(r, a, id)
 	if err != nil {
 		s.fail(w, r, err)
@@ -273,8 +283,7 @@ func (s *Server) changeUser(w http.ResponseWriter, r *http.Request, a *roster.Ac
 		s.fail(w, r, err)
 		return
 	}
-	p, _ := paramsFromQuery(r)
-	writeResource(w, http.StatusOK, project(out, p.attributes, p.excluded))
+	writeProjected(w, http.StatusOK, out, p)
 }
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
