@@ -115,9 +115,13 @@ func RunSCIMLoad(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 	type run struct{ p50, p95, p99 time.Duration }
 	runs := map[string][]run{} // "" is the floor
-	measure := func(key, base, path string, round int) error {
+	measure := func(key, base string, paths []string, round int) error {
 		runtime.GC()
-		got, err := authzbench.Run(ctx, base, token, []authzbench.Request{{Method: "GET", Path: path}}, *clients, *warmup, *duration)
+		var reqs []authzbench.Request
+		for _, p := range paths {
+			reqs = append(reqs, authzbench.Request{Method: "GET", Path: p})
+		}
+		got, err := authzbench.Run(ctx, base, token, reqs, *clients, *warmup, *duration)
 		if err != nil {
 			return fmt.Errorf("%s: %w", cmpKey(key), err)
 		}
@@ -129,11 +133,18 @@ func RunSCIMLoad(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	load0, _ := loadAverage()
 	for r := range *rounds {
-		if err := measure("", floor.url, "/scim/v2/Users", r+1); err != nil {
+		if err := measure("", floor.url, []string{"/scim/v2/Users"}, r+1); err != nil {
 			return err
 		}
 		for _, sc := range scenarios {
-			if err := measure(sc.Key, server.url, scim.Base+sc.Path, r+1); err != nil {
+			paths := []string{scim.Base + sc.Path}
+			if sc.Walk != nil {
+				paths = nil
+				for _, p := range sc.Walk {
+					paths = append(paths, scim.Base+p)
+				}
+			}
+			if err := measure(sc.Key, server.url, paths, r+1); err != nil {
 				return err
 			}
 		}

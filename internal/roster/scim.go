@@ -49,6 +49,10 @@ type SCIMUserQuery struct {
 	Desc   bool
 	Offset int // rows skipped (SCIM startIndex - 1)
 	Limit  int // rows wanted; 0 answers the total only
+	// After, in id order, starts the page after this id instead of
+	// skipping Offset rows: the core sets it when it knows where the
+	// previous page ended (scim_pages.go).
+	After int64
 }
 
 // SCIMUserFilter is what the store runs: the query and the actor's scope.
@@ -132,10 +136,12 @@ func (s *Service) ListUsersSCIM(ctx context.Context, a *Actor, q SCIMUserQuery) 
 	if f.Scope, err = s.scopeOf(ctx, a, PermUsersView); err != nil { // scope.go
 		return nil, 0, err
 	}
+	walk := s.scimPageStart(a, &f.SCIMUserQuery) // scim_pages.go
 	users, total, err := r.ListUsersSCIM(ctx, a.TenantID, f)
 	if err != nil {
 		return nil, 0, err
 	}
+	s.scimPageEnd(walk, q, users)
 	out, err := withExternalIDs(ctx, r, a.TenantID, users)
 	return out, total, err
 }

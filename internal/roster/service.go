@@ -30,6 +30,8 @@ type Service struct {
 	// tokenTouched: token id -> when its last_used_at was last written.
 	tokenTouched sync.Map
 
+	scimPages scimPages // where SCIM pages in id order ended (scim_pages.go)
+
 	hooks *webhookConfig // webhooks.go
 	sso   ssoState       // enterprise sign-in (sso_secret.go, sso_oidc.go)
 }

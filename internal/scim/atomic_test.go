@@ -161,3 +161,22 @@ func TestAttributesOnWrites(t *testing.T) {
 		}
 	})
 }
+
+// TestListAndGetVersion: a user's version is the same in a list and in a
+// GET, so an If-Match taken from a list page is good for a PATCH.
+func TestListAndGetVersion(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		id := e.createUser("same.version", "same.version@acme.example")
+		list := e.call("GET", "/Users?filter="+escape(`userName eq "same.version"`), nil).want(t, http.StatusOK)
+		res, _ := list.body["Resources"].([]any)
+		if len(res) != 1 {
+			t.Fatalf("list: %s", list.raw)
+		}
+		listed := res[0].(map[string]any)["meta"].(map[string]any)["version"]
+		got := e.call("GET", "/Users/"+id, nil).want(t, http.StatusOK)
+		if listed != got.str("meta.version") || got.header.Get("ETag") != listed {
+			t.Errorf("version in the list %v, in GET %q (ETag %q)", listed, got.str("meta.version"), got.header.Get("ETag"))
+		}
+		e.call("PATCH", "/Users/"+id, patchBody(op("replace", "displayName", "Same Version")), "If-Match: "+listed.(string)).want(t, http.StatusOK)
+	})
+}

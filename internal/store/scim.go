@@ -289,6 +289,14 @@ func (q *queries) ListUsersSCIM(ctx context.Context, tenantID int64, f roster.SC
 	if reversed {
 		offset, desc = total-offset-limit, !desc
 	}
+	if f.After > 0 { // id order, from where the previous page ended
+		op := ">"
+		if f.Desc {
+			op = "<"
+		}
+		cond, args = cond+" AND u.id "+op+" ?", append(args, f.After)
+		offset, limit, desc, reversed = 0, f.Limit, f.Desc, false
+	}
 	ids, err := q.int64s(ctx, `SELECT u.id FROM users u WHERE `+cond+` ORDER BY `+q.d.scimOrder(f.SortBy, desc)+` LIMIT ? OFFSET ?`,
 		append(args, limit, offset)...)
 	if err != nil || len(ids) == 0 {
