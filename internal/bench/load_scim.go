@@ -114,7 +114,7 @@ func RunSCIMLoad(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 
 	type run struct{ p50, p95, p99, cpu time.Duration } // cpu: the server's CPU time per request
-	runs := map[string][]run{} // "" is the floor
+	runs := map[string][]run{}                          // "" is the floor
 	measure := func(key, base string, paths []string, round int) error {
 		runtime.GC()
 		var reqs []authzbench.Request
