@@ -180,3 +180,35 @@ func TestListAndGetVersion(t *testing.T) {
 		e.call("PATCH", "/Users/"+id, patchBody(op("replace", "displayName", "Same Version")), "If-Match: "+listed.(string)).want(t, http.StatusOK)
 	})
 }
+
+// TestGroupGrantRule: moving members through a group's PATCH is acting on
+// them: a provisioner may not move an Admin (someone more powerful), and a
+// PATCH that also moves someone it may is refused whole.
+func TestGroupGrantRule(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		sys := roster.SystemActor(e.tenant.ID)
+		_, err := e.svc.CreateRole(context.Background(), sys, roster.RoleInput{Key: roster.Some("provisioner"), Name: roster.Some("Provisioner"),
+			Permissions:     roster.Some([]string{roster.PermUsersView, roster.PermUsersManage, roster.PermGroupsManage}),
+			AssignableRoles: roster.Some([]string{roster.RoleUser, roster.RoleAgent})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		admin := userBody("real.admin", "real.admin@acme.example")
+		admin[scim.SchemaRoster] = map[string]any{"roles": []string{"admin"}}
+		adminID := e.call("POST", "/Users", admin).want(t, http.StatusCreated).str("id")
+		plain := e.createUser("plain.member", "plain.member@acme.example")
+		e.token = e.makeToken("provisioner")
+		gid := e.call("POST", "/Groups", map[string]any{"displayName": "Escalation"}).want(t, http.StatusCreated).str("id")
+		before := e.call("GET", "/Groups/"+gid, nil).want(t, http.StatusOK)
+		audit := e.auditTotal()
+		e.call("PATCH", "/Groups/"+gid, patchBody(op("add", "members", []any{map[string]any{"value": plain}, map[string]any{"value": adminID}}))).
+			wantError(t, http.StatusForbidden, "")
+		e.unchanged(t, "/Groups/"+gid, before, audit)
+		e.call("POST", "/Groups", map[string]any{"displayName": "Escalation 2", "members": []any{map[string]any{"value": adminID}}}).
+			wantError(t, http.StatusForbidden, "")
+		if r := e.call("GET", "/Groups?filter="+escape(`displayName eq "Escalation 2"`), nil).want(t, http.StatusOK); r.total() != 0 {
+			t.Errorf("a refused create left its group: %s", r.raw)
+		}
+		e.call("PATCH", "/Groups/"+gid, patchBody(op("add", "members", []any{map[string]any{"value": plain}}))).want(t, http.StatusOK)
+	})
+}
