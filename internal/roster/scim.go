@@ -86,6 +86,8 @@ type SCIMTx interface {
 	SetSCIMSettings(ctx context.Context, tenantID int64, s SCIMSettings) error
 	// GroupMembers returns the ids and usernames of the users whose home group is groupID.
 	GroupMembers(ctx context.Context, tenantID, groupID int64) ([]MemberRef, error)
+	// GroupNames returns the names of those of ids that are groups of the tenant.
+	GroupNames(ctx context.Context, tenantID int64, ids []int64) (map[int64]string, error)
 	// TenantUserCount is the number of users of the tenant.
 	TenantUserCount(ctx context.Context, tenantID int64) (int, error)
 }
@@ -351,6 +353,17 @@ func (s *Service) GroupMembers(ctx context.Context, a *Actor, id int64) ([]Membe
 		return nil, err
 	}
 	return s.store.Read().GroupMembers(ctx, a.TenantID, id)
+}
+
+// GroupNames returns the names of the groups of ids, for rendering the users
+// an actor may see (their home groups): a page of users names a few groups,
+// where the tenant may have thousands.
+func (s *Service) GroupNames(ctx context.Context, a *Actor, ids []int64) (map[int64]string, error) {
+	if err := a.require(PermUsersView); err != nil {
+		return nil, err
+	}
+	slices.Sort(ids)
+	return s.store.Read().GroupNames(ctx, a.TenantID, slices.Compact(ids))
 }
 
 // AgentKeys returns "source:external_id" of each of ids (agent IDs of the tenant).

@@ -24,17 +24,14 @@ func (s *Server) renderContext(r *http.Request, a *roster.Actor, users []roster.
 	if err != nil {
 		return nil, err
 	}
-	groups, err := s.svc.ListGroups(ctx, a)
-	if err != nil {
-		return nil, err
-	}
-	c := &userContext{base: s.baseURL(r), tenant: t.Name, languages: t.Settings.Languages, groups: map[int64]string{}}
-	for _, g := range groups {
-		c.groups[g.ID] = g.Name
-	}
-	var agentIDs []int64
+	c := &userContext{base: s.baseURL(r), tenant: t.Name, languages: t.Settings.Languages}
+	var agentIDs, groupIDs []int64
 	for _, u := range users {
 		agentIDs = append(agentIDs, u.AgentIDs...)
+		groupIDs = append(groupIDs, u.GroupID)
+	}
+	if c.groups, err = s.svc.GroupNames(ctx, a, groupIDs); err != nil {
+		return nil, err
 	}
 	if c.agentKeys, err = s.svc.AgentKeys(ctx, a, agentIDs); err != nil {
 		return nil, err

@@ -439,3 +439,25 @@ func (q *queries) GroupMembers(ctx context.Context, tenantID, groupID int64) ([]
 	}
 	return out, rows.Err()
 }
+
+func (q *queries) GroupNames(ctx context.Context, tenantID int64, ids []int64) (map[int64]string, error) {
+	out := make(map[int64]string, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	in, args := inList("id", ids)
+	rows, err := q.query(ctx, `SELECT id, name FROM org_groups WHERE tenant_id = ? AND `+in, append([]any{tenantID}, args...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, err
+		}
+		out[id] = name
+	}
+	return out, rows.Err()
+}
