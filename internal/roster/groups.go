@@ -23,7 +23,7 @@ func (s *Service) ListGroups(ctx context.Context, a *Actor) ([]Group, error) {
 	if err != nil {
 		return nil, err
 	}
-	// A scoped actor sees the groups of their scope (scope.go).
+	// A scoped actor sees the groups of their scope.
 	sf, err := s.scopeOf(ctx, a, PermUsersView, PermGroupsManage, PermTeamView)
 	if err != nil || sf == nil {
 		return groups, err
@@ -36,7 +36,7 @@ func (s *Service) Group(ctx context.Context, a *Actor, id int64) (*Group, error)
 	if err := a.require(PermUsersView, PermGroupsManage, PermTeamView); err != nil {
 		return nil, err
 	}
-	if err := s.groupInScope(ctx, a, id, PermUsersView, PermGroupsManage, PermTeamView); err != nil { // scope.go
+	if err := s.groupInScope(ctx, a, id, PermUsersView, PermGroupsManage, PermTeamView); err != nil {
 		return nil, err
 	}
 	return s.store.Read().Group(ctx, a.TenantID, id)
@@ -90,7 +90,7 @@ func (s *Service) createGroupTx(ctx context.Context, tx Tx, a *Actor, in GroupIn
 		}
 	}
 	if v.OK() {
-		if err := s.parentInScope(ctx, a, g.ParentID); err != nil { // scope.go
+		if err := s.parentInScope(ctx, a, g.ParentID); err != nil {
 			return nil, err
 		}
 	}
@@ -117,7 +117,7 @@ func (s *Service) UpdateGroup(ctx context.Context, a *Actor, id int64, in GroupI
 	if in.Name.Set {
 		var pre Validation // before the transaction
 		if checkGroupName(&pre, name); !pre.OK() {
-			return nil, s.reachableFirst(pre.Err(), func(r Tx) error {
+			return nil, s.reachableFirst(pre.Err(), func(r Reader) error {
 				if _, err := r.Group(ctx, a.TenantID, id); err != nil {
 					return err
 				}
@@ -137,7 +137,7 @@ func (s *Service) UpdateGroup(ctx context.Context, a *Actor, id int64, in GroupI
 // updateGroupTx is UpdateGroup inside a transaction the caller runs, for
 // name checked already (checkGroupName).
 func (s *Service) updateGroupTx(ctx context.Context, tx Tx, a *Actor, id int64, in GroupInput, name string) (*Group, error) {
-	if err := s.checkVersion(ctx, tx, KindGroup, a.TenantID, id); err != nil { // versions.go
+	if err := s.checkVersion(ctx, tx, KindGroup, a.TenantID, id); err != nil {
 		return nil, err
 	}
 	t, err := tx.TenantByID(ctx, a.TenantID)
@@ -152,7 +152,7 @@ func (s *Service) updateGroupTx(ctx context.Context, tx Tx, a *Actor, id int64, 
 	if !ok {
 		return nil, Errorf(ENotFound, "no group with id %d", id)
 	}
-	if err := s.groupInScope(ctx, a, id, PermGroupsManage); err != nil { // scope.go
+	if err := s.groupInScope(ctx, a, id, PermGroupsManage); err != nil {
 		return nil, err
 	}
 	// A move changes what everyone with access above the old or the new
@@ -187,7 +187,7 @@ func (s *Service) updateGroupTx(ctx context.Context, tx Tx, a *Actor, id int64, 
 		}
 	}
 	if v.OK() && in.ParentID.Set {
-		if err := s.parentInScope(ctx, a, g.ParentID); err != nil { // scope.go
+		if err := s.parentInScope(ctx, a, g.ParentID); err != nil {
 			return nil, err
 		}
 	}
@@ -221,14 +221,14 @@ func (s *Service) DeleteGroup(ctx context.Context, a *Actor, id int64) error {
 		return err
 	}
 	return s.inTx(ctx, func(tx Tx) error {
-		if err := s.checkVersion(ctx, tx, KindGroup, a.TenantID, id); err != nil { // versions.go
+		if err := s.checkVersion(ctx, tx, KindGroup, a.TenantID, id); err != nil {
 			return err
 		}
 		g, err := tx.Group(ctx, a.TenantID, id)
 		if err != nil {
 			return err
 		}
-		if err := s.groupInScope(ctx, a, id, PermGroupsManage); err != nil { // scope.go
+		if err := s.groupInScope(ctx, a, id, PermGroupsManage); err != nil {
 			return err
 		}
 		children, users, err := tx.GroupUsage(ctx, a.TenantID, id)
@@ -262,7 +262,7 @@ type groupTree struct {
 	roots    []*Group
 }
 
-func loadTree(ctx context.Context, tx Tx, tenantID int64) (*groupTree, error) {
+func loadTree(ctx context.Context, tx Reader, tenantID int64) (*groupTree, error) {
 	groups, err := tx.ListGroups(ctx, tenantID)
 	if err != nil {
 		return nil, err

@@ -65,7 +65,7 @@ func (s *Service) CreateUserSCIM(ctx context.Context, a *Actor, in UserInput, c 
 	if !in.Language.Set || in.Language.Null || in.Language.V == "" {
 		in.Language = Some(d.Language)
 	}
-	if in, err = s.checkUser(ctx, a, in, true); err != nil { // before the transaction (userinput.go)
+	if in, err = s.checkUser(ctx, a, in, true); err != nil { // before the transaction
 		return nil, err
 	}
 	var u *User
@@ -91,7 +91,7 @@ func (s *Service) CreateUserSCIM(ctx context.Context, a *Actor, in UserInput, c 
 				return err
 			}
 		}
-		return s.fillUserDetails(ctx, tx, u) // properties and profiles (properties.go)
+		return s.fillUserDetails(ctx, tx, u) // properties and profiles
 	})
 	if err != nil {
 		return nil, err
@@ -129,12 +129,12 @@ func (s *Service) ChangeUserSCIM(ctx context.Context, a *Actor, id int64, ch SCI
 	var in UserInput
 	if ch.Update != nil {
 		var err error
-		if in, err = s.checkUser(ctx, a, *ch.Update, false); err != nil { // before the transaction (userinput.go)
+		if in, err = s.checkUser(ctx, a, *ch.Update, false); err != nil { // before the transaction
 			return s.reachableFirst(err, s.userReachable(ctx, a, id))
 		}
 	}
 	err := s.inTx(ctx, func(tx Tx) error {
-		if err := s.checkVersion(ctx, tx, KindUser, a.TenantID, id); err != nil { // versions.go
+		if err := s.checkVersion(ctx, tx, KindUser, a.TenantID, id); err != nil {
 			return err
 		}
 		step := withoutVersion(ctx) // the steps follow the version checked here
@@ -250,7 +250,7 @@ func (s *Service) ChangeGroupSCIM(ctx context.Context, a *Actor, id int64, ch SC
 		name = strings.TrimSpace(*ch.Name)
 		var pre Validation // before the transaction
 		if checkGroupName(&pre, name); !pre.OK() {
-			return s.reachableFirst(pre.Err(), func(r Tx) error {
+			return s.reachableFirst(pre.Err(), func(r Reader) error {
 				if _, err := r.Group(ctx, a.TenantID, id); err != nil {
 					return err
 				}
@@ -269,10 +269,10 @@ func (s *Service) ChangeGroupSCIM(ctx context.Context, a *Actor, id int64, ch SC
 		}
 	}
 	return s.inTx(ctx, func(tx Tx) error {
-		if _, err := tx.LockVersion(ctx, KindGroup, a.TenantID, id); err != nil { // versions.go: the row locked
+		if _, err := tx.LockVersion(ctx, KindGroup, a.TenantID, id); err != nil { // the row locked
 			return err
 		}
-		if err := s.groupInScope(ctx, a, id, PermUsersView, PermGroupsManage, PermTeamView); err != nil { // scope.go
+		if err := s.groupInScope(ctx, a, id, PermUsersView, PermGroupsManage, PermTeamView); err != nil {
 			return err
 		}
 		g, err := tx.Group(ctx, a.TenantID, id)
