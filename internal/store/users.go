@@ -379,7 +379,19 @@ func (q *queries) ListUsers(ctx context.Context, tenantID int64, f roster.UserFi
 		}
 		sets = append(sets, s)
 	}
-	if f.Query != "" {
+	exact, err := q.exactMatches(ctx, tenantID, f.Exact)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(exact) > 0 {
+		// A complete username, email or mobile number that matches: those
+		// users, from the unique indexes (users_search.go).
+		loginsHoldAll = false
+		where = append(where, "id IN ("+placeholders(len(exact))+")")
+		for _, id := range exact {
+			args = append(args, id)
+		}
+	} else if f.Query != "" {
 		if q.d.dialect == SQLite && len([]rune(f.Query)) >= 3 {
 			// The trigram index answers phrases of three or more characters.
 			// Its rowids are tenant_id<<32 + id: the tenant's rows are one
