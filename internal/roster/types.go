@@ -182,6 +182,9 @@ type Page[T any] struct {
 	PerPage int `json:"per_page"`
 }
 
+// Paging returns the page's total, number and size (for Link headers).
+func (p *Page[T]) Paging() (total, page, perPage int) { return p.Total, p.Page, p.PerPage }
+
 // APIToken acts for a tenant with one role. Only a hash of the secret is stored.
 // A token made by a person is bound to them (BoundUserID): it works only
 // while they are active and hold every permission of its role tenant-wide.

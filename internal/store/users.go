@@ -141,7 +141,13 @@ func (q *queries) loadUserLinks(ctx context.Context, tenantID int64, users []ros
 		args = append(args, u.ID)
 	}
 	in := placeholders(len(users))
-	rows, err := q.query(ctx, `SELECT ur.user_id, r.key FROM user_roles ur JOIN roles r ON r.tenant_id = ur.tenant_id AND r.id = ur.role_id
+	// A full page's links have one query text per page size, an exact
+	// lookup's one per match (at most three): kept prepared.
+	query := q.query
+	if len(users) <= 3 || slices.Contains(roster.PerPageChoices, len(users)) {
+		query = q.queryKept
+	}
+	rows, err := query(ctx, `SELECT ur.user_id, r.key FROM user_roles ur JOIN roles r ON r.tenant_id = ur.tenant_id AND r.id = ur.role_id
 		WHERE ur.tenant_id = ? AND ur.user_id IN (`+in+`) ORDER BY r.id`, args...)
 	if err != nil {
 		return err
@@ -159,7 +165,7 @@ func (q *queries) loadUserLinks(ctx context.Context, tenantID int64, users []ros
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	rows, err = q.query(ctx, `SELECT user_id, group_id FROM user_group_access WHERE tenant_id = ? AND user_id IN (`+in+`) ORDER BY group_id`, args...)
+	rows, err = query(ctx, `SELECT user_id, group_id FROM user_group_access WHERE tenant_id = ? AND user_id IN (`+in+`) ORDER BY group_id`, args...)
 	if err != nil {
 		return err
 	}
@@ -175,7 +181,7 @@ func (q *queries) loadUserLinks(ctx context.Context, tenantID int64, users []ros
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	return q.loadUserAgentIDs(ctx, tenantID, in, args, users, idx) // agents.go
+	return q.loadUserAgentIDs(ctx, tenantID, in, args, users, idx, query) // agents.go
 }
 
 func (q *queries) DeleteUser(ctx context.Context, tenantID, id int64) error {
@@ -435,8 +441,17 @@ func (q *queries) ListUsers(ctx context.Context, tenantID int64, f roster.UserFi
 		cond, condArgs := userConditions(where, args, sets, false)
 		count, countArgs = `SELECT count(*) FROM users u WHERE `+cond, condArgs
 	}
+	// Without group lists (a subtree filter, a scoped actor's groups) the
+	// query texts are of a few dozen shapes (sort, order, statuses, role,
+	// search kind): those are kept prepared, as compiling them cost more
+	// than running them (prepared.go).
+	keep := len(f.GroupIDs) == 0 && f.Scope == nil
+	queryRow, queryRows := q.queryRow, q.query
+	if keep {
+		queryRow, queryRows = q.queryRowKept, q.queryKept
+	}
 	var total int
-	if err := q.queryRow(ctx, count, countArgs...).Scan(&total); err != nil {
+	if err := queryRow(ctx, count, countArgs...).Scan(&total); err != nil {
 		return nil, 0, q.d.mapErr(err)
 	}
 	offset := (f.Page - 1) * f.PerPage
@@ -511,7 +526,7 @@ func (q *queries) ListUsers(ctx context.Context, tenantID int64, f roster.UserFi
 	if f.Sort == "last_login_at" {
 		from += " JOIN user_logins l ON l.tenant_id = u.tenant_id AND l.user_id = u.id"
 	}
-	rows, err := q.query(ctx, `SELECT `+userColumns+` FROM `+from+` JOIN (`+ids+` LIMIT ? OFFSET ?) p ON p.id = u.id ORDER BY `+order,
+	rows, err := queryRows(ctx, `SELECT `+userColumns+` FROM `+from+` JOIN (`+ids+` LIMIT ? OFFSET ?) p ON p.id = u.id ORDER BY `+order,
 		append(slices.Clone(idsArgs), limit, offset)...)
 	if err != nil {
 		return nil, 0, err

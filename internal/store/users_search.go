@@ -28,7 +28,7 @@ func (q *queries) exactMatches(ctx context.Context, tenantID int64, t roster.Exa
 		parts = append(parts, `SELECT id FROM users WHERE tenant_id = ? AND mobile = ? AND mobile <> ''`)
 		args = append(args, tenantID, t.Mobile)
 	}
-	rows, err := q.query(ctx, strings.Join(parts, " UNION "), args...)
+	rows, err := q.queryKept(ctx, strings.Join(parts, " UNION "), args...) // seven texts at most
 	if err != nil {
 		return nil, err
 	}
