@@ -17,7 +17,13 @@ func (q *queries) exactMatches(ctx context.Context, tenantID int64, t roster.Exa
 	var parts []string
 	var args []any
 	if t.Username != "" {
-		parts = append(parts, `SELECT id FROM users WHERE tenant_id = ? AND lower(username) = lower(?)`)
+		// PostgreSQL's users_username_uq is on lower(username) COLLATE "C":
+		// only the same expression finds it (equality is the same in both).
+		col := "lower(username)"
+		if q.d.dialect == Postgres {
+			col += ` COLLATE "C"`
+		}
+		parts = append(parts, `SELECT id FROM users WHERE tenant_id = ? AND `+col+` = lower(?)`)
 		args = append(args, tenantID, t.Username)
 	}
 	if t.Email != "" {
