@@ -9,7 +9,7 @@ import (
 
 // exactTerm reads a search term as a complete username, email address or
 // mobile number, the values a person pastes to find one user. Such terms are
-// looked up in the unique indexes first (docs/rules.md, "Searching users"):
+// looked up in the unique indexes first (docs/rules.md):
 // as a substring search, every trigram of an address's domain is in most of
 // the tenant's rows, so the trigram index would read them all.
 func exactTerm(q string) ExactTerm {

@@ -14,7 +14,7 @@ import (
 // keeps it.
 //
 // Only fixed query texts, or texts of a bounded set of shapes (user list
-// pages without group lists, the links of a full page: users.go), go
+// pages without group lists, the links of a full page), go
 // through here, so the cache stays as small as the code's list of them; it
 // is never emptied. The first use of a
 // statement inside a transaction runs unprepared while it is prepared in
