@@ -188,6 +188,7 @@ var accessMatrix = map[string]string{
 	"GET /api/v1/users":                     "admin read_only environment_manager",
 	"POST /api/v1/users":                    "admin environment_manager",
 	"POST /api/v1/users/import":             "admin environment_manager",
+	"POST /api/v1/users/bulk":               "admin environment_manager",
 	"GET /api/v1/users/{id}":                "admin read_only environment_manager",
 	"PATCH /api/v1/users/{id}":              "admin", /* the user is an Agent: an Environment Manager may not act on them (grant rule) */
 	"DELETE /api/v1/users/{id}":             "admin environment_manager",

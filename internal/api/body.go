@@ -25,6 +25,7 @@ var bodyLimits = map[string]int64{
 	"POST /api/v1/invitations":        batchBodyLimit,
 	"POST /api/v1/interactions/batch": ingestBodyLimit,
 	"POST /api/v1/users/import":       importBodyLimit,
+	"POST /api/v1/users/bulk":         batchBodyLimit, // up to roster.MaxBulkUsers ids
 
 	"POST /api/v1/sessions":            smallBodyLimit,
 	"DELETE /api/v1/sessions/current":  smallBodyLimit,

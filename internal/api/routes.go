@@ -64,6 +64,7 @@ func (s *Server) routes() []route {
 		{"DELETE", "/api/v1/me/sessions", s.signOutOthers},
 		{"POST", "/api/v1/users/{id}/password-code", s.sendPasswordCode},
 		{"POST", "/api/v1/users/import", s.importUsers},
+		{"POST", "/api/v1/users/bulk", s.bulkUsers},
 
 		// Identity providers and "SSO required".
 		{"GET", "/api/v1/sso/providers", s.listSSOProviders},

@@ -36,6 +36,8 @@ type Server struct {
 	views  *views
 	static *staticFiles
 	cop    *http.CrossOriginProtection
+	// imports are the console's imports running in the background.
+	imports importRuns
 }
 
 // New returns the console over svc.

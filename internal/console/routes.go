@@ -151,6 +151,10 @@ func (s *Server) routes() []route {
 		{"GET /users/import", signedIn, s.importPage},
 		{"POST /users/import", signedIn, s.importPreview},
 		{"POST /users/import/run", signedIn, s.importRun},
+		{"GET /users/import/progress", signedIn, s.importProgressPage},
+		{"GET /users/import/progress.json", signedIn, s.importProgressJSON},
+		{"GET /users/bulk", signedIn, s.confirmBulk},
+		{"POST /users/bulk", signedIn, s.runBulk},
 
 		// Single sign-on.
 		{"GET /settings/sso", signedIn, s.ssoPage},

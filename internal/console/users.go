@@ -74,6 +74,7 @@ type usersData struct {
 	FiltersOn    int    // how many filters narrow the list
 	CSV          string // the CSV address of this view
 	Invitations  map[int64]*roster.Invitation
+	Bulk         []bulkAction // the bulk actions the actor may start
 }
 
 type tabLink struct {
@@ -146,6 +147,7 @@ func (s *Server) usersPage(w http.ResponseWriter, r *http.Request, p *page) erro
 	if err := s.attachInvitations(r, p, &d); err != nil {
 		return err
 	}
+	d.Bulk = bulkActionsFor(a)
 	p.Title, p.Section, p.Data = "Users", "users", d
 	return s.show(w, r, "users", p)
 }

@@ -155,6 +155,10 @@ type UserFilter struct {
 	// a total: how exports walk a whole list.
 	Keyset bool
 	After  int64
+	// Stream, with Keyset, is called for every user the filter selects
+	// (ids above After, in id order) from one streaming query, with the
+	// user's agent IDs by key, instead of a page being returned (exports).
+	Stream func(u *User, agents []AgentKey) error
 }
 
 // ExactTerm is a search term read as a complete value of a unique field;

@@ -191,6 +191,9 @@ func (q *queries) ListUsers(ctx context.Context, tenantID int64, f roster.UserFi
 		}
 	}
 
+	if f.Keyset && f.Stream != nil {
+		return nil, -1, q.streamUsers(ctx, where, args, sets, f)
+	}
 	if f.Keyset {
 		return q.usersAfter(ctx, tenantID, where, args, sets, f)
 	}

@@ -39,6 +39,7 @@
             if (fresh && old) {
               old.replaceWith(fresh);
               autosubmit(fresh);
+              qsa("[data-select-all]", fresh).forEach(function (b) { b.hidden = false; });
               history.replaceState(null, "", url);
             }
           })
@@ -294,7 +295,46 @@
     if (input) input.focus();
   });
 
+  // Bulk selection on the Users list: the header's box ticks every row of
+  // the page (it stays hidden without this script); ticking a row chooses
+  // "users ticked below" again. Delegated, so live search's fresh rows work.
+  function bulkSelect() {
+    qsa("[data-select-all]").forEach(function (b) { b.hidden = false; });
+    document.addEventListener("change", function (ev) {
+      var all = ev.target.closest("[data-select-all]");
+      var form = all ? all.getAttribute("data-select-all") : ev.target.getAttribute("form");
+      if (!form || ev.target.type !== "checkbox") return;
+      var boxes = qsa('input[type=checkbox][form="' + form + '"]');
+      if (all) boxes.forEach(function (b) { b.checked = all.checked; });
+      var ticked = qs("#bulk-scope-selected");
+      if (ticked) ticked.checked = true;
+    });
+  }
+
+  // The import's progress page polls its run and, once it is done,
+  // reloads the page, which then leads to the result.
+  function importProgress() {
+    var box = qs("[data-import-progress]");
+    if (!box) return;
+    var bar = qs("#import-bar", box), label = qs("#import-stage", box);
+    var poll = function () {
+      fetch(box.getAttribute("data-import-progress"), { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+        .then(function (p) {
+          bar.value = p.percent;
+          bar.textContent = p.percent + "%";
+          label.textContent = p.label + (p.total && !p.done ? ": " + p.rows + " of " + p.total + " rows" : "");
+          if (p.done) { location.assign(box.getAttribute("data-done")); return; }
+          setTimeout(poll, 400);
+        })
+        .catch(function () { setTimeout(poll, 2000); });
+    };
+    setTimeout(poll, 200);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    importProgress();
+    bulkSelect();
     autosubmit(document);
     liveSearch();
     copyButtons();
