@@ -7,8 +7,8 @@ import (
 	"github.com/roster-dev/roster/internal/phone"
 )
 
-// exactTerm reads a search term as a complete username, email address or
-// mobile number, the values a person pastes to find one user. Such terms are
+// exactTerm reads a search term as a complete email address or mobile
+// number, the values a person pastes to find one user. Such terms are
 // looked up in the unique indexes first (docs/rules.md):
 // as a substring search, every trigram of an address's domain is in most of
 // the tenant's rows, so the trigram index would read them all.
@@ -17,9 +17,8 @@ func exactTerm(q string) ExactTerm {
 	if len(q) < 3 {
 		return t // one or two characters match the start of the name
 	}
-	if len(q) <= MaxUsernameLen && usernamePattern.MatchString(q) {
-		t.Username = q
-	}
+	// A username is not looked up exactly: numbered usernames (julia.h7,
+	// julia.h71) are common, and q is a substring search by contract.
 	if lower := strings.ToLower(q); strings.Contains(lower, "@") && len(lower) <= MaxEmailLen {
 		if addr, err := mail.ParseAddress(lower); err == nil && addr.Address == lower {
 			t.Email = lower

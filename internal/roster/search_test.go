@@ -8,8 +8,8 @@ import (
 	"github.com/roster-dev/roster/internal/testdb"
 )
 
-// A complete username, email address or mobile number (any typed form) finds
-// its user exactly; anything else is the substring search as before.
+// A complete email address or mobile number (any typed form) finds its user
+// exactly; anything else is the substring search as before.
 func TestSearchExactTerms(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db, "exact")
@@ -42,10 +42,10 @@ func TestSearchExactTerms(t *testing.T) {
 		}{
 			{"julia.h7@example.com", []string{"julia.h7"}},
 			{"JULIA.H7@Example.com", []string{"julia.h7"}},
-			{"julia.h7", []string{"julia.h7"}},         // exact username, not the two that contain it
-			{"Julia.H71", []string{"julia.h71"}},       // usernames compare case-insensitively
-			{"+4915112345678", []string{"julia.h7"}},   // E.164 as stored
-			{"+49 151 12345678", []string{"julia.h7"}}, // typed forms of the same number
+			{"julia.h7", []string{"ajulia.h7", "julia.h71", "julia.h7"}}, // a username is a substring search: every one containing it
+			{"Julia.H71", []string{"julia.h71"}},                         // case-insensitively
+			{"+4915112345678", []string{"julia.h7"}},                     // E.164 as stored
+			{"+49 151 12345678", []string{"julia.h7"}},                   // typed forms of the same number
 			{"0049 151 1234 5678", []string{"julia.h7"}},
 			{"+49 (151) 123-45678", []string{"julia.h7"}},
 			{"julia.h", []string{"ajulia.h7", "julia.h71", "julia.h7"}}, // no exact match: substring
