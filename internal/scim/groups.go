@@ -8,6 +8,7 @@ import (
 
 	filter "github.com/scim2/filter-parser/v2"
 
+	"github.com/roster-dev/roster/internal/door"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -125,7 +126,7 @@ func (s *Server) queryGroups(w http.ResponseWriter, r *http.Request, a *roster.A
 }
 
 func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
-	id, err := pathID(r, "group")
+	id, err := door.PathID(r, "group")
 	if err != nil {
 		writeError(w, err)
 		return
@@ -270,7 +271,7 @@ func patchGroupOp(doc map[string]any, o patchOp) error {
 // If-Match, the group as read here goes with it, and the core refuses
 // (412) if it is no longer so in the change's transaction.
 func (s *Server) changeGroup(w http.ResponseWriter, r *http.Request, a *roster.Actor, change func(before map[string]any) (map[string]any, error)) {
-	id, err := pathID(r, "group")
+	id, err := door.PathID(r, "group")
 	if err != nil {
 		writeError(w, err)
 		return
@@ -338,7 +339,7 @@ func (s *Server) changeGroup(w http.ResponseWriter, r *http.Request, a *roster.A
 }
 
 func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
-	id, err := pathID(r, "group")
+	id, err := door.PathID(r, "group")
 	if err != nil {
 		writeError(w, err)
 		return
