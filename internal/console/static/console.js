@@ -39,12 +39,39 @@
             if (fresh && old) {
               old.replaceWith(fresh);
               autosubmit(fresh);
+              labelCells(fresh);
+              // Links in the form that depend on the search (Download CSV)
+              // follow it too.
+              qsa("a[id]", form).forEach(function (a) {
+                var twin = doc.getElementById(a.id);
+                if (twin) a.setAttribute("href", twin.getAttribute("href"));
+              });
               history.replaceState(null, "", url);
             }
           })
           .catch(function () {});
       }, 250);
       input.addEventListener("input", run);
+    });
+  }
+
+  // At phone width a list's rows become cards (console.css): each cell
+  // carries its column's heading as data-label, shown before the value.
+  // Headings that are only for screen readers ("Actions") label nothing.
+  function labelCells(root) {
+    qsa("table.table", root).forEach(function (table) {
+      var heads = qsa("thead th", table).map(function (th) {
+        var text = th.textContent.trim();
+        var hidden = qsa(".sr-only", th).map(function (e) { return e.textContent.trim(); }).join(" ");
+        return text === hidden ? "" : text.replace(/[▲▼↕]/g, "").trim();
+      });
+      qsa("tbody tr", table).forEach(function (tr) {
+        var col = 0;
+        qsa(":scope > td, :scope > th", tr).forEach(function (td) {
+          if (heads[col] && !td.hasAttribute("data-label")) td.setAttribute("data-label", heads[col]);
+          col += td.colSpan || 1;
+        });
+      });
     });
   }
 
@@ -296,6 +323,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     autosubmit(document);
+    labelCells(document);
     liveSearch();
     copyButtons();
     copyForms();
