@@ -41,13 +41,15 @@ var layoutShots = map[string]string{"laptop users": "users", "laptop users-invit
 // layoutEnv is a tenant with enough people in every state that each list
 // has rows with all their actions: active, invited, deactivated, a team
 // leader's team with agents and coaching plans, and an API token.
-func layoutEnv(t *testing.T) (*consoleEnv, *roster.User) {
+func layoutEnv(t *testing.T) (*consoleEnv, map[string]*roster.User) {
 	env := newConsoleEnv(t)
 	ctx := context.Background()
-	admin := env.user("alice.administrator", "Acme Ltd", []string{roster.RoleAdmin, roster.RoleTeamLeader}, "Sales")
-	env.user("tara.teamleader", "Sales", []string{roster.RoleTeamLeader}, "Sales")
+	people := map[string]*roster.User{}
+	people["alice.administrator"] = env.user("alice.administrator", "Acme Ltd", []string{roster.RoleAdmin, roster.RoleTeamLeader}, "Sales")
+	people["tara.teamleader"] = env.user("tara.teamleader", "Sales", []string{roster.RoleTeamLeader}, "Sales")
 	for i, name := range []string{"anna.agent-with-a-long-name", "bert.agent", "carla.agent"} {
 		u := env.user(name, "Sales North", []string{roster.RoleAgent})
+		people[name] = u
 		ext := fmt.Sprintf("47%02d", i)
 		env.interactions("voice", ext, displayName(name), "Sales North", 2)
 		agents, err := env.svc.ListAgents(ctx, env.sys, roster.AgentQuery{Q: ext})
@@ -78,7 +80,7 @@ func layoutEnv(t *testing.T) (*consoleEnv, *roster.User) {
 	if _, _, err := env.svc.CreateToken(ctx, env.sys, roster.TokenInput{Name: "Nightly HR import", Role: roster.RoleAdmin}); err != nil {
 		t.Fatal(err)
 	}
-	return env, admin
+	return env, people
 }
 
 // layoutProblems measures the page: what sticks out sideways (the document
