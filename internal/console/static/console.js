@@ -113,7 +113,7 @@
         .then(function (url) {
           url = url.trim();
           btn.setAttribute("data-copied", url);
-          var ok = function () { say(btn, "Link copied"); };
+          var ok = function () { say(btn, "Link copied", "Link copied. The emailed link stops working: send this one instead."); };
           if (navigator.clipboard && window.isSecureContext) {
             navigator.clipboard.writeText(url).then(ok, function () { fallbackCopy(url); ok(); });
           } else { fallbackCopy(url); ok(); }
@@ -128,14 +128,16 @@
     try { document.execCommand("copy"); } catch (e) { /* nothing more to try */ }
     document.body.removeChild(ta);
   }
-  function say(btn, text) {
+  // say shows text on the button for a moment and tells screen readers
+  // (spoken, when given, is the longer sentence for the live region).
+  function say(btn, text, spoken) {
     var live = qs("#live-region");
     if (!live) {
       live = document.createElement("div");
       live.id = "live-region"; live.className = "sr-only"; live.setAttribute("role", "status");
       document.body.appendChild(live);
     }
-    live.textContent = text;
+    live.textContent = spoken || text;
     if (!btn.dataset.label) btn.dataset.label = btn.innerHTML;
     btn.textContent = text;
     clearTimeout(btn._sayTimer);

@@ -1,0 +1,77 @@
+package e2e
+
+// Defects an admin met in the console (issue 19), each walked in real
+// Chromium as the admin met it.
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/roster-dev/roster/internal/roster"
+)
+
+// TestConsoleCSVFollowsLiveSearch: "Download CSV" after a search as you
+// type exports what the list shows, not the list before the search.
+func TestConsoleCSVFollowsLiveSearch(t *testing.T) {
+	env := newConsoleEnv(t)
+	env.user("alice.admin", "Acme Ltd", []string{roster.RoleAdmin})
+	for i := 1; i <= 3; i++ {
+		env.plainUser(fmt.Sprintf("staff.%02d", i), "Support", roster.RoleUser)
+	}
+	admin := env.browser()
+	admin.signIn("alice.admin", consolePassword)
+	admin.open("/users")
+	admin.do(chromedp.SendKeys(chromedp.CSS("#user-search"), "staff.02"))
+	admin.waitFor(`document.querySelector("#results .pager-info").textContent.trim() === "1–1 of 1"`)
+	rows, err := csv.NewReader(bytes.NewReader(admin.download("#download-csv"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, r := range rows[1:] {
+		names = append(names, strings.Join(r, " "))
+	}
+	if len(rows) != 2 || !strings.Contains(strings.Join(rows[1], ","), "staff.02") {
+		t.Errorf("the CSV after searching staff.02 has %d rows: %v", len(rows)-1, names)
+	}
+}
+
+// TestConsoleInviteRowsAndLinks: a lone invite row shows no Remove button
+// (it could not remove anything), and Copy link says that the emailed link
+// stops working.
+func TestConsoleInviteRowsAndLinks(t *testing.T) {
+	env := newConsoleEnv(t)
+	env.user("alice.admin", "Acme Ltd", []string{roster.RoleAdmin})
+	admin := env.browser()
+	admin.signIn("alice.admin", consolePassword)
+	admin.open("/invite")
+	visibleRemove := `[...document.querySelectorAll("#invite-rows [data-remove-row]")].filter(b => b.getBoundingClientRect().width > 0).length`
+	if got := admin.eval(visibleRemove); got != "0" {
+		t.Errorf("one invite row: %s Remove buttons show", got)
+	}
+	admin.click("#add-row")
+	if got := admin.eval(visibleRemove); got != "2" {
+		t.Errorf("two invite rows: %s Remove buttons show, want 2", got)
+	}
+	admin.click("#invite-rows .invite-row:nth-of-type(2) [data-remove-row]")
+	if got := admin.eval(visibleRemove); got != "0" {
+		t.Errorf("back to one invite row: %s Remove buttons show", got)
+	}
+
+	if _, err := env.svc.InviteUsers(t.Context(), env.sys, []roster.UserInput{{Username: roster.Some("ines.invited"),
+		Name: roster.Some("Ines Invited"), Email: roster.Some("ines@acme.test"), Language: roster.Some("en"),
+		GroupID: roster.Some(env.groups["Support"]), Roles: roster.Some([]string{roster.RoleUser})}}); err != nil {
+		t.Fatal(err)
+	}
+	admin.open("/users?tab=invited")
+	if got := admin.text("#copy-link-note"); !strings.Contains(got, "emailed link stops working") {
+		t.Errorf("the invited list does not say what Copy link does to the emailed link: %q", got)
+	}
+	admin.click(`form[data-copy-form] button`)
+	admin.waitFor(`(document.querySelector("#live-region")?.textContent || "").includes("emailed link stops working")`)
+}
