@@ -75,3 +75,49 @@ func TestConsoleInviteRowsAndLinks(t *testing.T) {
 	admin.click(`form[data-copy-form] button`)
 	admin.waitFor(`(document.querySelector("#live-region")?.textContent || "").includes("emailed link stops working")`)
 }
+
+// TestConsoleNewProfileDuplicateSkill: a skill listed twice in a new
+// personal profile is refused at its row, with what was typed kept.
+func TestConsoleNewProfileDuplicateSkill(t *testing.T) {
+	env := newConsoleEnv(t)
+	env.user("alice.admin", "Acme Ltd", []string{roster.RoleAdmin})
+	anna := env.user("anna.agent", "Sales North", []string{roster.RoleAgent})
+	for _, name := range []string{"Chat", "Voice"} {
+		if _, err := env.svc.CreateSkill(t.Context(), env.sys, roster.SkillInput{Name: roster.Some(name)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	admin := env.browser()
+	admin.signIn("alice.admin", consolePassword)
+	admin.open(fmt.Sprintf("/users/%d/edit", anna.ID))
+	admin.fill("#pp-name", "Evenings")
+	admin.choose("#pp-skill-0", "Chat")
+	admin.fill("#pp-level-0", "60")
+	admin.choose("#pp-skill-1", "Chat")
+	admin.fill("#pp-level-1", "70")
+	admin.submit(`form[action$="/profiles"] button[type=submit]`)
+	if admin.count("#f-skill-1-error") == 0 {
+		t.Fatalf("no error at the duplicate skill's row; the page says %s", admin.eval(`document.querySelector("main").innerText.slice(0, 200)`))
+	}
+	if got := admin.text("#f-skill-1-error"); got == "" || strings.Contains(got, "skills[") {
+		t.Errorf("the duplicate skill's error at its row: %q", got)
+	}
+	if got := admin.eval(`document.activeElement === document.body || !!document.querySelector("#f-skill-1-error").closest("form")`); got != "true" {
+		t.Errorf("the error is not in the form")
+	}
+	if strings.Contains(admin.text("main"), "skills[") {
+		t.Errorf("the page shows a developer's field name: %q", admin.text("main"))
+	}
+	got := admin.eval(`[document.querySelector("#f-name").value, document.querySelector("#f-skill-0").selectedOptions[0].textContent, document.querySelector("#f-level-0").value, document.querySelector("#f-skill-1").selectedOptions[0].textContent, document.querySelector("#f-level-1").value].join("|")`)
+	if got != `"Evenings|Chat|60|Chat|70"` {
+		t.Errorf("the values typed are not kept: %s", got)
+	}
+	if got := admin.eval(`document.querySelector("#f-skill-1").getAttribute("aria-describedby")`); got != `"f-skill-1-error"` {
+		t.Errorf("the error is not tied to its field: %s", got)
+	}
+	admin.choose("#f-skill-1", "Voice")
+	admin.submit("#save-profile")
+	if got := admin.text(".flash"); !strings.Contains(got, "Evenings created") {
+		t.Errorf("after fixing the row: %q", got)
+	}
+}

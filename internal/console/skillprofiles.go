@@ -126,6 +126,7 @@ type profileData struct {
 	GroupPath string
 	User      *roster.User // the owner of a personal profile
 	Back      string       // the owner's page
+	Action    string       // where a new profile (Profile nil) is posted
 	Skills    []roster.Skill
 	Name      string // the name field as typed
 	Rows      []skillRow
@@ -182,6 +183,12 @@ func (s *Server) loadProfile(r *http.Request, p *page) (*profileData, error) {
 
 // profileTitle names a profile with its kind.
 func profileTitle(d *profileData) string {
+	if d.Profile == nil {
+		if d.Group != nil {
+			return "group profile for " + d.Group.Name
+		}
+		return "personal profile for " + d.User.Name
+	}
 	if d.Profile.Kind == roster.ProfileGroup {
 		return "the group profile " + d.Profile.Name
 	}
