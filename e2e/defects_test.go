@@ -121,3 +121,54 @@ func TestConsoleNewProfileDuplicateSkill(t *testing.T) {
 		t.Errorf("after fixing the row: %q", got)
 	}
 }
+
+// TestConsoleInviteProblemsAtOnce: ticking Team Leader opens the row's
+// Teams; a Team Leader without a team and an email twice in the batch are
+// reported together, each at its own field and tied to it.
+func TestConsoleInviteProblemsAtOnce(t *testing.T) {
+	env := newConsoleEnv(t)
+	env.user("alice.admin", "Acme Ltd", []string{roster.RoleAdmin})
+	admin := env.browser()
+	admin.signIn("alice.admin", consolePassword)
+	admin.open("/invite")
+	admin.fill("#f-inv-0-name", "Tara Lead")
+	admin.fill("#f-inv-0-email", "tara@acme.test")
+	admin.choose("#f-inv-0-group_id", "Sales")
+	admin.click(`#invite-rows .invite-row:nth-of-type(1) input[value="user"]`)
+	admin.click(`#invite-rows .invite-row:nth-of-type(1) input[value="team_leader"]`)
+	if got := admin.eval(`document.querySelector("#invite-rows .invite-row:nth-of-type(1) details.teams").open`); got != "true" {
+		t.Errorf("ticking Team Leader leaves Teams closed")
+	}
+	admin.click("#add-row")
+	admin.fill("#f-inv-1-name", "Tara Again")
+	admin.fill("#f-inv-1-email", "TARA@acme.test")
+	admin.choose("#f-inv-1-group_id", "Support")
+	admin.submit("#send-invitations")
+	for id, want := range map[string]string{"#f-inv-0-group_access-error": "at least one team", "#f-inv-1-email-error": "invitation 1 of this batch"} {
+		if admin.count(id) == 0 {
+			t.Errorf("no error %s; the page says %s", id, admin.eval(`document.querySelector("main").innerText.slice(0, 400)`))
+			continue
+		}
+		if got := admin.text(id); !strings.Contains(got, want) {
+			t.Errorf("%s: %q, want %q", id, got, want)
+		}
+	}
+	if admin.count("#f-inv-1-username-error") != 0 {
+		t.Errorf("the duplicate email is also reported on the username: %q", admin.text("#f-inv-1-username-error"))
+	}
+	errorsTied(t, admin)
+	if got := admin.eval(`document.querySelector("#f-inv-1-email").value`); got != `"TARA@acme.test"` {
+		t.Errorf("the second row's email is not kept: %s", got)
+	}
+}
+
+// errorsTied checks that every field error on the page is named by the
+// aria-describedby of a field or group, so a screen reader reads it there.
+func errorsTied(t *testing.T, b *browserTab) {
+	t.Helper()
+	loose := run(b, chromedp.Evaluate[[]string](`[...document.querySelectorAll(".field-error")].filter(e => !e.id ||
+		!document.querySelector("[aria-describedby~='" + e.id + "']")).map(e => (e.id || "(no id)") + ": " + e.textContent.trim())`))
+	for _, l := range loose {
+		t.Errorf("%s: a field error tied to no field: %s", b.path(), l)
+	}
+}

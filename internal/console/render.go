@@ -140,6 +140,7 @@ func loadViews(st *staticFiles) *views {
 		"brand":           brand,
 		"attempts":        attemptsLabel,
 		"enabledProfiles": enabledProfiles,
+		"language":        languageName,
 	}
 	base := template.Must(template.New("base").Funcs(funcs).ParseFS(templateFiles, "templates/*.html"))
 	v := &views{pages: map[string]*template.Template{}}

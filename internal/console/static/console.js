@@ -202,6 +202,12 @@
       roleBoxes.forEach(function (b) { b.addEventListener("change", sync); });
       sync();
     }
+    // Ticking Team Leader opens the row's Teams: a team leader needs one.
+    var teams = qs("details.teams", row);
+    roleBoxes.forEach(function (b) {
+      if (b.getAttribute("data-role") !== "team_leader") return;
+      b.addEventListener("change", function () { if (b.checked && teams) teams.open = true; });
+    });
     qsa(".typeahead", row).forEach(setupTypeahead);
   }
 
