@@ -172,3 +172,18 @@ func errorsTied(t *testing.T, b *browserTab) {
 		t.Errorf("%s: a field error tied to no field: %s", b.path(), l)
 	}
 }
+
+// TestConsoleMyTeamListsAgents: a fellow team leader of the same team is
+// not listed on My Team as one of its agents.
+func TestConsoleMyTeamListsAgents(t *testing.T) {
+	env := newConsoleEnv(t)
+	env.user("tara.lead", "Sales", []string{roster.RoleTeamLeader}, "Sales")
+	env.user("tom.lead", "Sales", []string{roster.RoleTeamLeader}, "Sales")
+	env.user("anna.agent", "Sales North", []string{roster.RoleAgent})
+	lead := env.browser()
+	lead.signIn("tara.lead", consolePassword)
+	lead.open("/my-team")
+	if got := lead.texts("#team-table tbody td.cell-main"); len(got) != 1 || !strings.HasPrefix(got[0], "Anna Agent") {
+		t.Errorf("My Team of a team leader: %v, want Anna Agent only", got)
+	}
+}
