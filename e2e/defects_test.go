@@ -187,3 +187,44 @@ func TestConsoleMyTeamListsAgents(t *testing.T) {
 		t.Errorf("My Team of a team leader: %v, want Anna Agent only", got)
 	}
 }
+
+// TestConsoleWordsNotKeys: statuses, languages and permissions in words a
+// person uses, not the keys the core keeps.
+func TestConsoleWordsNotKeys(t *testing.T) {
+	env := newConsoleEnv(t)
+	env.user("alice.admin", "Acme Ltd", []string{roster.RoleAdmin})
+	anna := env.user("anna.agent", "Sales North", []string{roster.RoleAgent})
+	plan, err := env.svc.CreateCoachingPlan(t.Context(), env.sys, roster.CoachingPlanInput{AgentUserID: roster.Some(anna.ID),
+		Title: roster.Some("Shorter wrap-up"), Status: roster.Some(roster.PlanInProgress)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := env.browser()
+	admin.signIn("alice.admin", consolePassword)
+	for _, c := range []struct {
+		path      string
+		want      []string
+		forbidden []string
+	}{
+		{fmt.Sprintf("/coaching/%d", plan.ID), []string{"In progress"}, []string{"in_progress"}},
+		{fmt.Sprintf("/users/%d", anna.ID), []string{"English", "Active"}, []string{"user:"}},
+		{"/roles/new", nil, []string{"users.view", "coaching.manage"}},
+		{"/my-team", []string{"In progress"}, []string{"in_progress"}},
+	} {
+		admin.open(c.path)
+		text := run(admin, chromedp.Evaluate[string](`document.querySelector("main").innerText`))
+		for _, w := range c.want {
+			if !strings.Contains(text, w) {
+				t.Errorf("%s does not say %q", c.path, w)
+			}
+		}
+		for _, f := range c.forbidden {
+			if strings.Contains(text, f) {
+				t.Errorf("%s shows %q", c.path, f)
+			}
+		}
+	}
+	if got := admin.eval(`(() => { const e = [...document.querySelectorAll("main dt")].find(d => d.textContent.trim() === "Language"); return e ? e.nextElementSibling.textContent.trim() : ""; })()`); got == `"en"` {
+		t.Errorf("the language shows as its code")
+	}
+}

@@ -141,6 +141,7 @@ func loadViews(st *staticFiles) *views {
 		"attempts":        attemptsLabel,
 		"enabledProfiles": enabledProfiles,
 		"language":        languageName,
+		"statusWord":      statusWord,
 	}
 	base := template.Must(template.New("base").Funcs(funcs).ParseFS(templateFiles, "templates/*.html"))
 	v := &views{pages: map[string]*template.Template{}}
@@ -320,6 +321,25 @@ func ago(t any) string {
 		return plural(int(d/(24*time.Hour)), "day") + " ago"
 	}
 	return tt.UTC().Format("2006-01-02")
+}
+
+// statusWords are the words a person reads for a status the core keeps as
+// a key (a user's, an invitation's, a coaching plan's, a message's).
+var statusWords = map[string]string{
+	"active": "Active", "invited": "Invited", "deactivated": "Deactivated", "open": "Open",
+	"in_progress": "In progress", "done": "Done", "cancelled": "Cancelled", "pending": "Pending",
+	"sent": "Sent", "failed": "Failed", "dead": "Undeliverable", "expired": "Expired", "accepted": "Accepted",
+}
+
+// statusWord names a status, or capitalises one it does not know.
+func statusWord(status string) string {
+	if w, ok := statusWords[status]; ok {
+		return w
+	}
+	if status == "" {
+		return ""
+	}
+	return strings.ToUpper(status[:1]) + strings.ReplaceAll(status[1:], "_", " ")
 }
 
 func plural(n int, word string) string {
