@@ -1,6 +1,6 @@
 package e2e
 
-// Helpers of the console's browser tests (console_test.go): Roster in
+// Helpers of the console's browser tests: Roster in
 // process (console, REST API and outbox worker) over a real SQLite database,
 // a real SMTP server catching its mail, and a real headless Chromium.
 

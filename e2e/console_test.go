@@ -1,7 +1,7 @@
 package e2e
 
 // Browser tests of the admin console: real headless Chromium driving the
-// pages of an in-process Roster (see browser_test.go). A few scenario tests,
+// pages of an in-process Roster. A few scenario tests,
 // each walking one flow of the seed articles end to end.
 
 import (

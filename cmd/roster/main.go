@@ -63,7 +63,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	code := exitCode(err) // ops.go: 0 ok, 1 failure, 2 usage
+	code := exitCode(err) // 0 ok, 1 failure, 2 usage
 	if code != 0 {
 		fmt.Fprintln(os.Stderr, "roster:", err)
 	}
@@ -86,8 +86,8 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose forwarding headers are
 	// believed (--trusted-proxies); nil: nobody's.
 	TrustedProxies *clientip.Proxies
-	Lifecycle      lifecycleConfig // sessions, passwords, SMS, delivery (lifecycle.go)
-	Webhooks       webhookConfig   // webhooks.go
+	Lifecycle      lifecycleConfig // sessions, passwords, SMS, delivery
+	Webhooks       webhookConfig
 }
 
 func envOr(key, def string) string {
@@ -172,7 +172,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "%d migration(s) applied\n", n)
 		return nil
 	case "scim":
-		return scimCommand(ctx, &cfg, fs, args, stdout, stderr) // scim.go
+		return scimCommand(ctx, &cfg, fs, args, stdout, stderr)
 	case "tenant create":
 		slug := fs.String("slug", "", "tenant slug: a-z, 0-9 and - (required)")
 		name := fs.String("name", "", "display name (required)")
@@ -221,19 +221,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		})
 	}
 	if cmd == "tenant list" || cmd == "tenant show" || cmd == "tenant set" {
-		return tenantCommand(ctx, cmd, fs, &cfg, args, stdout, stderr) // tenants.go
+		return tenantCommand(ctx, cmd, fs, &cfg, args, stdout, stderr)
 	}
 	if cmd == "token list" || cmd == "token revoke" {
-		return tokenCommand(ctx, cmd, fs, &cfg, args, stdout, stderr) // tokens.go
+		return tokenCommand(ctx, cmd, fs, &cfg, args, stdout, stderr)
 	}
 	if cmd == "user import" || cmd == "user export" {
-		return userCommand(ctx, cmd, fs, &cfg, args, stdout, stderr) // users.go
+		return userCommand(ctx, cmd, fs, &cfg, args, stdout, stderr)
 	}
 	if cmd == "version" || cmd == "backup" || cmd == "doctor" {
-		return opsCommand(ctx, cmd, fs, &cfg, args, stdout, stderr) // ops.go
+		return opsCommand(ctx, cmd, fs, &cfg, args, stdout, stderr)
 	}
 	if cmd == "sso list" {
-		return ssoCommand(ctx, fs, &cfg, args, stdout, stderr) // sso.go
+		return ssoCommand(ctx, fs, &cfg, args, stdout, stderr)
 	}
 	fmt.Fprint(stderr, usage)
 	return usageErr(fmt.Errorf("unknown command %q", strings.Join(strings.Fields(cmd), " ")))
@@ -289,7 +289,7 @@ func withServiceDB(ctx context.Context, cfg Config, stderr io.Writer, fn func(*r
 	if err != nil {
 		return err
 	}
-	if err := cfg.loadSecretKey(ctx, db, log); err != nil { // webhooks.go
+	if err := cfg.loadSecretKey(ctx, db, log); err != nil {
 		return err
 	}
 	return fn(roster.NewService(db, roster.Options{Logger: log, Lifecycle: lifecycle, Webhooks: cfg.webhookOptions(),
@@ -328,7 +328,7 @@ func serve(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		go func() { defer close(syncDone); svc.RunAuthzSync(syncCtx) }()
 		defer func() { stopSync(); <-syncDone }()
 
-		h := newHandlers(cfg, db, svc, log, prometheus.NewRegistry(), cfg.MetricsAddr != "") // handler.go
+		h := newHandlers(cfg, db, svc, log, prometheus.NewRegistry(), cfg.MetricsAddr != "")
 		srv := &http.Server{
 			Handler:           h.root,
 			ReadHeaderTimeout: 10 * time.Second,

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -144,6 +145,27 @@ func backup(ctx context.Context, cfg Config, to string, stdout, stderr io.Writer
 		return err
 	}
 	fmt.Fprintf(stdout, "backup written to %s (%d bytes, integrity_check ok)\n", to, st.Size())
+	// Webhook and SSO secrets in the copy are sealed with DATA/secret.key: a
+	// backup without it restores users but not those secrets.
+	key, err := os.ReadFile(filepath.Join(cfg.DataDir, "secret.key"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("backup of secret.key: %w", err)
+	}
+	keyTo := to + ".secret.key"
+	f, err := os.OpenFile(keyTo, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("backup of secret.key (the database copy is written): %w", err)
+	}
+	if _, err := f.Write(key); err != nil {
+		f.Close()
+		return fmt.Errorf("backup of secret.key (the database copy is written): %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("backup of secret.key (the database copy is written): %w", err)
+	}
+	fmt.Fprintf(stdout, "secret key copied to %s (keep it as safe as the database: it unseals webhook and SSO secrets)\n", keyTo)
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
@@ -142,6 +143,37 @@ func TestBackupWhileWriting(t *testing.T) {
 	}
 	if code, _, stderr := cli(t, "backup", "--data", data, "--to", copies[0]); code != 1 || !strings.Contains(stderr, "never overwrites") {
 		t.Fatalf("backup over an existing file: %d %s", code, stderr)
+	}
+}
+
+// The secret key that seals webhook and SSO secrets is copied next to the
+// backup, readable by its owner only; without one there is nothing to copy.
+func TestBackupCopiesSecretKey(t *testing.T) {
+	data := t.TempDir()
+	if code, _, stderr := cli(t, "migrate", "--data", data); code != 0 {
+		t.Fatal(stderr)
+	}
+	plain := filepath.Join(t.TempDir(), "plain.db")
+	if code, stdout, stderr := cli(t, "backup", "--data", data, "--to", plain); code != 0 || strings.Contains(stdout, "secret key") {
+		t.Fatalf("backup without a key: %d %q %q", code, stdout, stderr)
+	}
+	if _, err := os.Stat(plain + ".secret.key"); !os.IsNotExist(err) {
+		t.Fatalf("a key file was written without a key: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(data, "secret.key"), []byte("k-123"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	to := filepath.Join(t.TempDir(), "keyed.db")
+	code, stdout, stderr := cli(t, "backup", "--data", data, "--to", to)
+	if code != 0 || !strings.Contains(stdout, "secret key copied to "+to+".secret.key") {
+		t.Fatalf("backup with a key: %d %q %q", code, stdout, stderr)
+	}
+	b, err := os.ReadFile(to + ".secret.key")
+	if err != nil || string(b) != "k-123" {
+		t.Fatalf("copied key %q, %v", b, err)
+	}
+	if st, _ := os.Stat(to + ".secret.key"); st.Mode().Perm() != 0o600 {
+		t.Errorf("key copy mode %v, want 0600", st.Mode().Perm())
 	}
 }
 

@@ -40,7 +40,7 @@ type Options struct {
 // (none: the defaults).
 func New(svc *roster.Service, log *slog.Logger, opts ...Options) *Server {
 	if _, ok := log.Handler().(requestIDHandler); !ok {
-		log = slog.New(RequestIDLogHandler(log.Handler())) // request ids in every line (requestid.go)
+		log = slog.New(RequestIDLogHandler(log.Handler())) // request ids in every line
 	}
 	s := &Server{svc: svc, log: log}
 	if len(opts) > 0 {
@@ -51,7 +51,7 @@ func New(svc *roster.Service, log *slog.Logger, opts ...Options) *Server {
 
 // apiHeaders marks every API answer: it holds personal data or secrets, so
 // nothing may keep it (Cache-Control: no-store), and its declared content
-// type is the only one (nosniff). It carries X-Request-Id (requestid.go).
+// type is the only one (nosniff). It carries X-Request-Id.
 func (s *Server) apiHeaders(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
@@ -66,7 +66,7 @@ func (s *Server) authenticated(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		auth := r.Header.Get("Authorization")
 		if token := sessionToken(r); auth == "" && token != "" {
-			s.withSession(w, r, token, h) // the console's cookie (lifecycle.go)
+			s.withSession(w, r, token, h) // the console's cookie
 			return
 		}
 		secret, ok := strings.CutPrefix(auth, "Bearer ")
@@ -77,7 +77,7 @@ func (s *Server) authenticated(h handlerFunc) http.Handler {
 		}
 		authenticate := s.svc.AuthenticateToken
 		if roster.IsImpersonationSecret(secret) {
-			authenticate = s.svc.AuthenticateImpersonation // "view as" (agents.go)
+			authenticate = s.svc.AuthenticateImpersonation // "view as"
 		}
 		a, err := authenticate(r.Context(), strings.TrimSpace(secret))
 		if err != nil {
@@ -89,7 +89,7 @@ func (s *Server) authenticated(h handlerFunc) http.Handler {
 		}
 		a.IP = s.clientIP(r)
 		a.UserAgent = r.UserAgent()
-		noteActor(r.Context(), a) // for the access log (requestid.go)
+		noteActor(r.Context(), a) // for the access log
 		h(w, r, a)
 	})
 }
@@ -200,7 +200,7 @@ func bodyError(err error) error {
 		return &roster.Error{Code: roster.EInvalid, Message: "the input is not valid",
 			Fields: []roster.FieldError{{Field: field, Message: "must be " + jsonKind(typ.Type.String())}}}
 	case errors.As(err, &tooBig):
-		return tooLarge(tooBig.Limit) // body.go
+		return tooLarge(tooBig.Limit)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return &roster.Error{Code: roster.EInvalid, Message: "the input is not valid",

@@ -13,7 +13,7 @@ import (
 // names the routes that take more or less than defaultBodyLimit, by their
 // pattern in the route table. A body past its route's limit is answered with
 // 413 before it is read (by its Content-Length) or as soon as reading passes
-// the limit; the core's own bounds (roster/bounds.go) hold within it.
+// the limit; the core's own bounds hold within it.
 const (
 	defaultBodyLimit = 64 << 10 // a user, group, role, property, profile, plan ...
 	smallBodyLimit   = 16 << 10 // a few fields: sign-in, codes, passwords, tokens, decisions
@@ -24,7 +24,7 @@ const (
 var bodyLimits = map[string]int64{
 	"POST /api/v1/invitations":        batchBodyLimit,
 	"POST /api/v1/interactions/batch": ingestBodyLimit,
-	"POST /api/v1/users/import":       importBodyLimit, // bulk.go
+	"POST /api/v1/users/import":       importBodyLimit,
 
 	"POST /api/v1/sessions":            smallBodyLimit,
 	"DELETE /api/v1/sessions/current":  smallBodyLimit,

@@ -42,7 +42,7 @@ func (s *Server) withSession(w http.ResponseWriter, r *http.Request, token strin
 	}
 	a.IP = s.clientIP(r)
 	a.UserAgent = r.UserAgent()
-	noteActor(r.Context(), a) // for the access log (requestid.go)
+	noteActor(r.Context(), a) // for the access log
 	h(w, r, a)
 }
 

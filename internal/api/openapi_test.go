@@ -1,6 +1,6 @@
 // These tests keep openapi.json (served at /api/v1/openapi.json) honest.
 //
-// When you add a route to the route table (routes.go), add it to
+// When you add a route to the route table, add it to
 // openapi.json with its
 // parameters, request body and responses (reuse components/responses for the
 // problem+json errors). A public endpoint registered outside the route table

@@ -159,7 +159,7 @@ func TestOpenAPIValidatorRefuses(t *testing.T) {
 	}
 }
 
-// The query parameters each route reads (lists.go) are the ones its
+// The query parameters each route reads are the ones its
 // operation documents, no more and no fewer.
 func TestOpenAPIQueryParameters(t *testing.T) {
 	doc, _, err := loadValidatedOpenAPI()

@@ -63,9 +63,9 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/me/sessions", s.mySessions},
 		{"DELETE", "/api/v1/me/sessions", s.signOutOthers},
 		{"POST", "/api/v1/users/{id}/password-code", s.sendPasswordCode},
-		{"POST", "/api/v1/users/import", s.importUsers}, // bulk.go
+		{"POST", "/api/v1/users/import", s.importUsers},
 
-		// Identity providers and "SSO required" (sso.go).
+		// Identity providers and "SSO required".
 		{"GET", "/api/v1/sso/providers", s.listSSOProviders},
 		{"POST", "/api/v1/sso/providers", s.createSSOProvider},
 		{"GET", "/api/v1/sso/providers/{id}", s.getSSOProvider},
@@ -74,7 +74,7 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/sso/policy", s.getSSOPolicy},
 		{"PATCH", "/api/v1/sso/policy", s.setSSOPolicy},
 
-		// Webhooks to the host platform (webhooks.go).
+		// Webhooks to the host platform.
 		{"GET", "/api/v1/webhooks", s.listWebhooks},
 		{"POST", "/api/v1/webhooks", s.createWebhook},
 		{"GET", "/api/v1/webhooks/{id}", s.getWebhook},
@@ -168,27 +168,27 @@ func (s *Server) Routes() []string {
 }
 
 // Register adds the API's routes to mux. Each authenticated route runs
-// apiHeaders (no-store, nosniff, X-Request-Id), its body limit (body.go),
-// authentication, If-Match for changes (etag.go) and its query check
-// (lists.go); the public ones must come from the console's origin when a
-// browser sends them (login CSRF).
+// apiHeaders (no-store, nosniff, X-Request-Id), its body limit,
+// authentication, If-Match for changes and its query check; the public
+// ones must come from the console's origin when a browser sends them
+// (login CSRF).
 func (s *Server) Register(mux *http.ServeMux) {
 	for _, rt := range s.routes() {
 		pattern := rt.method + " " + rt.path
 		inner := rt.h
 		if idempotentRoutes[pattern] {
-			inner = s.idempotent(pattern, inner) // idempotency.go
+			inner = s.idempotent(pattern, inner)
 		}
-		var h http.Handler = s.authenticated(s.checkQuery(pattern, s.withCSV(pattern, inner))) // lists.go; CSV: bulk.go
+		var h http.Handler = s.authenticated(s.checkQuery(pattern, s.withCSV(pattern, inner)))
 		if takesIfMatch(rt.method, rt.path) {
-			h = s.ifMatch(h) // etag.go
+			h = s.ifMatch(h)
 		}
-		mux.Handle(pattern, s.apiHeaders(s.limitBody(bodyLimit(pattern), h))) // body.go
+		mux.Handle(pattern, s.apiHeaders(s.limitBody(bodyLimit(pattern), h)))
 	}
 	for pattern, h := range s.publicRoutes() {
 		mux.Handle(pattern, s.apiHeaders(s.limitBody(bodyLimit(pattern), s.sameOrigin(h))))
 	}
-	s.registerSSO(mux) // public: sign-in buttons, the round trip through the IdP (sso.go)
+	s.registerSSO(mux) // public: sign-in buttons, the round trip through the IdP
 	mux.Handle("GET /api/v1/openapi.json", s.apiHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openAPIDocument)

@@ -7,7 +7,7 @@ import (
 )
 
 // The tenant's own settings (GET for every signed-in actor, PATCH for
-// environment managers) and the signed-in user's own profile (me.go).
+// environment managers) and the signed-in user's own profile.
 
 func (s *Server) getTenant(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
 	t, err := s.svc.Tenant(r.Context(), a)

@@ -9,7 +9,7 @@ import (
 
 // The signed-in user's own account (seeds 003 and 004): name and language
 // change at once; a new email or mobile waits for the code sent to it; the
-// sessions list with "sign out everywhere else"; the password (auth.go).
+// sessions list with "sign out everywhere else"; the password.
 
 type accountData struct {
 	User      *roster.User

@@ -12,27 +12,6 @@ import (
 // warning first) and roles (built-in and custom, permission checkboxes with
 // their descriptions).
 
-func (s *Server) adminRoutes() []route {
-	return []route{
-		{"GET /groups", signedIn, s.groupsPage},
-		{"POST /groups", signedIn, s.createGroup},
-		{"GET /groups/{id}", signedIn, s.groupPage},
-		{"POST /groups/{id}/rename", signedIn, s.renameGroup},
-		{"GET /groups/{id}/move", signedIn, s.moveGroupPage},
-		{"POST /groups/{id}/move", signedIn, s.moveGroup},
-		{"GET /groups/{id}/delete", signedIn, s.deleteGroupPage},
-		{"POST /groups/{id}/delete", signedIn, s.deleteGroup},
-
-		{"GET /roles", signedIn, s.rolesPage},
-		{"GET /roles/new", signedIn, s.newRolePage},
-		{"POST /roles/new", signedIn, s.createRole},
-		{"GET /roles/{id}", signedIn, s.rolePage},
-		{"POST /roles/{id}", signedIn, s.updateRole},
-		{"GET /roles/{id}/delete", signedIn, s.deleteRolePage},
-		{"POST /roles/{id}/delete", signedIn, s.deleteRole},
-	}
-}
-
 // treeNode is a group with its children, for the tree.
 type treeNode struct {
 	roster.Group
@@ -122,7 +101,7 @@ type groupData struct {
 	Options  []groupOption
 	Form     map[string]string
 	Children int
-	More     *ccData // properties and profiles (contactcentre.go)
+	More     *ccData // properties and profiles
 }
 
 func (s *Server) loadGroup(r *http.Request, p *page) (*groupData, error) {

@@ -13,16 +13,6 @@ import (
 // them, and the actions of a contact centre: move a user, log them off the
 // queue, and "view as" a user.
 
-func (s *Server) agentRoutes() []route {
-	return []route{
-		{"GET /agents", signedIn, s.agentsPage},
-		{"GET /agents/lookup", signedIn, s.agentLookup},
-		{"POST /users/{id}/queue", signedIn, s.setQueue},
-		{"POST /users/{id}/view-as", signedIn, s.startViewAs},
-		{"POST /view-as/end", signedIn, s.endViewAs},
-	}
-}
-
 // setAgentIDs puts picked agent IDs into a user input.
 func setAgentIDs(in *roster.UserInput, ids []int64) {
 	in.AgentIDs = roster.Some(roster.AgentIDRefs(ids...))
@@ -197,7 +187,7 @@ func (s *Server) setQueue(w http.ResponseWriter, r *http.Request, p *page) error
 	return s.redirect(w, r, "/users/"+itoa(u.ID), msg)
 }
 
-// moveUser is the "move" action of the user page (user.go).
+// moveUser is the "move" action of the user page.
 func (s *Server) moveUser(r *http.Request, p *page, d *confirmData, msg, to *string) error {
 	d.Form["group_id"] = r.PostFormValue("group_id")
 	if r.PostFormValue("move_interactions") != "" {

@@ -13,14 +13,6 @@ import (
 // The audit log (filters, pages, CSV) and the outbox (what was sent, or why
 // not).
 
-func (s *Server) logRoutes() []route {
-	return []route{
-		{"GET /audit", signedIn, s.auditPage},
-		{"GET /audit.csv", signedIn, s.auditCSV},
-		{"GET /outbox", signedIn, s.outboxPage},
-	}
-}
-
 // auditQuery is the audit log's filter as typed.
 type auditQuery struct {
 	Actor, Action, Target, From, To, Page, PerPage string

@@ -47,7 +47,7 @@ func (s *Server) newPage(w http.ResponseWriter, r *http.Request) (*page, error) 
 		p.Tenant = t
 	}
 	if r.Method == http.MethodPost {
-		if err := parseForm(r); err != nil { // limited by its route (forms.go)
+		if err := parseForm(r); err != nil { // limited by its route
 			return p, err
 		}
 	}
@@ -108,25 +108,6 @@ func (s *Server) clearSession(w http.ResponseWriter, r *http.Request) {
 // clientIP is the address of the client: the TCP peer, or behind a trusted
 // proxy the address it forwarded (internal/clientip).
 func (s *Server) clientIP(r *http.Request) string { return s.opts.Proxies.ClientIP(r) }
-
-func (s *Server) authRoutes() []route {
-	return []route{
-		{"GET /signin", public, s.signInPage},
-		{"POST /signin", public, s.signIn},
-		{"POST /signout", public, s.signOut},
-		{"GET /forgot", public, s.forgotPage},
-		{"POST /forgot", public, s.forgot},
-		{"GET /reset", public, s.resetPage},
-		{"POST /reset", public, s.reset},
-		{"GET /invite/{token}", public, s.acceptPage},
-		{"POST /invite/{token}", public, s.accept},
-		{"GET /account", signedIn, s.accountPage},
-		{"POST /account/password", signedIn, s.changePassword},
-		{"POST /account/profile", signedIn, s.updateAccount},
-		{"POST /account/confirm", signedIn, s.confirmAccount},
-		{"POST /account/sessions/others", signedIn, s.signOutOthers},
-	}
-}
 
 // authForm is what the sign-in, forgot and reset forms hold (never the
 // password: a refused form comes back without it).

@@ -52,45 +52,6 @@ func New(svc *roster.Service, log *slog.Logger, opts Options) *Server {
 	return s
 }
 
-// handler is a console page: it gets the request's page state (actor, CSRF
-// token, flash) and returns an error to be rendered as an error page.
-type handler func(w http.ResponseWriter, r *http.Request, p *page) error
-
-// access says who may reach a route. The core still decides what they may do.
-type access int
-
-const (
-	signedIn access = iota // a session is required; without one: the sign-in page
-	public                 // reachable without a session (sign-in, invitation ...)
-)
-
-type route struct {
-	pattern string
-	access  access
-	h       handler
-}
-
-func (s *Server) routes() []route {
-	var all []route
-	all = append(all, s.authRoutes()...)
-	all = append(all, s.dashboardRoutes()...)
-	all = append(all, s.userRoutes()...)
-	all = append(all, s.userPageRoutes()...)
-	all = append(all, s.inviteRoutes()...)
-	all = append(all, s.agentRoutes()...)
-	all = append(all, s.contactCentreRoutes()...)
-	all = append(all, s.skillProfileRoutes()...)
-	all = append(all, s.adminRoutes()...)
-	all = append(all, s.tokenRoutes()...)
-	all = append(all, s.webhookRoutes()...) // webhooks.go
-	all = append(all, s.importRoutes()...)  // import.go
-	all = append(all, s.ssoRoutes()...)     // sso.go
-	all = append(all, s.logRoutes()...)
-	all = append(all, s.settingsRoutes()...)     // settings.go
-	all = append(all, s.provisioningRoutes()...) // provisioning.go
-	return all
-}
-
 // Register adds the console's pages at / and its assets at /static/ to mux.
 // The REST API owns /api/ and is registered separately.
 func (s *Server) Register(mux *http.ServeMux) {
@@ -107,7 +68,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 // wrap turns a route into an http.Handler: security headers, cross-origin
 // protection, the session, the CSRF token of POST forms, then the page.
 func (s *Server) wrap(rt route) http.Handler {
-	limit := formLimit(rt.pattern) // forms.go
+	limit := formLimit(rt.pattern)
 	return s.secure(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := limitForm(w, r, limit); err != nil {
 			s.fail(w, r, nil, err)

@@ -6,12 +6,6 @@ import (
 	"github.com/roster-dev/roster/internal/roster"
 )
 
-func (s *Server) dashboardRoutes() []route {
-	return []route{
-		{"GET /{$}", signedIn, s.home},
-	}
-}
-
 type dashboardData struct {
 	Stats      roster.UserCounts
 	LastLogins []roster.User

@@ -11,7 +11,7 @@ import (
 // Form size limits. The limit is a property of the route: formLimits names
 // the routes that take more than defaultFormLimit, by their pattern. A form
 // past its route's limit is refused with 413 before it is parsed; the core's
-// own bounds (roster/bounds.go) hold within it.
+// own bounds hold within it.
 const (
 	defaultFormLimit = 64 << 10 // a user, group, role, property, profile, plan ...
 	inviteFormLimit  = 1 << 20  // several invitation rows
@@ -19,7 +19,7 @@ const (
 
 var formLimits = map[string]int64{
 	"POST /invite":       inviteFormLimit,
-	"POST /users/import": importFormLimit, // import.go
+	"POST /users/import": importFormLimit,
 }
 
 func formLimit(pattern string) int64 {
@@ -47,7 +47,7 @@ func limitForm(w http.ResponseWriter, r *http.Request, limit int64) error {
 func parseForm(r *http.Request) error {
 	err := r.ParseForm()
 	if err == nil && strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
-		// A file upload (import.go): its fields, the CSRF token among them,
+		// A file upload: its fields, the CSRF token among them,
 		// are in the multipart body; files past 8 MiB wait on disk.
 		err = r.ParseMultipartForm(8 << 20)
 	}

@@ -21,14 +21,6 @@ import (
 
 const importFormLimit = 64 << 20 // as the API's import
 
-func (s *Server) importRoutes() []route {
-	return []route{
-		{"GET /users/import", signedIn, s.importPage},
-		{"POST /users/import", signedIn, s.importPreview},
-		{"POST /users/import/run", signedIn, s.importRun},
-	}
-}
-
 type importData struct {
 	Mode     string
 	Invite   bool

@@ -16,18 +16,6 @@ import (
 // of what was sent. Invited users are resent, their link copied or their
 // invitation cancelled from the Users list.
 
-func (s *Server) inviteRoutes() []route {
-	return []route{
-		{"GET /invite", signedIn, s.invitePage},
-		{"POST /invite", signedIn, s.invite},
-		{"GET /invitations/sent", signedIn, s.invitationsSent},
-		{"POST /users/{id}/invitation/resend", signedIn, s.resendInvitation},
-		{"POST /users/{id}/invitation/link", signedIn, s.invitationLink},
-		{"GET /users/{id}/invitation/cancel", signedIn, s.confirmCancelInvitation},
-		{"POST /users/{id}/invitation/cancel", signedIn, s.cancelInvitation},
-	}
-}
-
 // inviteRow is one row of the invite form, as typed.
 type inviteRow struct {
 	N                               string // the row's index in field names

@@ -13,12 +13,6 @@ import (
 // what the provider's tokens changed lately. Everything comes from existing
 // core calls; the core decides who may see it (SCIMSettings needs users.manage).
 
-func (s *Server) provisioningRoutes() []route {
-	return []route{
-		{"GET /provisioning", signedIn, s.provisioningPage},
-	}
-}
-
 // recentTokenChanges is how many token-made changes the page lists.
 const recentTokenChanges = 20
 
@@ -108,7 +102,7 @@ func languageLabel(code string) string {
 	if code == "" {
 		return "none set"
 	}
-	return languageName(code) + " (" + code + ")" // settings.go
+	return languageName(code) + " (" + code + ")"
 }
 
 // tokenActions say what an audit action did, for the actions SCIM makes.

@@ -15,13 +15,6 @@ import (
 // environment.manage) and checks every value; this page only maps its
 // field names (settings.languages ...) onto the form's.
 
-func (s *Server) settingsRoutes() []route {
-	return []route{
-		{"GET /settings", signedIn, s.settingsPage},
-		{"POST /settings", signedIn, s.saveSettings},
-	}
-}
-
 // languageNames are the languages' own names, as a person picks them.
 var languageNames = map[string]string{
 	"en": "English", "de": "Deutsch", "nb": "Norsk bokmål", "nl": "Nederlands", "sv": "Svenska", "da": "Dansk",

@@ -11,24 +11,8 @@ import (
 )
 
 // Changing and deleting skills, profiles (group and personal) and property
-// definitions. Creating them lives in contactcentre.go.
-
-func (s *Server) skillProfileRoutes() []route {
-	return []route{
-		{"GET /skills/{id}/edit", signedIn, s.editSkillPage},
-		{"POST /skills/{id}/edit", signedIn, s.editSkill},
-		{"GET /skills/{id}/delete", signedIn, s.deleteSkillPage},
-		{"POST /skills/{id}/delete", signedIn, s.deleteSkill},
-
-		{"GET /profiles/{id}/edit", signedIn, s.editProfilePage},
-		{"POST /profiles/{id}/edit", signedIn, s.editProfile},
-		{"GET /profiles/{id}/delete", signedIn, s.deleteProfilePage},
-		{"POST /profiles/{id}/delete", signedIn, s.deleteProfile},
-
-		{"GET /properties/{key}/edit", signedIn, s.editPropertyPage},
-		{"POST /properties/{key}/edit", signedIn, s.editProperty},
-	}
-}
+// definitions. Creating them is on the Properties page and the group and
+// user pages.
 
 // ---- skills ----
 

@@ -12,17 +12,6 @@ import (
 // the redirect URI to copy into the IdP. The core decides who may (tenant-wide
 // environment.manage) and what a JIT role may be (the grant rule).
 
-func (s *Server) ssoRoutes() []route {
-	return []route{
-		{"GET /settings/sso", signedIn, s.ssoPage},
-		{"POST /settings/sso", signedIn, s.saveSSOProvider},
-		{"GET /settings/sso/{id}", signedIn, s.ssoEditPage},
-		{"POST /settings/sso/{id}", signedIn, s.saveSSOProvider},
-		{"GET /settings/sso/{id}/delete", signedIn, s.deleteSSOPage},
-		{"POST /settings/sso/{id}/delete", signedIn, s.deleteSSOProvider},
-	}
-}
-
 type ssoData struct {
 	Providers []roster.SSOProvider
 	Edit      *roster.SSOProvider // nil: the form adds one

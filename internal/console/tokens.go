@@ -12,15 +12,6 @@ import (
 // once, and revoking one after a confirmation. The core decides who may do
 // what (the grant rule: a token carries only what its maker holds).
 
-func (s *Server) tokenRoutes() []route {
-	return []route{
-		{"GET /tokens", signedIn, s.tokensPage},
-		{"POST /tokens", signedIn, s.createToken},
-		{"GET /tokens/{id}/revoke", signedIn, s.revokeTokenPage},
-		{"POST /tokens/{id}/revoke", signedIn, s.revokeToken},
-	}
-}
-
 type tokensData struct {
 	Tokens []tokenRow
 	Roles  []roster.Role

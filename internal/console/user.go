@@ -13,19 +13,6 @@ import (
 // (seed 003); deactivate, reactivate, delete and move, each behind a page
 // that says what will happen.
 
-func (s *Server) userPageRoutes() []route {
-	return []route{
-		{"GET /users/new", signedIn, s.newUserPage},
-		{"POST /users/new", signedIn, s.createUser},
-		{"GET /users/{id}", signedIn, s.userPage},
-		{"GET /users/{id}/edit", signedIn, s.editUserPage},
-		{"POST /users/{id}/edit", signedIn, s.updateUser},
-		{"POST /users/{id}/password-code", signedIn, s.sendPasswordCode},
-		{"GET /users/{id}/{action}", signedIn, s.confirmUserAction},
-		{"POST /users/{id}/{action}", signedIn, s.doUserAction},
-	}
-}
-
 // pathID reads {id}; a malformed id is an id that does not exist.
 func pathID(r *http.Request, kind string) (int64, error) {
 	v := r.PathValue("id")

@@ -88,15 +88,6 @@ type groupOption struct {
 	Level int
 }
 
-func (s *Server) userRoutes() []route {
-	return []route{
-		{"GET /users", signedIn, s.usersPage},
-		{"GET /users.csv", signedIn, s.usersCSV},
-		{"POST /users/filters", signedIn, s.saveUsersFilter},
-		{"POST /users/filters/reset", signedIn, s.resetUsersFilter},
-	}
-}
-
 func (s *Server) usersPage(w http.ResponseWriter, r *http.Request, p *page) error {
 	ctx, a := r.Context(), p.Actor
 	q := r.URL.Query()

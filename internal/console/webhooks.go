@@ -13,19 +13,6 @@ import (
 // secret and deleting after a confirmation. The core decides who may
 // (webhooks.manage through a tenant-wide role).
 
-func (s *Server) webhookRoutes() []route {
-	return []route{
-		{"GET /webhooks", signedIn, s.webhooksPage},
-		{"POST /webhooks", signedIn, s.createWebhook},
-		{"GET /webhooks/{id}", signedIn, s.webhookPage},
-		{"POST /webhooks/{id}", signedIn, s.updateWebhook},
-		{"POST /webhooks/{id}/test", signedIn, s.testWebhook},
-		{"POST /webhooks/{id}/rotate", signedIn, s.rotateWebhook},
-		{"GET /webhooks/{id}/delete", signedIn, s.deleteWebhookPage},
-		{"POST /webhooks/{id}/delete", signedIn, s.deleteWebhook},
-	}
-}
-
 // webhookForm is a webhook form as typed.
 type webhookForm struct {
 	URL, Description string

@@ -107,17 +107,17 @@ func populate(ctx context.Context, svc *roster.Service, sys *roster.Actor) error
 		if p.role == roster.RoleTeamLeader || p.role == roster.RoleIdentifiedOnly {
 			in.GroupAccess = roster.Some([]int64{ids[p.group]})
 		}
-		u, err := createUser(ctx, svc, sys, in) // sign-in users get a password (console.go)
+		u, err := createUser(ctx, svc, sys, in) // sign-in users get a password
 		if err != nil {
 			return fmt.Errorf("demo user %s: %w", p.username, err)
 		}
 		userIDs[p.username] = u.ID
 	}
-	// Agent IDs in two sources with a month of interactions (agents.go).
+	// Agent IDs in two sources with a month of interactions.
 	if err := agents(ctx, svc, sys, ids, userIDs); err != nil {
 		return err
 	}
-	// Properties, skills, profiles and coaching plans (contactcentre.go).
+	// Properties, skills, profiles and coaching plans.
 	return contactCentre(ctx, svc, sys, ids, userIDs)
 }
 

@@ -7,9 +7,9 @@ import (
 	"github.com/roster-dev/roster/internal/authz"
 )
 
-// AgentsTx holds the queries of agent IDs, interactions, queue state,
-// impersonations and the data behind the decision index.
-type AgentsTx interface {
+// AgentsReader and AgentsTx hold the queries of agent IDs, interactions,
+// queue state, impersonations and the data behind the decision index.
+type AgentsReader interface {
 	// AgentIDsByID returns the tenant's agent IDs among ids (missing ones are
 	// left out), with their effective group.
 	AgentIDsByID(ctx context.Context, tenantID int64, ids []int64) ([]AgentID, error)
@@ -17,6 +17,27 @@ type AgentsTx interface {
 	// external ids.
 	AgentIDsByKey(ctx context.Context, tenantID int64, keys []AgentKey) ([]AgentID, error)
 	ListAgentIDs(ctx context.Context, tenantID int64, f AgentFilter) ([]AgentID, int, error)
+
+	// InteractionsByKey returns the stored interactions of source among externalIDs.
+	InteractionsByKey(ctx context.Context, tenantID int64, source string, externalIDs []string) ([]Interaction, error)
+	ListInteractions(ctx context.Context, tenantID int64, f InteractionFilter) ([]Interaction, int, error)
+
+	// ImpersonationByHash finds an impersonation of any tenant by its secret's hash.
+	ImpersonationByHash(ctx context.Context, hash []byte) (*Impersonation, error)
+	ImpersonationByID(ctx context.Context, tenantID, id int64) (*Impersonation, error)
+
+	// The decision index's source (authz.Source), read outside transactions.
+	AuthzHead(ctx context.Context) (authz.Cursor, error)
+	AuthzChanges(ctx context.Context, cur authz.Cursor) ([]authz.Change, authz.Cursor, error)
+	AuthzTenant(ctx context.Context, tenantID int64) (*authz.TenantData, error)
+	AuthzRoles(ctx context.Context, tenantID int64, ids []int64) ([]authz.Role, error)
+	AuthzGroups(ctx context.Context, tenantID int64, ids []int64) ([]authz.Group, error)
+	AuthzUsers(ctx context.Context, tenantID int64, ids []int64) ([]authz.User, error)
+	AuthzAgents(ctx context.Context, tenantID int64, ids []int64) ([]authz.Agent, error)
+}
+
+// AgentsTx holds the writes; a transaction has both.
+type AgentsTx interface {
 	// HoldAgentID gives the agent ID to userID unless another user holds it;
 	// false when one does. The check and the change are one statement, so
 	// two concurrent assignments cannot both win.
@@ -27,8 +48,6 @@ type AgentsTx interface {
 	// LockIngest serializes ingest batches of one tenant (PostgreSQL; SQLite
 	// has one writer anyway), so a batch sees the rows of the one before.
 	LockIngest(ctx context.Context, tenantID int64) error
-	// InteractionsByKey returns the stored interactions of source among externalIDs.
-	InteractionsByKey(ctx context.Context, tenantID int64, source string, externalIDs []string) ([]Interaction, error)
 	// UpsertAgentIDs creates missing agent IDs and adds the deltas of an
 	// ingest batch to all of them; it fills in the ids.
 	UpsertAgentIDs(ctx context.Context, tenantID int64, rows []AgentDelta) error
@@ -42,26 +61,12 @@ type AgentsTx interface {
 	// RecountAgentIDs recomputes count, first/last seen and latest group of
 	// agent IDs from their interactions.
 	RecountAgentIDs(ctx context.Context, tenantID int64, ids []int64) error
-	ListInteractions(ctx context.Context, tenantID int64, f InteractionFilter) ([]Interaction, int, error)
 	// MoveInteractions moves the interactions of the agent IDs that are in
 	// group from to group to, and returns how many moved.
 	MoveInteractions(ctx context.Context, tenantID int64, agentIDs []int64, from, to int64) (int64, error)
 
 	CreateImpersonation(ctx context.Context, im *Impersonation) error
-	// ImpersonationByHash finds an impersonation of any tenant by its secret's hash.
-	ImpersonationByHash(ctx context.Context, hash []byte) (*Impersonation, error)
-	ImpersonationByID(ctx context.Context, tenantID, id int64) (*Impersonation, error)
 	EndImpersonation(ctx context.Context, tenantID, id int64, at time.Time) error
-
-	// The decision index's source (authz.Source), read outside transactions.
-	AuthzHead(ctx context.Context) (authz.Cursor, error)
-	AuthzChanges(ctx context.Context, cur authz.Cursor) ([]authz.Change, authz.Cursor, error)
-	PruneAuthzChanges(ctx context.Context, before time.Time) error
-	AuthzTenant(ctx context.Context, tenantID int64) (*authz.TenantData, error)
-	AuthzRoles(ctx context.Context, tenantID int64, ids []int64) ([]authz.Role, error)
-	AuthzGroups(ctx context.Context, tenantID int64, ids []int64) ([]authz.Group, error)
-	AuthzUsers(ctx context.Context, tenantID int64, ids []int64) ([]authz.User, error)
-	AuthzAgents(ctx context.Context, tenantID int64, ids []int64) ([]authz.Agent, error)
 }
 
 // AgentKey names an agent ID by its source and external id.

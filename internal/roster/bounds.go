@@ -90,7 +90,7 @@ func echo(s string) string {
 func foldKey(s string) string { return strings.ToLower(s) }
 
 // checkRoleBounds refuses a role input past its bounds before anything else
-// looks at it; the role's own rules (roles.go) come after.
+// looks at it; the role's own rules come after.
 func checkRoleBounds(in RoleInput) error {
 	var v Validation
 	if len(in.Key.V) > MaxRoleKeyLen {

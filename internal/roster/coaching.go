@@ -99,7 +99,7 @@ func (s *Service) CoachingPlan(ctx context.Context, a *Actor, id int64) (*Coachi
 }
 
 // planInScope answers ENotFound for a plan of an agent out of the actor's reach.
-func (s *Service) planInScope(ctx context.Context, tx Tx, a *Actor, p *CoachingPlan, perms ...string) error {
+func (s *Service) planInScope(ctx context.Context, tx Reader, a *Actor, p *CoachingPlan, perms ...string) error {
 	ok, err := s.agentInCoachingScope(ctx, tx, a, p.AgentUserID, perms...)
 	if err != nil {
 		return err
@@ -112,7 +112,7 @@ func (s *Service) planInScope(ctx context.Context, tx Tx, a *Actor, p *CoachingP
 
 // agentInCoachingScope reports whether the plans of user id are within the
 // actor's reach (false for a user that does not exist).
-func (s *Service) agentInCoachingScope(ctx context.Context, tx Tx, a *Actor, userID int64, perms ...string) (bool, error) {
+func (s *Service) agentInCoachingScope(ctx context.Context, tx Reader, a *Actor, userID int64, perms ...string) (bool, error) {
 	sf, err := s.coachingScope(ctx, a, perms...)
 	if err != nil {
 		return false, err
@@ -153,7 +153,7 @@ func (s *Service) CreateCoachingPlan(ctx context.Context, a *Actor, in CoachingP
 		v.Add("title", "is required")
 	}
 	applyPlanInput(&v, p, in)
-	checkAgent := func(tx Tx, v *Validation) error {
+	checkAgent := func(tx Reader, v *Validation) error {
 		if p.AgentUserID == 0 {
 			return nil
 		}
@@ -198,7 +198,7 @@ func (s *Service) UpdateCoachingPlan(ctx context.Context, a *Actor, id int64, in
 		return nil, err
 	}
 	// The plan, in the actor's reach; its agent never changes.
-	load := func(tx Tx, v *Validation) (*CoachingPlan, error) {
+	load := func(tx Reader, v *Validation) (*CoachingPlan, error) {
 		before, err := tx.CoachingPlan(ctx, a.TenantID, id)
 		if err != nil {
 			return nil, err
@@ -220,7 +220,7 @@ func (s *Service) UpdateCoachingPlan(ctx context.Context, a *Actor, id int64, in
 	}
 	var p *CoachingPlan
 	err := s.inTx(ctx, func(tx Tx) error {
-		if err := s.checkVersion(ctx, tx, KindCoachingPlan, a.TenantID, id); err != nil { // versions.go
+		if err := s.checkVersion(ctx, tx, KindCoachingPlan, a.TenantID, id); err != nil {
 			return err
 		}
 		var v Validation

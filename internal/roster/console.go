@@ -105,7 +105,7 @@ const exportPageSize = 100
 // what the list shows, scope included) and holding one page in memory.
 // Paging fields of q are ignored: the export is the whole list.
 func (s *Service) ExportUsers(ctx context.Context, a *Actor, q UserQuery, each func(*User) error) error {
-	return exportPages(ctx, a, func(page int) (*Page[User], error) { // export_lists.go
+	return exportPages(ctx, a, func(page int) (*Page[User], error) {
 		q.Page, q.PerPage = strconv.Itoa(page), strconv.Itoa(exportPageSize)
 		return s.ListUsers(ctx, a, q)
 	}, each)
@@ -122,7 +122,7 @@ func (s *Service) InvitationOfUser(ctx context.Context, a *Actor, userID int64) 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.userInScope(ctx, a, u, PermUsersInvite, PermUsersView); err != nil { // scope.go
+	if err := s.userInScope(ctx, a, u, PermUsersInvite, PermUsersView); err != nil {
 		return nil, err
 	}
 	inv, err := r.PendingInvitationOfUser(ctx, a.TenantID, userID)

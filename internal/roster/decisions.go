@@ -58,7 +58,7 @@ func (src authzSource) Changes(ctx context.Context, cur authz.Cursor) ([]authz.C
 }
 
 func (src authzSource) PruneChanges(ctx context.Context, before time.Time) error {
-	return src.store.Read().PruneAuthzChanges(ctx, before)
+	return src.store.PruneAuthzChanges(ctx, before)
 }
 
 func (src authzSource) LoadTenant(ctx context.Context, tenantID int64) (*authz.TenantData, error) {

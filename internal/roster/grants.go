@@ -35,7 +35,7 @@ type grantor struct {
 }
 
 // grantorOf reads the actor's grants. roles are the tenant's roles.
-func (s *Service) grantorOf(ctx context.Context, tx Tx, a *Actor, roles []Role) (*grantor, error) {
+func (s *Service) grantorOf(ctx context.Context, tx Reader, a *Actor, roles []Role) (*grantor, error) {
 	g := &grantor{system: a.system, widths: map[string]int{}, assignable: map[string]bool{}, assignBy: -1,
 		roles: rolesByKey(roles)}
 	if a.system {
@@ -215,7 +215,7 @@ func (g *grantor) mayActOn(u *User) error {
 // actOn checks the "more powerful target" rule in tx for actor a and user u:
 // u's roles, and u's group access, which must lie inside the actor's scope
 // (a target seeing groups the actor cannot see is more powerful too).
-func (s *Service) actOn(ctx context.Context, tx Tx, a *Actor, u *User) error {
+func (s *Service) actOn(ctx context.Context, tx Reader, a *Actor, u *User) error {
 	if a.system || (a.Kind == ActorUser && a.ID == u.ID) {
 		// Nobody is more powerful than themself: their own roles and group
 		// access do not count against them (new grants to oneself are

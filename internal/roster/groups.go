@@ -24,7 +24,7 @@ func (s *Service) ListGroups(ctx context.Context, a *Actor) ([]Group, error) {
 	if err != nil {
 		return nil, err
 	}
-	// A scoped actor sees the groups of their scope (scope.go).
+	// A scoped actor sees the groups of their scope.
 	sf, err := s.scopeOf(ctx, a, PermUsersView, PermGroupsManage, PermTeamView)
 	if err != nil || sf == nil {
 		return groups, err
@@ -37,7 +37,7 @@ func (s *Service) Group(ctx context.Context, a *Actor, id int64) (*Group, error)
 	if err := a.require(PermUsersView, PermGroupsManage, PermTeamView); err != nil {
 		return nil, err
 	}
-	if err := s.groupInScope(ctx, a, id, PermUsersView, PermGroupsManage, PermTeamView); err != nil { // scope.go
+	if err := s.groupInScope(ctx, a, id, PermUsersView, PermGroupsManage, PermTeamView); err != nil {
 		return nil, err
 	}
 	return s.store.Read().Group(ctx, a.TenantID, id)
@@ -81,7 +81,7 @@ func (s *Service) CreateGroup(ctx context.Context, a *Actor, in GroupInput) (*Gr
 			}
 		}
 		if v.OK() {
-			if err := s.parentInScope(ctx, a, g.ParentID); err != nil { // scope.go
+			if err := s.parentInScope(ctx, a, g.ParentID); err != nil {
 				return err
 			}
 		}
@@ -110,7 +110,7 @@ func (s *Service) UpdateGroup(ctx context.Context, a *Actor, id int64, in GroupI
 	if in.Name.Set {
 		var pre Validation // before the transaction
 		if checkGroupName(&pre, name); !pre.OK() {
-			return nil, s.reachableFirst(pre.Err(), func(r Tx) error {
+			return nil, s.reachableFirst(pre.Err(), func(r Reader) error {
 				if _, err := r.Group(ctx, a.TenantID, id); err != nil {
 					return err
 				}
@@ -120,7 +120,7 @@ func (s *Service) UpdateGroup(ctx context.Context, a *Actor, id int64, in GroupI
 	}
 	var g *Group
 	err := s.inTx(ctx, func(tx Tx) error {
-		if err := s.checkVersion(ctx, tx, KindGroup, a.TenantID, id); err != nil { // versions.go
+		if err := s.checkVersion(ctx, tx, KindGroup, a.TenantID, id); err != nil {
 			return err
 		}
 		t, err := tx.TenantByID(ctx, a.TenantID)
@@ -135,7 +135,7 @@ func (s *Service) UpdateGroup(ctx context.Context, a *Actor, id int64, in GroupI
 		if !ok {
 			return Errorf(ENotFound, "no group with id %d", id)
 		}
-		if err := s.groupInScope(ctx, a, id, PermGroupsManage); err != nil { // scope.go
+		if err := s.groupInScope(ctx, a, id, PermGroupsManage); err != nil {
 			return err
 		}
 		// A move changes what everyone with access above the old or the new
@@ -170,7 +170,7 @@ func (s *Service) UpdateGroup(ctx context.Context, a *Actor, id int64, in GroupI
 			}
 		}
 		if v.OK() && in.ParentID.Set {
-			if err := s.parentInScope(ctx, a, g.ParentID); err != nil { // scope.go
+			if err := s.parentInScope(ctx, a, g.ParentID); err != nil {
 				return err
 			}
 		}
@@ -206,14 +206,14 @@ func (s *Service) DeleteGroup(ctx context.Context, a *Actor, id int64) error {
 		return err
 	}
 	return s.inTx(ctx, func(tx Tx) error {
-		if err := s.checkVersion(ctx, tx, KindGroup, a.TenantID, id); err != nil { // versions.go
+		if err := s.checkVersion(ctx, tx, KindGroup, a.TenantID, id); err != nil {
 			return err
 		}
 		g, err := tx.Group(ctx, a.TenantID, id)
 		if err != nil {
 			return err
 		}
-		if err := s.groupInScope(ctx, a, id, PermGroupsManage); err != nil { // scope.go
+		if err := s.groupInScope(ctx, a, id, PermGroupsManage); err != nil {
 			return err
 		}
 		children, users, err := tx.GroupUsage(ctx, a.TenantID, id)
@@ -247,7 +247,7 @@ type groupTree struct {
 	roots    []*Group
 }
 
-func loadTree(ctx context.Context, tx Tx, tenantID int64) (*groupTree, error) {
+func loadTree(ctx context.Context, tx Reader, tenantID int64) (*groupTree, error) {
 	groups, err := tx.ListGroups(ctx, tenantID)
 	if err != nil {
 		return nil, err

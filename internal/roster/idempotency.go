@@ -41,7 +41,7 @@ type IdempotencyRecord struct {
 	CreatedAt   time.Time
 }
 
-// idempotencyTx: the store's side (store/idempotency.go).
+// idempotencyTx: the store's side.
 type idempotencyTx interface {
 	// ReserveIdempotencyKey inserts rec unless its key exists; it returns
 	// the existing record, or nil when rec was inserted.

@@ -76,7 +76,7 @@ func (s *Service) StartImpersonation(ctx context.Context, a *Actor, userID int64
 // checkViewAs refuses a view that would show more than the actor may see:
 // every permission of the viewed user must be the actor's, as far as the
 // viewed user's roles reach (the grant rule without delegation, grants.go).
-func (s *Service) checkViewAs(ctx context.Context, tx Tx, a *Actor, u *User) error {
+func (s *Service) checkViewAs(ctx context.Context, tx Reader, a *Actor, u *User) error {
 	roles, err := tx.ListRoles(ctx, a.TenantID)
 	if err != nil {
 		return err

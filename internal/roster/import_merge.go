@@ -352,7 +352,7 @@ func (s *Service) importCreatesTx(ctx context.Context, tx Tx, a *Actor, t *Tenan
 	job.Created += len(users)
 	if job.Invite {
 		for i, u := range users {
-			if _, err := s.createInvitationTx(ctx, tx, a, t, u, inviter); err != nil { // invitations.go: the email goes through the outbox
+			if _, err := s.createInvitationTx(ctx, tx, a, t, u, inviter); err != nil { // the email goes through the outbox
 				return importRowFailed(job, rows[i], err)
 			}
 		}
@@ -373,7 +373,7 @@ func (s *Service) importUpdateTx(ctx context.Context, tx Tx, a *Actor, job *Impo
 	if err := s.holdImportAgents(ctx, tx, u, st, agentIDs); err != nil {
 		return err
 	}
-	if err := s.noticeContactChanged(ctx, tx, a, u, before); err != nil { // contactnotice.go
+	if err := s.noticeContactChanged(ctx, tx, a, u, before); err != nil {
 		return err
 	}
 	if err := s.audit(ctx, tx, a, "user.update", "user", u.ID, before, u); err != nil {

@@ -2,14 +2,24 @@ package roster
 
 import "context"
 
-// ImportTx holds the queries of bulk import and export (import*.go).
-type ImportTx interface {
+// ImportReader and ImportTx hold the queries of bulk import and export
+// (import*.go).
+type ImportReader interface {
 	// UsersByUsernames returns the tenant's users whose lower-case
 	// usernames are among names, with roles, group access and agent IDs.
 	UsersByUsernames(ctx context.Context, tenantID int64, names []string) ([]User, error)
 	// UserHolders tells which users hold these emails and agent numbers.
 	UserHolders(ctx context.Context, tenantID int64, emails []string, numbers []int64) (UserHolders, error)
 
+	// AgentKeysByID names agent IDs by source and external id (export).
+	AgentKeysByID(ctx context.Context, tenantID int64, ids []int64) (map[int64]AgentKey, error)
+
+	// OpenImportJobs are the tenant's jobs that are not done, oldest first.
+	OpenImportJobs(ctx context.Context, tenantID int64) ([]ImportJob, error)
+}
+
+// ImportTx holds the writes; a transaction has both.
+type ImportTx interface {
 	// CreateUsers inserts new users (CreateUser for many; the ids are
 	// filled in), their roles and group access.
 	CreateUsers(ctx context.Context, tenantID int64, users []*User) error
@@ -19,14 +29,9 @@ type ImportTx interface {
 	// one is held already.
 	HoldAgentIDs(ctx context.Context, tenantID int64, holds []AgentHold) error
 
-	// AgentKeysByID names agent IDs by source and external id (export).
-	AgentKeysByID(ctx context.Context, tenantID int64, ids []int64) (map[int64]AgentKey, error)
-
 	CreateImportJob(ctx context.Context, j *ImportJob) error
 	// LockImportJob reads a job and locks it until the transaction ends.
 	LockImportJob(ctx context.Context, tenantID, id int64) (*ImportJob, error)
-	// OpenImportJobs are the tenant's jobs that are not done, oldest first.
-	OpenImportJobs(ctx context.Context, tenantID int64) ([]ImportJob, error)
 	// UpdateImportJob stores a job's state, counts and updated_at.
 	UpdateImportJob(ctx context.Context, j *ImportJob) error
 	// DeleteImportJob removes a job and its staged rows.

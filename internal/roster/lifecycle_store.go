@@ -5,17 +5,15 @@ import (
 	"time"
 )
 
-// LifecycleTx holds the queries of invitations, passwords, sessions,
-// one-time codes and the outbox.
-type LifecycleTx interface {
-	CreateInvitation(ctx context.Context, inv *Invitation) error
+// LifecycleReader and LifecycleTx hold the queries of invitations, passwords,
+// sessions, one-time codes and the outbox.
+type LifecycleReader interface {
 	Invitation(ctx context.Context, tenantID, id int64) (*Invitation, error)
 	// InvitationByTokenHash finds an invitation of any tenant by the hash of
 	// its current token (tokens are global secrets, like API tokens).
 	InvitationByTokenHash(ctx context.Context, hash []byte) (*Invitation, error)
 	// PendingInvitationOfUser is the user's pending invitation, ENotFound when none.
 	PendingInvitationOfUser(ctx context.Context, tenantID, userID int64) (*Invitation, error)
-	UpdateInvitation(ctx context.Context, inv *Invitation) error
 	ListInvitations(ctx context.Context, tenantID int64, f InvitationFilter) ([]Invitation, int, error)
 
 	// UserForLogin finds the user whose username (case-insensitively) or
@@ -30,12 +28,28 @@ type LifecycleTx interface {
 	UserForSignIn(ctx context.Context, tenantID int64, login, ipKey, pairKeyPrefix, acctKeyPrefix string) (*User, string, map[string]RateWindow, error)
 	// PasswordHash is the user's encoded hash, "" when none is set.
 	PasswordHash(ctx context.Context, tenantID, userID int64) (string, error)
+
+	// SessionByHash finds a session of any tenant by the hash of its id.
+	SessionByHash(ctx context.Context, hash []byte) (*Session, error)
+
+	CodeOfUser(ctx context.Context, tenantID, userID int64) (*OneTimeCode, error)
+
+	RateLimit(ctx context.Context, tenantID int64, key string) (int, time.Time, error)
+	// RateLimitWindows reads several keys at once; absent keys are absent.
+	RateLimitWindows(ctx context.Context, tenantID int64, keys []string) (map[string]RateWindow, error)
+
+	ListOutbox(ctx context.Context, tenantID int64, f OutboxFilter) ([]OutboxMessage, int, error)
+}
+
+// LifecycleTx holds the writes; a transaction has both.
+type LifecycleTx interface {
+	CreateInvitation(ctx context.Context, inv *Invitation) error
+	UpdateInvitation(ctx context.Context, inv *Invitation) error
+
 	SetPasswordHash(ctx context.Context, tenantID, userID int64, hash string) error
 
 	// RecordSignIn is Store.RecordSignIn inside a transaction.
 	RecordSignIn(ctx context.Context, sess *Session, e *AuditEvent) error
-	// SessionByHash finds a session of any tenant by the hash of its id.
-	SessionByHash(ctx context.Context, hash []byte) (*Session, error)
 	TouchSession(ctx context.Context, tenantID, id int64, at time.Time) error
 	DeleteSession(ctx context.Context, tenantID, id int64) error
 	// DeleteUserSessions ends every session of the user except exceptID
@@ -44,21 +58,16 @@ type LifecycleTx interface {
 
 	// PutCode stores the user's one live code, replacing an older one.
 	PutCode(ctx context.Context, c *OneTimeCode) error
-	CodeOfUser(ctx context.Context, tenantID, userID int64) (*OneTimeCode, error)
 	SetCodeAttempts(ctx context.Context, tenantID, id int64, attempts int) error
 	DeleteUserCodes(ctx context.Context, tenantID, userID int64) error
 
 	// Rate-limit windows (auth.Counter).
 	HitRateLimit(ctx context.Context, tenantID int64, key string, window time.Duration, now time.Time) (int, time.Time, error)
-	RateLimit(ctx context.Context, tenantID int64, key string) (int, time.Time, error)
-	// RateLimitWindows reads several keys at once; absent keys are absent.
-	RateLimitWindows(ctx context.Context, tenantID int64, keys []string) (map[string]RateWindow, error)
 	ResetRateLimit(ctx context.Context, tenantID int64, key string) error
 
 	EnqueueMessage(ctx context.Context, m *OutboxMessage) error
 	// CancelPendingMessages cancels the undelivered messages with ref.
 	CancelPendingMessages(ctx context.Context, tenantID int64, ref string, now time.Time) error
-	ListOutbox(ctx context.Context, tenantID int64, f OutboxFilter) ([]OutboxMessage, int, error)
 	// ClaimOutbox leases up to limit due messages of every tenant to the
 	// caller (claim), skipping those another worker holds.
 	ClaimOutbox(ctx context.Context, now, leaseUntil time.Time, claim string, limit int) ([]OutboxMessage, error)

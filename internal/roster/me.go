@@ -121,7 +121,7 @@ func (s *Service) UpdateMe(ctx context.Context, a *Actor, in MeInput) (*Me, erro
 		if checked.Language.Set {
 			u.Language = strings.TrimSpace(checked.Language.V)
 		}
-		// Addresses: normalised like any user change (userinput.go).
+		// Addresses: normalised like any user change.
 		next := cloneUser(before)
 		if err := s.applyContact(next, checked); err != nil {
 			return err
@@ -342,7 +342,7 @@ func (s *Service) SendPasswordCode(ctx context.Context, a *Actor, userID int64, 
 		if err := s.userInScope(ctx, a, u, PermUsersManage); err != nil {
 			return err
 		}
-		if err := s.actOn(ctx, tx, a, u); err != nil { // grants.go
+		if err := s.actOn(ctx, tx, a, u); err != nil {
 			return err
 		}
 		if u.Status != StatusActive {

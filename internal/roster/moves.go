@@ -41,7 +41,7 @@ func (s *Service) MoveUser(ctx context.Context, a *Actor, id int64, in MoveInput
 			return err
 		}
 		// The available group profiles follow the home group: a warning in
-		// the answer and a message to the user (profiles.go).
+		// the answer and a message to the user.
 		if err := s.warnProfilesChanged(ctx, tx, a, u, before.GroupID); err != nil {
 			return err
 		}
@@ -81,7 +81,7 @@ func (s *Service) SetQueue(ctx context.Context, a *Actor, id int64, logged *bool
 	loggedOn := *logged
 	var u *User
 	err := s.inTx(ctx, func(tx Tx) error {
-		if err := s.checkVersion(ctx, tx, KindUser, a.TenantID, id); err != nil { // versions.go
+		if err := s.checkVersion(ctx, tx, KindUser, a.TenantID, id); err != nil {
 			return err
 		}
 		before, err := tx.User(ctx, a.TenantID, id)

@@ -11,8 +11,8 @@ import (
 // Operations: what the operator's commands (roster doctor) and the metrics
 // read across every tenant. No front door of a tenant reaches these.
 
-// OperationsTx are the cross-tenant queries of operations.
-type OperationsTx interface {
+// OperationsReader are the cross-tenant queries of operations.
+type OperationsReader interface {
 	// OutboxBacklog counts the pending messages and returns the creation
 	// time of the oldest (nil when none is pending).
 	OutboxBacklog(ctx context.Context) (pending int, oldest *time.Time, err error)
@@ -61,7 +61,7 @@ type PhoneIssue struct {
 }
 
 // PhoneIssues checks every stored mobile and ring-to number as input is
-// checked (userinput.go).
+// checked.
 func (s *Service) PhoneIssues(ctx context.Context) ([]PhoneIssue, error) {
 	var out []PhoneIssue
 	check := func(p StoredPhone, field, stored string, normalize func(string) (string, error)) {

@@ -130,7 +130,7 @@ func (s *Service) ListOutbox(ctx context.Context, a *Actor, q OutboxQuery) (*Pag
 		return nil, err
 	}
 	// Every message of the tenant, to anyone: no scope narrows it.
-	if err := s.requireTenantWide(ctx, a, "the outbox", PermAuditView); err != nil { // scope.go
+	if err := s.requireTenantWide(ctx, a, "the outbox", PermAuditView); err != nil {
 		return nil, err
 	}
 	var v Validation

@@ -83,7 +83,7 @@ func (s *Service) RequestPasswordCode(ctx context.Context, in CodeRequest) error
 		return err
 	}
 	if ErrorCode(s.passwordAllowed(ctx, t.ID, u)) == EForbidden {
-		u = nil // "SSO required" (sso_policy.go): no code, and the same answer
+		u = nil // "SSO required" : no code, and the same answer
 	}
 	acctLimit := []keyedLimit{{lc.opts.CodeRequestsPerAccount, limitKey("code", "acct", accountKey(userIDOf(u), in.Login))}}
 	acctWait, _, err := blockedAny(ctx, r, t.ID, now, acctLimit)
@@ -185,7 +185,7 @@ func (s *Service) ResetPassword(ctx context.Context, in ResetInput) error {
 	if err != nil {
 		return err
 	}
-	if err := s.passwordAllowed(ctx, t.ID, u); err != nil { // "SSO required" (sso_policy.go)
+	if err := s.passwordAllowed(ctx, t.ID, u); err != nil { // "SSO required"
 		return err
 	}
 	uid := userIDOf(u)

@@ -36,7 +36,7 @@ const (
 	ReasonInvitationClosed   = "invitation_closed"    // accepted or cancelled
 	ReasonInvitationUsed     = "invitation_used"      // the link was used already
 
-	// Idempotency keys (idempotency.go).
+	// Idempotency keys.
 	ReasonIdempotencyKeyReused = "idempotency_key_reused" // EReused: the key came with another request
 	ReasonIdempotencyKeyInUse  = "idempotency_key_in_use" // the first request with the key still runs
 

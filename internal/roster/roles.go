@@ -17,7 +17,7 @@ type RoleInput struct {
 	Permissions Opt[[]string] `json:"permissions"`
 	Scope       Opt[string]   `json:"scope"`
 	// AssignableRoles: role keys the role's holders may assign without
-	// holding them (grants.go); each must be one the author could assign.
+	// holding them; each must be one the author could assign.
 	AssignableRoles Opt[[]string] `json:"assignable_roles"`
 }
 
@@ -47,7 +47,7 @@ func (s *Service) CreateRole(ctx context.Context, a *Actor, in RoleInput) (*Role
 	if err := a.requireWrite(PermRolesManage); err != nil {
 		return nil, err
 	}
-	if err := checkRoleBounds(in); err != nil { // bounds.go, before the transaction
+	if err := checkRoleBounds(in); err != nil { // before the transaction
 		return nil, err
 	}
 	now := s.Now()
@@ -64,7 +64,7 @@ func (s *Service) CreateRole(ctx context.Context, a *Actor, in RoleInput) (*Role
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	if err := s.checkScopeGrant(ctx, a, r.Scope, PermRolesManage); err != nil { // scope.go
+	if err := s.checkScopeGrant(ctx, a, r.Scope, PermRolesManage); err != nil {
 		return nil, err
 	}
 	err := s.inTx(ctx, func(tx Tx) error {
@@ -72,7 +72,7 @@ func (s *Service) CreateRole(ctx context.Context, a *Actor, in RoleInput) (*Role
 		if err != nil {
 			return err
 		}
-		if err := s.checkRoleDefinition(ctx, tx, a, roles, nil, r, in); err != nil { // grants.go
+		if err := s.checkRoleDefinition(ctx, tx, a, roles, nil, r, in); err != nil {
 			return err
 		}
 		for _, other := range roles {
@@ -96,12 +96,12 @@ func (s *Service) UpdateRole(ctx context.Context, a *Actor, id int64, in RoleInp
 	if err := a.requireWrite(PermRolesManage); err != nil {
 		return nil, err
 	}
-	if err := checkRoleBounds(in); err != nil { // bounds.go, before the transaction
+	if err := checkRoleBounds(in); err != nil { // before the transaction
 		return nil, err
 	}
 	var r *Role
 	err := s.inTx(ctx, func(tx Tx) error {
-		if err := s.checkVersion(ctx, tx, KindRole, a.TenantID, id); err != nil { // versions.go
+		if err := s.checkVersion(ctx, tx, KindRole, a.TenantID, id); err != nil {
 			return err
 		}
 		cur, err := tx.Role(ctx, a.TenantID, id)
@@ -122,14 +122,14 @@ func (s *Service) UpdateRole(ctx context.Context, a *Actor, id int64, in RoleInp
 		if err := v.Err(); err != nil {
 			return err
 		}
-		if err := s.checkScopeGrant(ctx, a, r.Scope, PermRolesManage); err != nil { // scope.go
+		if err := s.checkScopeGrant(ctx, a, r.Scope, PermRolesManage); err != nil {
 			return err
 		}
 		roles, err := tx.ListRoles(ctx, a.TenantID)
 		if err != nil {
 			return err
 		}
-		if err := s.checkRoleDefinition(ctx, tx, a, roles, cur, r, in); err != nil { // grants.go
+		if err := s.checkRoleDefinition(ctx, tx, a, roles, cur, r, in); err != nil {
 			return err
 		}
 		for _, other := range roles {
@@ -152,7 +152,7 @@ func (s *Service) DeleteRole(ctx context.Context, a *Actor, id int64) error {
 		return err
 	}
 	return s.inTx(ctx, func(tx Tx) error {
-		if err := s.checkVersion(ctx, tx, KindRole, a.TenantID, id); err != nil { // versions.go
+		if err := s.checkVersion(ctx, tx, KindRole, a.TenantID, id); err != nil {
 			return err
 		}
 		r, err := tx.Role(ctx, a.TenantID, id)
@@ -162,14 +162,14 @@ func (s *Service) DeleteRole(ctx context.Context, a *Actor, id int64) error {
 		if r.Builtin {
 			return conflict(ReasonBuiltin, "the built-in role %q cannot be deleted", r.Name)
 		}
-		if err := s.checkScopeGrant(ctx, a, r.Scope, PermRolesManage); err != nil { // scope.go
+		if err := s.checkScopeGrant(ctx, a, r.Scope, PermRolesManage); err != nil {
 			return err
 		}
 		roles, err := tx.ListRoles(ctx, a.TenantID)
 		if err != nil {
 			return err
 		}
-		if err := s.checkRoleDefinition(ctx, tx, a, roles, r, nil, RoleInput{}); err != nil { // grants.go
+		if err := s.checkRoleDefinition(ctx, tx, a, roles, r, nil, RoleInput{}); err != nil {
 			return err
 		}
 		n, err := tx.RoleHolders(ctx, a.TenantID, id)

@@ -74,18 +74,22 @@ type SCIMSettings struct {
 	Language     string `json:"default_language,omitempty"`   // "": the tenant's first language
 }
 
-// SCIMTx are the store's queries for SCIM.
-type SCIMTx interface {
+// SCIMReader and SCIMTx are the store's queries for SCIM.
+type SCIMReader interface {
 	ListUsersSCIM(ctx context.Context, tenantID int64, f SCIMUserFilter) ([]User, int, error)
 	// UserExternalIDs returns the external ids of those of ids that have one.
 	UserExternalIDs(ctx context.Context, tenantID int64, ids []int64) (map[int64]string, error)
-	SetUserExternalID(ctx context.Context, tenantID, userID int64, externalID string) error
 	SCIMSettings(ctx context.Context, tenantID int64) (SCIMSettings, error)
-	SetSCIMSettings(ctx context.Context, tenantID int64, s SCIMSettings) error
 	// GroupMembers returns the ids and usernames of the users whose home group is groupID.
 	GroupMembers(ctx context.Context, tenantID, groupID int64) ([]MemberRef, error)
 	// TenantUserCount is the number of users of the tenant.
 	TenantUserCount(ctx context.Context, tenantID int64) (int, error)
+}
+
+// SCIMTx holds the writes; a transaction has both.
+type SCIMTx interface {
+	SetUserExternalID(ctx context.Context, tenantID, userID int64, externalID string) error
+	SetSCIMSettings(ctx context.Context, tenantID int64, s SCIMSettings) error
 }
 
 // MemberRef names a user in a group's member list.
@@ -131,7 +135,7 @@ func (s *Service) ListUsersSCIM(ctx context.Context, a *Actor, q SCIMUserQuery) 
 	}
 	f := SCIMUserFilter{SCIMUserQuery: q}
 	var err error
-	if f.Scope, err = s.scopeOf(ctx, a, PermUsersView); err != nil { // scope.go
+	if f.Scope, err = s.scopeOf(ctx, a, PermUsersView); err != nil {
 		return nil, 0, err
 	}
 	users, total, err := r.ListUsersSCIM(ctx, a.TenantID, f)
@@ -184,7 +188,7 @@ func scimSelective(f *SCIMFilter) bool {
 	return false
 }
 
-func withExternalIDs(ctx context.Context, r Tx, tenantID int64, users []User) ([]SCIMUser, error) {
+func withExternalIDs(ctx context.Context, r Reader, tenantID int64, users []User) ([]SCIMUser, error) {
 	ids := make([]int64, len(users))
 	for i, u := range users {
 		ids[i] = u.ID
@@ -354,7 +358,7 @@ func (s *Service) SetSCIMSettings(ctx context.Context, a *Actor, in SCIMSettings
 	if err := a.require(PermGroupsManage); err != nil {
 		return err
 	}
-	if err := s.requireTenantWide(ctx, a, "provisioning defaults", PermUsersManage); err != nil { // scope.go
+	if err := s.requireTenantWide(ctx, a, "provisioning defaults", PermUsersManage); err != nil {
 		return err
 	}
 	return s.inTx(ctx, func(tx Tx) error {

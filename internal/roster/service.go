@@ -19,8 +19,8 @@ type Service struct {
 	now   func() time.Time
 	log   *slog.Logger
 
-	authz  *authz.Index // the decision index (decisions.go)
-	lc     *lifecycle   // invitations, passwords, sessions, codes (lifecycle.go)
+	authz  *authz.Index // the decision index
+	lc     *lifecycle   // invitations, passwords, sessions, codes
 	lcOnce sync.Once
 
 	// tenantIDs caches slug -> tenant id for sign-ins and codes: tenants
@@ -30,8 +30,8 @@ type Service struct {
 	// tokenTouched: token id -> when its last_used_at was last written.
 	tokenTouched sync.Map
 
-	hooks *webhookConfig // webhooks.go
-	sso   ssoState       // enterprise sign-in (sso_secret.go, sso_oidc.go)
+	hooks *webhookConfig
+	sso   ssoState // enterprise sign-in
 }
 
 // Options configure a Service.
@@ -85,8 +85,8 @@ type Actor struct {
 	UserAgent      string
 	perms          map[string]bool
 	system         bool
-	impersonation  int64 // the view-as this actor is (impersonation.go); 0: none
-	roleID         int64 // a token's role (tokens.go)
+	impersonation  int64 // the view-as this actor is ; 0: none
+	roleID         int64 // a token's role
 }
 
 // SystemActor acts for the platform operator (CLI, demo loader, workers):
@@ -129,7 +129,7 @@ func (a *Actor) requireWrite(perms ...string) error {
 }
 
 // audit writes one event in tx, the transaction of the change it records,
-// and the webhook deliveries the event makes (webhooks_events.go): every
+// and the webhook deliveries the event makes: every
 // door's changes reach the tenant's webhooks this way, with no code of their own.
 func (s *Service) audit(ctx context.Context, tx Tx, a *Actor, action, targetKind string, targetID int64, before, after any) error {
 	e := s.auditEvent(ctx, a, action, targetKind, targetID, before, after)

@@ -41,7 +41,7 @@ func errBadLogin() error {
 
 // findLogin finds the user whose username, or else email, is login, with
 // their password hash; nil when there is none.
-func findLogin(ctx context.Context, r Tx, tenantID int64, login string) (*User, string, error) {
+func findLogin(ctx context.Context, r Reader, tenantID int64, login string) (*User, string, error) {
 	u, hash, err := r.UserForLogin(ctx, tenantID, login)
 	if ErrorCode(err) == ENotFound {
 		return nil, "", nil
@@ -105,7 +105,7 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (*SignedIn, error)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.passwordAllowed(ctx, tenantID, u); err != nil { // "SSO required" (sso_policy.go)
+	if err := s.passwordAllowed(ctx, tenantID, u); err != nil { // "SSO required"
 		return nil, err
 	}
 	account := accountKey(userIDOf(u), in.Login)

@@ -13,7 +13,7 @@ import (
 // Enterprise sign-in (docs/sso.md, docs/rules.md "Single sign-on"): a
 // tenant's identity providers, configured by someone who manages the
 // environment tenant-wide. The client secret is sealed with the server's
-// secret key (sso_secret.go) and never shown back.
+// secret key and never shown back.
 
 // SSO provider kinds and the claims a sign-in can be matched by.
 const (
@@ -53,7 +53,7 @@ type SSOProvider struct {
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
 
-	// SealedSecret is the client secret sealed (sso_secret.go); nil: none.
+	// SealedSecret is the client secret sealed; nil: none.
 	SealedSecret     []byte `json:"-"`
 	ConfiguredByKind string `json:"-"`
 	ConfiguredByID   int64  `json:"-"`

@@ -152,7 +152,7 @@ func errSSOState() error {
 
 // FinishSSO takes the IdP's answer: the state must be the browser's and
 // unused, the code is exchanged with the PKCE verifier, the ID token is
-// verified, and the person it names is signed in (sso_link.go). Errors say
+// verified, and the person it names is signed in. Errors say
 // what went wrong in plain words; the detail goes to the log.
 func (s *Service) FinishSSO(ctx context.Context, in SSOCallbackInput) (*SignedIn, error) {
 	in.IP, in.UserAgent = clientText(in.IP, 100), clientText(in.UserAgent, 400)

@@ -13,12 +13,12 @@ import (
 
 // ssoState is what enterprise sign-in keeps in the process: the key that
 // seals secrets at rest, the client that reaches identity providers and
-// their discovered configuration (sso_oidc.go).
+// their discovered configuration.
 type ssoState struct {
 	aead      cipher.AEAD
 	client    *http.Client
 	providers sync.Map // issuer -> *discovered
-	policies  sync.Map // tenant id -> cachedPolicy (sso_policy.go)
+	policies  sync.Map // tenant id -> cachedPolicy
 	loopback  bool     // Options.SSOAllowLoopbackHTTP
 }
 

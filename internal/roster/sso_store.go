@@ -5,21 +5,29 @@ import (
 	"time"
 )
 
-// SSOTx holds the queries of enterprise sign-in (sso*.go).
-type SSOTx interface {
-	CreateSSOProvider(ctx context.Context, p *SSOProvider) error
+// SSOReader and SSOTx hold the queries of enterprise sign-in (sso*.go).
+type SSOReader interface {
 	SSOProvider(ctx context.Context, tenantID, id int64) (*SSOProvider, error)
 	// SSOProviderAnyTenant finds a provider by id alone: /sso/{id}/start
 	// names no tenant (ids are never reused, so they are unique).
 	SSOProviderAnyTenant(ctx context.Context, id int64) (*SSOProvider, error)
 	ListSSOProviders(ctx context.Context, tenantID int64) ([]SSOProvider, error)
-	UpdateSSOProvider(ctx context.Context, p *SSOProvider) error
-	DeleteSSOProvider(ctx context.Context, tenantID, id int64) error
 
 	// SSOLinkedUser is the user linked to (provider, subject); 0 when none.
 	SSOLinkedUser(ctx context.Context, tenantID, providerID int64, subject string) (int64, error)
 	// SSOUserSubject is the subject linked to the user; "" when none.
 	SSOUserSubject(ctx context.Context, tenantID, providerID, userID int64) (string, error)
+
+	// SSOPolicy is the tenant's policy; the zero policy when none is stored.
+	SSOPolicy(ctx context.Context, tenantID int64) (*SSOPolicy, error)
+}
+
+// SSOTx holds the writes; a transaction has both.
+type SSOTx interface {
+	CreateSSOProvider(ctx context.Context, p *SSOProvider) error
+	UpdateSSOProvider(ctx context.Context, p *SSOProvider) error
+	DeleteSSOProvider(ctx context.Context, tenantID, id int64) error
+
 	CreateSSOLink(ctx context.Context, l *SSOLink) error
 
 	CreateSSOFlow(ctx context.Context, f *SSOFlow) error
@@ -28,8 +36,6 @@ type SSOTx interface {
 	TakeSSOFlow(ctx context.Context, stateHash []byte) (*SSOFlow, error)
 	DeleteExpiredSSOFlows(ctx context.Context, before time.Time) error
 
-	// SSOPolicy is the tenant's policy; the zero policy when none is stored.
-	SSOPolicy(ctx context.Context, tenantID int64) (*SSOPolicy, error)
 	PutSSOPolicy(ctx context.Context, tenantID int64, p *SSOPolicy) error
 }
 

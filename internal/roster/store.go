@@ -11,34 +11,53 @@ import (
 type Store interface {
 	// InTx runs fn in one write transaction, committed when fn returns nil.
 	InTx(ctx context.Context, fn func(tx Tx) error) error
-	// Read returns the same queries outside a transaction, for reads.
-	Read() Tx
+	// Read returns the read queries outside a transaction. It has no
+	// write methods, so a read path cannot change anything.
+	Read() Reader
 	Ping(ctx context.Context) error
 	// RecordSignIn writes a sign-in atomically: it creates sess, sets the
 	// user's last login to sess.CreatedAt and adds e, whose After (a JSON
 	// object) gains the new session's id as its last member, "session_id".
 	// It changes nothing the decision index holds.
 	RecordSignIn(ctx context.Context, sess *Session, e *AuditEvent) error
+	// PruneAuthzChanges deletes the decision index's change log before a
+	// time, in short transactions of its own.
+	PruneAuthzChanges(ctx context.Context, before time.Time) error
 }
 
-// Tx holds every query. Lookups by id always include the tenant, so another
-// tenant's ids behave exactly like ids that do not exist (ENotFound).
-// Each area of the domain declares its queries in its own interface.
+// Reader holds every read query. Lookups by id always include the tenant, so
+// another tenant's ids behave exactly like ids that do not exist (ENotFound).
+// Each area of the domain declares its queries in its own interfaces: its
+// reads (xxxReader) and its writes (xxxTx).
+type Reader interface {
+	directoryReader
+	LifecycleReader
+	AgentsReader
+	ContactCentreReader
+	ConsoleReader
+	SCIMReader
+	OperationsReader
+	WebhooksReader
+	ImportReader
+	SSOReader
+}
+
+// Tx holds every query, reads and writes, inside one write transaction.
 type Tx interface {
+	Reader
 	directoryTx
 	LifecycleTx
 	AgentsTx
 	ContactCentreTx
 	ConsoleTx
-	SCIMTx       // scim.go
-	OperationsTx // operations.go
+	SCIMTx
 	conventionsTx
-	WebhooksTx // webhooks_store.go
-	ImportTx   // import_store.go
-	SSOTx      // sso_store.go
+	WebhooksTx
+	ImportTx
+	SSOTx
 }
 
-// conventionsTx: versions (versions.go) and idempotency keys (idempotency.go).
+// conventionsTx: versions and idempotency keys.
 type conventionsTx interface {
 	idempotencyTx
 	// LockVersion locks the row of a versioned resource for the rest of the
@@ -49,40 +68,27 @@ type conventionsTx interface {
 	TouchVersion(ctx context.Context, kind string, tenantID, id int64, at time.Time) error
 }
 
-// directoryTx: tenants, groups, roles, users, tokens and the audit log.
-type directoryTx interface {
-	CreateTenant(ctx context.Context, t *Tenant) error
+// directoryReader and directoryTx: tenants, groups, roles, users, tokens and the audit log.
+type directoryReader interface {
 	TenantByID(ctx context.Context, id int64) (*Tenant, error)
 	TenantBySlug(ctx context.Context, slug string) (*Tenant, error)
-	UpdateTenant(ctx context.Context, t *Tenant) error
 	ListTenants(ctx context.Context) ([]Tenant, error)
 	// UserLanguages counts the tenant's users by language.
 	UserLanguages(ctx context.Context, tenantID int64) (map[string]int, error)
 
-	// Pending changes of a user's own email or mobile (me.go).
+	// Pending changes of a user's own email or mobile.
 	ContactChanges(ctx context.Context, tenantID, userID int64) ([]ContactChange, error)
-	PutContactChange(ctx context.Context, c *ContactChange) error
-	DeleteContactChange(ctx context.Context, tenantID, userID int64, field string) error
 	UserSessions(ctx context.Context, tenantID, userID int64) ([]Session, error)
 
-	CreateGroup(ctx context.Context, g *Group) error
 	Group(ctx context.Context, tenantID, id int64) (*Group, error)
 	ListGroups(ctx context.Context, tenantID int64) ([]Group, error)
-	UpdateGroup(ctx context.Context, g *Group) error
-	DeleteGroup(ctx context.Context, tenantID, id int64) error
 	GroupUsage(ctx context.Context, tenantID, id int64) (children, users int, err error)
 
-	CreateRole(ctx context.Context, r *Role) error
 	Role(ctx context.Context, tenantID, id int64) (*Role, error)
 	ListRoles(ctx context.Context, tenantID int64) ([]Role, error)
-	UpdateRole(ctx context.Context, r *Role) error
-	DeleteRole(ctx context.Context, tenantID, id int64) error
 	RoleHolders(ctx context.Context, tenantID, roleID int64) (int, error)
 
-	CreateUser(ctx context.Context, u *User) error
 	User(ctx context.Context, tenantID, id int64) (*User, error)
-	UpdateUser(ctx context.Context, u *User) error
-	DeleteUser(ctx context.Context, tenantID, id int64) error
 	ListUsers(ctx context.Context, tenantID int64, f UserFilter) ([]User, int, error)
 	// UserIDByField finds a user holding value in field ("username", "email",
 	// "agent_number"), case-insensitively for text; 0 when none.
@@ -90,19 +96,42 @@ type directoryTx interface {
 	UsedAgentNumbers(ctx context.Context, tenantID int64) ([]int64, error)
 	CountUsers(ctx context.Context, tenantID int64) (UserCounts, error)
 
-	CreateToken(ctx context.Context, t *APIToken) error
 	TokenByHash(ctx context.Context, hash []byte) (*APIToken, error)
 	Token(ctx context.Context, tenantID, id int64) (*APIToken, error)
 	ListTokens(ctx context.Context, tenantID int64) ([]APIToken, error)
+	// LiveTokenChildren lists the unrevoked tokens a token made.
+	LiveTokenChildren(ctx context.Context, tenantID, parentID int64) ([]APIToken, error)
+
+	ListAudit(ctx context.Context, tenantID int64, f AuditFilter) ([]AuditEvent, int, error)
+}
+
+// directoryTx holds the writes; a transaction has both.
+type directoryTx interface {
+	CreateTenant(ctx context.Context, t *Tenant) error
+	UpdateTenant(ctx context.Context, t *Tenant) error
+
+	PutContactChange(ctx context.Context, c *ContactChange) error
+	DeleteContactChange(ctx context.Context, tenantID, userID int64, field string) error
+
+	CreateGroup(ctx context.Context, g *Group) error
+	UpdateGroup(ctx context.Context, g *Group) error
+	DeleteGroup(ctx context.Context, tenantID, id int64) error
+
+	CreateRole(ctx context.Context, r *Role) error
+	UpdateRole(ctx context.Context, r *Role) error
+	DeleteRole(ctx context.Context, tenantID, id int64) error
+
+	CreateUser(ctx context.Context, u *User) error
+	UpdateUser(ctx context.Context, u *User) error
+	DeleteUser(ctx context.Context, tenantID, id int64) error
+
+	CreateToken(ctx context.Context, t *APIToken) error
 	RevokeToken(ctx context.Context, tenantID, id int64, at time.Time) error
 	// RevokeUserTokens revokes the live tokens bound to a user and returns them.
 	RevokeUserTokens(ctx context.Context, tenantID, userID int64, at time.Time) ([]APIToken, error)
 	TouchToken(ctx context.Context, tenantID, id int64, at time.Time) error
-	// LiveTokenChildren lists the unrevoked tokens a token made.
-	LiveTokenChildren(ctx context.Context, tenantID, parentID int64) ([]APIToken, error)
 
 	AddAudit(ctx context.Context, e *AuditEvent) error
-	ListAudit(ctx context.Context, tenantID int64, f AuditFilter) ([]AuditEvent, int, error)
 }
 
 // UserCounts are the access statistics of a tenant.

@@ -43,7 +43,7 @@ type keyedLimit struct {
 // blockedAny reports how long the longest of limits still blocks (0: none),
 // reading every key in one query, and returns the windows it read. extra
 // keys are read along (for a delay).
-func blockedAny(ctx context.Context, r Tx, tenantID int64, now time.Time, limits []keyedLimit, extra ...string) (time.Duration, map[string]RateWindow, error) {
+func blockedAny(ctx context.Context, r Reader, tenantID int64, now time.Time, limits []keyedLimit, extra ...string) (time.Duration, map[string]RateWindow, error) {
 	keys := make([]string, 0, len(limits)+len(extra))
 	for _, l := range limits {
 		if l.limit.Max > 0 {

@@ -74,7 +74,7 @@ func (s *Service) CreateToken(ctx context.Context, a *Actor, in TokenInput) (*AP
 	if err := v.Err(); err != nil {
 		return nil, "", err
 	}
-	if err := s.requireTenantWide(ctx, a, "an API token (it acts tenant-wide)", PermRolesManage); err != nil { // scope.go
+	if err := s.requireTenantWide(ctx, a, "an API token (it acts tenant-wide)", PermRolesManage); err != nil {
 		return nil, "", err
 	}
 	var tok *APIToken
@@ -84,7 +84,7 @@ func (s *Service) CreateToken(ctx context.Context, a *Actor, in TokenInput) (*AP
 		if err != nil {
 			return err
 		}
-		g, err := s.grantorOf(ctx, tx, a, roles) // grants.go
+		g, err := s.grantorOf(ctx, tx, a, roles)
 		if err != nil {
 			return err
 		}
@@ -154,7 +154,7 @@ func (s *Service) RevokeToken(ctx context.Context, a *Actor, id int64) error {
 		return Errorf(EForbidden, "viewing as another user is read-only")
 	}
 	return s.inTx(ctx, func(tx Tx) error {
-		if err := s.checkVersion(ctx, tx, KindToken, a.TenantID, id); err != nil { // versions.go
+		if err := s.checkVersion(ctx, tx, KindToken, a.TenantID, id); err != nil {
 			return err
 		}
 		tok, err := tx.Token(ctx, a.TenantID, id)
@@ -254,7 +254,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, secret string) (*Actor,
 	}
 	hash := HashSecret(secret)
 	// Tokens seen before come from the decision index's cache, which the
-	// change log keeps fresh (decisions.go).
+	// change log keeps fresh.
 	cached, gen, err := s.cachedToken(ctx, hash)
 	if err != nil {
 		return nil, err
@@ -316,7 +316,7 @@ func (s *Service) ListAudit(ctx context.Context, a *Actor, f AuditFilter) (*Page
 		f.PerPage = 25
 	}
 	var err error
-	if f.Scope, err = s.scopeOf(ctx, a, PermAuditView); err != nil { // scope.go
+	if f.Scope, err = s.scopeOf(ctx, a, PermAuditView); err != nil {
 		return nil, err
 	}
 	items, total, err := s.store.Read().ListAudit(ctx, a.TenantID, f)

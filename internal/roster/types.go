@@ -85,7 +85,7 @@ type Role struct {
 	Permissions []string `json:"permissions"`
 	// AssignableRoles are the role keys this role's holders may assign to
 	// people without holding those roles' permissions: the grant rule's one
-	// explicit delegation (grants.go).
+	// explicit delegation.
 	AssignableRoles []string  `json:"assignable_roles"`
 	Builtin         bool      `json:"builtin"`
 	Hidden          bool      `json:"hidden"`
@@ -148,7 +148,7 @@ type UserFilter struct {
 	Page     int
 	PerPage  int
 	// Keyset reads PerPage users with ids above After in id order, without
-	// a total: how exports walk a whole list (export.go).
+	// a total: how exports walk a whole list.
 	Keyset bool
 	After  int64
 }

@@ -34,7 +34,7 @@ func (s *Service) checkUser(ctx context.Context, a *Actor, in UserInput, create 
 // reachableFirst answers invalid input about a target the actor cannot
 // reach as the transaction would have: 404 comes before 400, so bad input
 // tells nothing about another tenant's ids. reach runs on a plain read.
-func (s *Service) reachableFirst(invalid error, reach func(r Tx) error) error {
+func (s *Service) reachableFirst(invalid error, reach func(r Reader) error) error {
 	if invalid == nil || ErrorCode(invalid) != EInvalid {
 		return invalid
 	}
@@ -45,8 +45,8 @@ func (s *Service) reachableFirst(invalid error, reach func(r Tx) error) error {
 }
 
 // userReachable is reach for a user the actor changes (users.manage).
-func (s *Service) userReachable(ctx context.Context, a *Actor, id int64) func(r Tx) error {
-	return func(r Tx) error {
+func (s *Service) userReachable(ctx context.Context, a *Actor, id int64) func(r Reader) error {
+	return func(r Reader) error {
 		u, err := r.User(ctx, a.TenantID, id)
 		if err != nil {
 			return err
@@ -206,13 +206,13 @@ func checkAgentRefs(v *Validation, field string, refs []AgentRef) {
 // groups by id), reading the roles once and each group once however many
 // rows of a batch name them.
 type userRefs struct {
-	tx       Tx
+	tx       Reader
 	tenantID int64
 	roles    map[string]*Role // nil until loaded
 	groups   map[int64]bool   // groups looked up: exists or not
 }
 
-func newUserRefs(tx Tx, tenantID int64) *userRefs {
+func newUserRefs(tx Reader, tenantID int64) *userRefs {
 	return &userRefs{tx: tx, tenantID: tenantID, groups: map[int64]bool{}}
 }
 

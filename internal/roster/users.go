@@ -5,10 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 )
 
 // UserInput creates or changes a user. For PATCH, fields that are not Set stay
@@ -28,7 +25,7 @@ type UserInput struct {
 	Roaming        Opt[bool]     `json:"roaming"`
 	GroupAccess    Opt[[]int64]  `json:"group_access"`
 	// AgentIDs (on create, invite and PATCH; PUT .../agents replaces them):
-	// ids of agent IDs, or "source:external_id" (agents.go).
+	// ids of agent IDs, or "source:external_id".
 	AgentIDs Opt[[]AgentRef] `json:"agent_ids"`
 }
 
@@ -44,7 +41,7 @@ func (s *Service) CreateUser(ctx context.Context, a *Actor, in UserInput) (*User
 	if err := a.requireWrite(PermUsersManage); err != nil {
 		return nil, err
 	}
-	in, err := s.checkUser(ctx, a, in, true) // before the transaction (userinput.go)
+	in, err := s.checkUser(ctx, a, in, true) // before the transaction
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +51,7 @@ func (s *Service) CreateUser(ctx context.Context, a *Actor, in UserInput) (*User
 		if u, err = s.createUserTx(ctx, tx, a, newUserRefs(tx, a.TenantID), in, StatusActive); err != nil {
 			return err
 		}
-		return s.fillUserDetails(ctx, tx, u) // properties and profiles (properties.go)
+		return s.fillUserDetails(ctx, tx, u) // properties and profiles
 	})
 	return u, err
 }
@@ -73,7 +70,7 @@ func (s *Service) createUserTx(ctx context.Context, tx Tx, a *Actor, refs *userR
 	if err := tx.CreateUser(ctx, u); err != nil {
 		return nil, err
 	}
-	if in.AgentIDs.Set && len(in.AgentIDs.V) > 0 { // agents.go
+	if in.AgentIDs.Set && len(in.AgentIDs.V) > 0 {
 		if err := s.setAgentIDsTx(ctx, tx, a, u, in.AgentIDs.V); err != nil {
 			return nil, err
 		}
@@ -94,10 +91,10 @@ func (s *Service) User(ctx context.Context, a *Actor, id int64) (*User, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.userInScope(ctx, a, u, PermUsersView); err != nil { // scope.go
+	if err := s.userInScope(ctx, a, u, PermUsersView); err != nil {
 		return nil, err
 	}
-	if err := s.fillUserDetails(ctx, r, u); err != nil { // properties and profiles (properties.go)
+	if err := s.fillUserDetails(ctx, r, u); err != nil { // properties and profiles
 		return nil, err
 	}
 	return u, nil
@@ -108,7 +105,7 @@ func (s *Service) UpdateUser(ctx context.Context, a *Actor, id int64, in UserInp
 	if err := a.requireWrite(PermUsersManage); err != nil {
 		return nil, err
 	}
-	in, err := s.checkUser(ctx, a, in, false) // before the transaction (userinput.go)
+	in, err := s.checkUser(ctx, a, in, false) // before the transaction
 	if err != nil {
 		return nil, s.reachableFirst(err, s.userReachable(ctx, a, id))
 	}
@@ -117,16 +114,16 @@ func (s *Service) UpdateUser(ctx context.Context, a *Actor, id int64, in UserInp
 			return err
 		}
 		if before.QueueLoggedOn && u.GroupID != before.GroupID {
-			return queueConflict(before, "moved") // moves.go
+			return queueConflict(before, "moved")
 		}
-		if err := s.noticeContactChanged(ctx, tx, a, u, before); err != nil { // contactnotice.go
+		if err := s.noticeContactChanged(ctx, tx, a, u, before); err != nil {
 			return err
 		}
-		if err := s.renewOnChangeTx(ctx, tx, a, before, u); err != nil { // invitations.go
+		if err := s.renewOnChangeTx(ctx, tx, a, before, u); err != nil {
 			return err
 		}
 		if in.AgentIDs.Set {
-			return s.setAgentIDsTx(ctx, tx, a, u, in.AgentIDs.V) // agents.go
+			return s.setAgentIDsTx(ctx, tx, a, u, in.AgentIDs.V)
 		}
 		return nil
 	})
@@ -143,27 +140,27 @@ func (s *Service) DeleteUser(ctx context.Context, a *Actor, id int64) error {
 		return err
 	}
 	return s.inTx(ctx, func(tx Tx) error {
-		if err := s.checkVersion(ctx, tx, KindUser, a.TenantID, id); err != nil { // versions.go
+		if err := s.checkVersion(ctx, tx, KindUser, a.TenantID, id); err != nil {
 			return err
 		}
 		u, err := tx.User(ctx, a.TenantID, id)
 		if err != nil {
 			return err
 		}
-		if err := s.userInScope(ctx, a, u, PermUsersManage); err != nil { // scope.go
+		if err := s.userInScope(ctx, a, u, PermUsersManage); err != nil {
 			return err
 		}
 		if u.QueueLoggedOn {
 			return conflict(ReasonUserOnQueue, "%s is logged on to a queue and cannot be deleted; log them off the queue first", u.Username)
 		}
-		if err := s.actOn(ctx, tx, a, u); err != nil { // grants.go
+		if err := s.actOn(ctx, tx, a, u); err != nil {
 			return err
 		}
-		// Sessions, codes and a pending invitation end with the user (lifecycle.go).
+		// Sessions, codes and a pending invitation end with the user.
 		if err := s.revokeAccessTx(ctx, tx, a, id); err != nil {
 			return err
 		}
-		if err := s.revokeUserTokensTx(ctx, tx, a, id); err != nil { // tokens.go
+		if err := s.revokeUserTokensTx(ctx, tx, a, id); err != nil {
 			return err
 		}
 		if err := tx.DeleteUser(ctx, a.TenantID, id); err != nil {
@@ -186,7 +183,7 @@ func (s *Service) DeactivateUser(ctx context.Context, a *Actor, id int64) (*User
 			return conflict(ReasonSelf, "you cannot deactivate yourself")
 		}
 		u.Status = StatusDeactivated
-		// Every session ends now, not at its next expiry (lifecycle.go).
+		// Every session ends now, not at its next expiry.
 		return s.revokeAccessTx(ctx, tx, a, u.ID)
 	})
 }
@@ -210,7 +207,7 @@ func (s *Service) ReactivateUser(ctx context.Context, a *Actor, id int64) (*User
 func (s *Service) changeUser(ctx context.Context, a *Actor, id int64, action string, change func(tx Tx, u, before *User) error) (*User, error) {
 	var u *User
 	err := s.inTx(ctx, func(tx Tx) error {
-		if err := s.checkVersion(ctx, tx, KindUser, a.TenantID, id); err != nil { // versions.go
+		if err := s.checkVersion(ctx, tx, KindUser, a.TenantID, id); err != nil {
 			return err
 		}
 		before, err := tx.User(ctx, a.TenantID, id)
@@ -219,10 +216,10 @@ func (s *Service) changeUser(ctx context.Context, a *Actor, id int64, action str
 		}
 		// Scoped by the roles granting users.manage (every caller needs it),
 		// not by all roles: a tenant-wide viewer role widens no management.
-		if err := s.userInScope(ctx, a, before, PermUsersManage); err != nil { // scope.go
+		if err := s.userInScope(ctx, a, before, PermUsersManage); err != nil {
 			return err
 		}
-		if err := s.actOn(ctx, tx, a, before); err != nil { // grants.go: nobody acts on someone more powerful
+		if err := s.actOn(ctx, tx, a, before); err != nil { // nobody acts on someone more powerful
 			return err
 		}
 		u = cloneUser(before)
@@ -236,7 +233,7 @@ func (s *Service) changeUser(ctx context.Context, a *Actor, id int64, action str
 		if err := s.audit(ctx, tx, a, action, "user", id, before, u); err != nil {
 			return err
 		}
-		return s.fillUserDetails(ctx, tx, u) // properties and profiles (properties.go)
+		return s.fillUserDetails(ctx, tx, u) // properties and profiles
 	})
 	if err != nil {
 		return nil, err
@@ -253,149 +250,6 @@ func cloneUser(u *User) *User {
 	return &c
 }
 
-// ListUsers returns one page of the tenant's users with the total.
-func (s *Service) ListUsers(ctx context.Context, a *Actor, q UserQuery) (*Page[User], error) {
-	if err := a.require(PermUsersView); err != nil {
-		return nil, err
-	}
-	f, err := s.userFilter(ctx, a, q)
-	if err != nil {
-		return nil, err
-	}
-	if f.Scope, err = s.scopeOf(ctx, a, PermUsersView); err != nil { // scope.go
-		return nil, err
-	}
-	items, total, err := s.store.Read().ListUsers(ctx, a.TenantID, f)
-	if err != nil {
-		return nil, err
-	}
-	return &Page[User]{Items: items, Total: total, Page: f.Page, PerPage: f.PerPage}, nil
-}
-
-// UserQuery is a user list request as front doors receive it (strings).
-type UserQuery struct {
-	Status  string // comma-separated statuses
-	Role    string // role key
-	Group   string // group id: its subtree
-	Q       string
-	Sort    string
-	Order   string
-	Page    string
-	PerPage string
-	Scoring string // "true" or "false": the scoring-enabled flag
-	Roaming string // "true" or "false": the roaming-agent flag
-}
-
-func (s *Service) userFilter(ctx context.Context, a *Actor, q UserQuery) (UserFilter, error) {
-	var v Validation
-	f := UserFilter{Sort: "name"}
-	f.Page, f.PerPage = ParsePaging(&v, q.Page, q.PerPage)
-	if q.Status != "" {
-		for _, st := range strings.Split(q.Status, ",") {
-			st = strings.TrimSpace(st)
-			if st != StatusInvited && st != StatusActive && st != StatusDeactivated {
-				v.Add("status", "%q is not a status; use invited, active or deactivated", st)
-				continue
-			}
-			f.Statuses = append(f.Statuses, st)
-		}
-	}
-	if q.Sort != "" {
-		if !slices.Contains(UserSortKeys, q.Sort) {
-			v.Add("sort", "cannot sort by %q; use one of %s", q.Sort, strings.Join(UserSortKeys, ", "))
-		}
-		f.Sort = q.Sort
-	}
-	f.Desc = parseOrder(&v, q.Order)
-	f.Query = strings.TrimSpace(q.Q)
-	f.Scoring = parseFlag(&v, "scoring", q.Scoring)
-	f.Roaming = parseFlag(&v, "roaming", q.Roaming)
-	if len(f.Query) > 100 {
-		v.Add("q", "must be at most 100 characters")
-	}
-	if strings.ContainsFunc(f.Query, unicode.IsControl) || !utf8.ValidString(f.Query) {
-		v.Add("q", "must be text without control characters")
-	}
-	if q.Role != "" {
-		roles, err := s.store.Read().ListRoles(ctx, a.TenantID)
-		if err != nil {
-			return f, err
-		}
-		for _, r := range roles {
-			if r.Key == q.Role {
-				f.RoleID = r.ID
-			}
-		}
-		if f.RoleID == 0 {
-			v.Add("role", "no role with the key %q", q.Role)
-		}
-	}
-	if q.Group != "" {
-		gid, err := strconv.ParseInt(q.Group, 10, 64)
-		if err != nil {
-			v.Add("group", "must be a group id")
-		} else {
-			tree, err := loadTree(ctx, s.store.Read(), a.TenantID)
-			if err != nil {
-				return f, err
-			}
-			if _, ok := tree.byID[gid]; !ok {
-				v.Add("group", "no group with id %d", gid)
-			} else {
-				f.GroupIDs = tree.subtree(gid)
-			}
-		}
-	}
-	return f, v.Err()
-}
-
-// ParsePaging reads page and per_page with their defaults (1 and 25).
-func ParsePaging(v *Validation, page, perPage string) (int, int) {
-	p, pp := 1, 25
-	if page != "" {
-		n, err := strconv.Atoi(page)
-		if p = n; err != nil || p < 1 || p > 1_000_000 {
-			v.Add("page", "must be a whole number from 1")
-			p = 1
-		}
-	}
-	if perPage != "" {
-		n, err := strconv.Atoi(perPage)
-		if pp = n; err != nil || !slices.Contains(PerPageChoices, pp) {
-			v.Add("per_page", "must be 10, 25, 50 or 100")
-			pp = 25
-		}
-	}
-	return p, pp
-}
-
-// parseFlag reads an optional true/false filter.
-func parseFlag(v *Validation, field, s string) *bool {
-	switch s {
-	case "":
-		return nil
-	case "true":
-		t := true
-		return &t
-	case "false":
-		f := false
-		return &f
-	}
-	v.Add(field, "must be true or false")
-	return nil
-}
-
-func parseOrder(v *Validation, order string) bool {
-	switch order {
-	case "", "asc":
-		return false
-	case "desc":
-		return true
-	}
-	v.Add("order", "must be asc or desc")
-	return false
-}
-
 // UsedAgentNumbers lists the numeric agent ids in use, ascending ("see used IDs").
 func (s *Service) UsedAgentNumbers(ctx context.Context, a *Actor) ([]int64, error) {
 	if err := a.require(PermUsersView, PermUsersManage); err != nil {
@@ -409,7 +263,7 @@ func (s *Service) Stats(ctx context.Context, a *Actor) (UserCounts, error) {
 	if err := a.require(PermUsersView); err != nil {
 		return UserCounts{}, err
 	}
-	if err := s.requireTenantWide(ctx, a, "the access statistics", PermUsersView); err != nil { // scope.go
+	if err := s.requireTenantWide(ctx, a, "the access statistics", PermUsersView); err != nil {
 		return UserCounts{}, err
 	}
 	return s.store.Read().CountUsers(ctx, a.TenantID)
@@ -495,10 +349,10 @@ func (s *Service) applyUserInput(ctx context.Context, tx Tx, a *Actor, refs *use
 	if err := v.Err(); err != nil {
 		return err
 	}
-	if err := s.checkRoleGrant(ctx, tx, a, u, before); err != nil { // grants.go
+	if err := s.checkRoleGrant(ctx, tx, a, u, before); err != nil {
 		return err
 	}
-	if err := s.groupsInScope(ctx, a, u, before); err != nil { // scope.go
+	if err := s.groupsInScope(ctx, a, u, before); err != nil {
 		return err
 	}
 	return checkUserUnique(ctx, tx, u)

@@ -15,7 +15,7 @@ import (
 // host platform, signed per Standard Webhooks. Managing them needs
 // webhooks.manage through a tenant-wide role: a webhook sees every change of
 // the tenant. The events come from the audit log's single write
-// (webhooks_events.go); delivery is the webhook worker's (internal/delivery).
+//; delivery is the webhook worker's (internal/delivery).
 
 // WebhookOptions configure webhooks.
 type WebhookOptions struct {
@@ -34,7 +34,7 @@ type webhookConfig struct {
 	sealer       *sealer
 	allowPrivate bool
 	resolver     Resolver
-	kick         atomic.Pointer[func()] // the webhook worker's wake-up (webhooks_delivery.go)
+	kick         atomic.Pointer[func()] // the webhook worker's wake-up
 	// slugs: tenant id -> slug for payloads. A slug never changes, so an
 	// entry never goes stale.
 	slugs sync.Map

@@ -63,21 +63,27 @@ type ClaimedDelivery struct {
 	Secrets WebhookSecrets
 }
 
-// WebhooksTx holds the queries of webhooks and their deliveries.
-type WebhooksTx interface {
-	CreateWebhook(ctx context.Context, w *Webhook, s *WebhookSecrets) error
+// WebhooksReader and WebhooksTx hold the queries of webhooks and their
+// deliveries.
+type WebhooksReader interface {
 	Webhook(ctx context.Context, tenantID, id int64) (*Webhook, error)
 	ListWebhooks(ctx context.Context, tenantID int64) ([]Webhook, error)
-	UpdateWebhook(ctx context.Context, w *Webhook) error
 	WebhookSecretsOf(ctx context.Context, tenantID, id int64) (*WebhookSecrets, error)
-	SetWebhookSecrets(ctx context.Context, tenantID, id int64, s *WebhookSecrets, at time.Time) error
-	DeleteWebhook(ctx context.Context, tenantID, id int64) error
 	// EnabledWebhooks lists the tenant's enabled webhooks (one indexed
 	// query: every audited change asks it).
 	EnabledWebhooks(ctx context.Context, tenantID int64) ([]Webhook, error)
 
-	EnqueueDelivery(ctx context.Context, d *WebhookDelivery) error
 	ListDeliveries(ctx context.Context, tenantID, webhookID int64, page, perPage int) ([]WebhookDelivery, int, error)
+}
+
+// WebhooksTx holds the writes; a transaction has both.
+type WebhooksTx interface {
+	CreateWebhook(ctx context.Context, w *Webhook, s *WebhookSecrets) error
+	UpdateWebhook(ctx context.Context, w *Webhook) error
+	SetWebhookSecrets(ctx context.Context, tenantID, id int64, s *WebhookSecrets, at time.Time) error
+	DeleteWebhook(ctx context.Context, tenantID, id int64) error
+
+	EnqueueDelivery(ctx context.Context, d *WebhookDelivery) error
 	// ClaimDeliveries leases due deliveries of enabled webhooks, at most one
 	// per webhook and none of a webhook that has one in flight, so one slow
 	// endpoint holds one worker lane, never the others.

@@ -3,36 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"strings"
-	"time"
 
 	"github.com/roster-dev/roster/internal/roster"
 )
-
-// inChunk is how many ids go into one IN list.
-const inChunk = 500
-
-// chunked calls fn with successive parts of ids of at most n.
-func chunked[T any](ids []T, n int, fn func(part []T) error) error {
-	for len(ids) > 0 {
-		part := ids[:min(n, len(ids))]
-		ids = ids[len(part):]
-		if err := fn(part); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func anyArgs[T any](prefix []any, vals []T) []any {
-	out := make([]any, 0, len(prefix)+len(vals))
-	out = append(out, prefix...)
-	for _, v := range vals {
-		out = append(out, v)
-	}
-	return out
-}
 
 // agentColumns reads an agent ID with its effective group: the holder's home
 // group when assigned, else the group of its latest interaction.
@@ -108,37 +82,6 @@ func (q *queries) AgentIDsByKey(ctx context.Context, tenantID int64, keys []rost
 		}
 	}
 	return out, nil
-}
-
-// inList renders "col IN (?, ?)" with its args, or a false condition for none.
-func inList[T any](col string, vals []T) (string, []any) {
-	if len(vals) == 0 {
-		return "1 = 0", nil
-	}
-	return col + " IN (" + placeholders(len(vals)) + ")", anyArgs(nil, vals)
-}
-
-// scopeCond renders a ScopeFilter: in one of the groups (groupCol), or one
-// of the agent IDs (agentCol, "" when the list has none), or the actor
-// (userCol, "" when the list has none).
-func scopeCond(sf *roster.ScopeFilter, groupCol, agentCol, userCol string) (string, []any) {
-	var parts []string
-	var args []any
-	if len(sf.GroupIDs) > 0 {
-		c, a := inList(groupCol, sf.GroupIDs)
-		parts, args = append(parts, c), append(args, a...)
-	}
-	if agentCol != "" && len(sf.AgentIDs) > 0 {
-		c, a := inList(agentCol, sf.AgentIDs)
-		parts, args = append(parts, c), append(args, a...)
-	}
-	if userCol != "" && sf.UserID != 0 {
-		parts, args = append(parts, userCol+" = ?"), append(args, sf.UserID)
-	}
-	if len(parts) == 0 {
-		return "1 = 0", nil
-	}
-	return "(" + strings.Join(parts, " OR ") + ")", args
 }
 
 func (q *queries) ListAgentIDs(ctx context.Context, tenantID int64, f roster.AgentFilter) ([]roster.AgentID, int, error) {
@@ -224,43 +167,6 @@ func (q *queries) LockIngest(ctx context.Context, tenantID int64) error {
 	// Advisory locks are per database, not per schema: the key names both.
 	_, err := q.exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':ingest:' || CAST(CAST(? AS BIGINT) AS TEXT), 7327))`, tenantID)
 	return err
-}
-
-const interactionColumns = `i.id, i.tenant_id, i.source, i.external_id, i.agent_id, a.external_id, i.group_id, i.channel, i.started_at, i.duration_s`
-
-const interactionFrom = ` FROM interactions i JOIN agent_ids a ON a.tenant_id = i.tenant_id AND a.id = i.agent_id `
-
-func (q *queries) scanInteractions(ctx context.Context, query string, args ...any) ([]roster.Interaction, error) {
-	rows, err := q.query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []roster.Interaction{}
-	for rows.Next() {
-		var it roster.Interaction
-		var group sql.NullInt64
-		var started int64
-		if err := rows.Scan(&it.ID, &it.TenantID, &it.Source, &it.ExternalID, &it.AgentID, &it.AgentExternalID, &group,
-			&it.Channel, &started, &it.DurationS); err != nil {
-			return nil, err
-		}
-		it.GroupID, it.StartedAt = nullID(group), fromMS(started)
-		out = append(out, it)
-	}
-	return out, rows.Err()
-}
-
-func (q *queries) InteractionsByKey(ctx context.Context, tenantID int64, source string, externalIDs []string) ([]roster.Interaction, error) {
-	var out []roster.Interaction
-	err := chunked(externalIDs, inChunk, func(part []string) error {
-		got, err := q.scanInteractions(ctx, `SELECT `+interactionColumns+interactionFrom+
-			`WHERE i.tenant_id = ? AND i.source = ? AND i.external_id IN (`+placeholders(len(part))+`)`,
-			anyArgs([]any{tenantID, source}, part)...)
-		out = append(out, got...)
-		return err
-	})
-	return out, err
 }
 
 // agentInsertChunk rows of 11 values go into one INSERT.
@@ -473,106 +379,6 @@ func agentSearch(k roster.AgentKey, name string) string {
 	return strings.ToLower(k.Source + ":" + k.ExternalID + " " + name)
 }
 
-// valueRows renders n rows of k placeholders: (?, ?), (?, ?).
-func valueRows(n, k int) string {
-	row := "(" + placeholders(k) + ")"
-	return strings.Repeat(row+", ", n-1) + row
-}
-
-// interactionChunk rows of 8 values go into one INSERT.
-const interactionChunk = 500
-
-func (q *queries) WriteInteractions(ctx context.Context, tenantID int64, rows []roster.Interaction) error {
-	var fresh []roster.Interaction
-	for _, it := range rows {
-		if it.ID == 0 {
-			fresh = append(fresh, it)
-			continue
-		}
-		if _, err := q.exec(ctx, `UPDATE interactions SET agent_id = ?, group_id = ?, channel = ?, started_at = ?, duration_s = ?
-			WHERE tenant_id = ? AND id = ?`, it.AgentID, it.GroupID, it.Channel, ms(it.StartedAt), it.DurationS, tenantID, it.ID); err != nil {
-			return err
-		}
-	}
-	_, err := q.insertInteractions(ctx, tenantID, fresh, false)
-	return err
-}
-
-func (q *queries) InsertNewInteractions(ctx context.Context, tenantID int64, rows []roster.Interaction) (bool, error) {
-	return q.insertInteractions(ctx, tenantID, rows, true)
-}
-
-// insertInteractions inserts rows in chunks. With skipExisting a row whose
-// source and external id are taken is left out, and the insert stops at the
-// first chunk that left one out, reporting allNew false.
-func (q *queries) insertInteractions(ctx context.Context, tenantID int64, rows []roster.Interaction, skipExisting bool) (allNew bool, err error) {
-	const insert = `INSERT INTO interactions (tenant_id, source, external_id, agent_id, group_id, channel, started_at, duration_s) VALUES `
-	skip := ""
-	if skipExisting {
-		skip = ` ON CONFLICT (tenant_id, source, external_id) DO NOTHING`
-	}
-	full := q.prepared(ctx, insert+valueRows(interactionChunk, 8)+skip, len(rows) >= 2*interactionChunk)
-	if full != nil {
-		defer full.Close()
-	}
-	args := make([]any, 0, interactionChunk*8)
-	allNew = true
-	err = chunked(rows, interactionChunk, func(part []roster.Interaction) error {
-		args = args[:0]
-		for _, it := range part {
-			var group any // a plain value: database/sql converts pointers by reflection
-			if it.GroupID != nil {
-				group = *it.GroupID
-			}
-			args = append(args, tenantID, it.Source, it.ExternalID, it.AgentID, group, it.Channel, ms(it.StartedAt), it.DurationS)
-		}
-		var res sql.Result
-		var err error
-		if full != nil && len(part) == interactionChunk {
-			res, err = full.ExecContext(ctx, args...)
-			err = q.d.mapErr(err)
-		} else {
-			res, err = q.exec(ctx, insert+valueRows(len(part), 8)+skip, args...)
-		}
-		if err != nil || !skipExisting {
-			return err
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		if n != int64(len(part)) {
-			allNew = false
-			return errStop
-		}
-		return nil
-	})
-	if errors.Is(err, errStop) {
-		err = nil
-	}
-	return allNew, err
-}
-
-// errStop ends a chunked loop early.
-var errStop = errors.New("stop")
-
-// prepared prepares query once for the repeated full-size chunks of a bulk
-// write (parsing a statement of thousands of placeholders costs as much as
-// running it); nil when not worth it or not possible.
-func (q *queries) prepared(ctx context.Context, query string, worth bool) *sql.Stmt {
-	p, ok := q.q.(interface {
-		PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
-	})
-	if !worth || !ok {
-		return nil
-	}
-	stmt, err := p.PrepareContext(ctx, q.d.rebind(query))
-	if err != nil {
-		return nil // the chunks then run unprepared, and report the error themselves
-	}
-	return stmt
-}
-
 func (q *queries) RecountAgentIDs(ctx context.Context, tenantID int64, ids []int64) error {
 	const of = `FROM interactions i WHERE i.tenant_id = agent_ids.tenant_id AND i.agent_id = agent_ids.id`
 	const latest = of + ` AND i.group_id IS NOT NULL ORDER BY i.started_at DESC, i.id DESC LIMIT 1`
@@ -583,106 +389,6 @@ func (q *queries) RecountAgentIDs(ctx context.Context, tenantID int64, ids []int
 			WHERE tenant_id = ? AND id IN (`+placeholders(len(part))+`)`, anyArgs([]any{tenantID}, part)...)
 		return err
 	})
-}
-
-func (q *queries) ListInteractions(ctx context.Context, tenantID int64, f roster.InteractionFilter) ([]roster.Interaction, int, error) {
-	where := []string{"i.tenant_id = ?"}
-	args := []any{tenantID}
-	if f.AgentID != 0 {
-		where = append(where, "i.agent_id = ?")
-		args = append(args, f.AgentID)
-	}
-	if len(f.GroupIDs) > 0 {
-		c, a := inList("i.group_id", f.GroupIDs)
-		where, args = append(where, c), append(args, a...)
-	}
-	if f.From != nil {
-		where = append(where, "i.started_at >= ?")
-		args = append(args, ms(*f.From))
-	}
-	if f.To != nil {
-		where = append(where, "i.started_at < ?")
-		args = append(args, ms(*f.To))
-	}
-	if f.Scope != nil {
-		c, a := scopeCond(f.Scope, "i.group_id", "i.agent_id", "")
-		where, args = append(where, c), append(args, a...)
-	}
-	cond := strings.Join(where, " AND ")
-	var total int
-	if err := q.queryRow(ctx, `SELECT count(*) FROM interactions i WHERE `+cond, args...).Scan(&total); err != nil {
-		return nil, 0, q.d.mapErr(err)
-	}
-	dir := " DESC"
-	if !f.Desc {
-		dir = " ASC"
-	}
-	items, err := q.scanInteractions(ctx, `SELECT `+interactionColumns+interactionFrom+`WHERE `+cond+
-		` ORDER BY i.started_at`+dir+`, i.id`+dir+` LIMIT ? OFFSET ?`, append(args, f.PerPage, (f.Page-1)*f.PerPage)...)
-	return items, total, err
-}
-
-func (q *queries) MoveInteractions(ctx context.Context, tenantID int64, agentIDs []int64, from, to int64) (int64, error) {
-	var moved int64
-	err := chunked(agentIDs, inChunk, func(part []int64) error {
-		res, err := q.exec(ctx, `UPDATE interactions SET group_id = ? WHERE tenant_id = ? AND group_id = ? AND agent_id IN (`+
-			placeholders(len(part))+`)`, anyArgs([]any{to, tenantID, from}, part)...)
-		if err != nil {
-			return err
-		}
-		n, _ := res.RowsAffected()
-		moved += n
-		// The latest-interaction group follows, for when the agent ID is released.
-		_, err = q.exec(ctx, `UPDATE agent_ids SET last_group_id = ? WHERE tenant_id = ? AND last_group_id = ? AND id IN (`+
-			placeholders(len(part))+`)`, anyArgs([]any{to, tenantID, from}, part)...)
-		return err
-	})
-	return moved, err
-}
-
-const impersonationColumns = `id, tenant_id, user_id, impersonator_kind, impersonator_id, impersonator_name, hash, created_at, expires_at, ended_at`
-
-func scanImpersonation(s interface{ Scan(...any) error }) (*roster.Impersonation, error) {
-	var im roster.Impersonation
-	var created, expires int64
-	var ended sql.NullInt64
-	err := s.Scan(&im.ID, &im.TenantID, &im.UserID, &im.ImpersonatorKind, &im.ImpersonatorID, &im.ImpersonatorName, &im.Hash,
-		&created, &expires, &ended)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, roster.Errorf(roster.ENotFound, "no such impersonation")
-	}
-	if err != nil {
-		return nil, err
-	}
-	im.CreatedAt, im.ExpiresAt, im.EndedAt = fromMS(created), fromMS(expires), fromNullMS(ended)
-	return &im, nil
-}
-
-func (q *queries) CreateImpersonation(ctx context.Context, im *roster.Impersonation) error {
-	var err error
-	im.ID, err = q.insert(ctx, `INSERT INTO impersonations (tenant_id, user_id, impersonator_kind, impersonator_id, impersonator_name,
-		hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, im.TenantID, im.UserID, im.ImpersonatorKind, im.ImpersonatorID,
-		im.ImpersonatorName, im.Hash, ms(im.CreatedAt), ms(im.ExpiresAt))
-	return err
-}
-
-func (q *queries) ImpersonationByHash(ctx context.Context, hash []byte) (*roster.Impersonation, error) {
-	return scanImpersonation(q.queryRow(ctx, `SELECT `+impersonationColumns+` FROM impersonations WHERE hash = ?`, hash))
-}
-
-func (q *queries) ImpersonationByID(ctx context.Context, tenantID, id int64) (*roster.Impersonation, error) {
-	return scanImpersonation(q.queryRow(ctx, `SELECT `+impersonationColumns+` FROM impersonations WHERE tenant_id = ? AND id = ?`, tenantID, id))
-}
-
-func (q *queries) EndImpersonation(ctx context.Context, tenantID, id int64, at time.Time) error {
-	res, err := q.exec(ctx, `UPDATE impersonations SET ended_at = ? WHERE tenant_id = ? AND id = ? AND ended_at IS NULL`, ms(at), tenantID, id)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return roster.Errorf(roster.ENotFound, "this view-as has ended already")
-	}
-	return nil
 }
 
 // loadUserAgentIDs fills the agent IDs of a page of users (loadUserLinks).
@@ -700,27 +406,4 @@ func (q *queries) loadUserAgentIDs(ctx context.Context, tenantID int64, in strin
 		users[idx[uid]].AgentIDs = append(users[idx[uid]].AgentIDs, id)
 	}
 	return rows.Err()
-}
-
-// auditScopeCond limits the audit log to what a scoped actor may see: events
-// about users whose home group is in scope and about groups in scope, and
-// events about or by the actor themself.
-func auditScopeCond(tenantID int64, sf *roster.ScopeFilter) (string, []any) {
-	var parts []string
-	var args []any
-	if len(sf.GroupIDs) > 0 {
-		in := placeholders(len(sf.GroupIDs))
-		parts = append(parts, `(target_kind = 'user' AND target_id IN (SELECT id FROM users WHERE tenant_id = ? AND group_id IN (`+in+`)))`,
-			`(target_kind = 'group' AND target_id IN (`+in+`))`)
-		args = anyArgs([]any{tenantID}, sf.GroupIDs)
-		args = anyArgs(args, sf.GroupIDs)
-	}
-	if sf.UserID != 0 {
-		parts = append(parts, `(target_kind = 'user' AND target_id = ?)`, `(actor_kind = 'user' AND actor_id = ?)`)
-		args = append(args, sf.UserID, sf.UserID)
-	}
-	if len(parts) == 0 {
-		return "1 = 0", nil
-	}
-	return "(" + strings.Join(parts, " OR ") + ")", args
 }

@@ -58,7 +58,7 @@ func (q *queries) ListAudit(ctx context.Context, tenantID int64, f roster.AuditF
 	if f.Target != "" {
 		ref(f.Target, "target_kind", "target_id")
 	}
-	if f.Scope != nil { // a scoped actor: events about users and groups in scope (agents.go)
+	if f.Scope != nil { // a scoped actor: events about users and groups in scope
 		c, a := auditScopeCond(tenantID, f.Scope)
 		where, args = append(where, c), append(args, a...)
 	}

@@ -33,7 +33,7 @@ type snapshotReader interface {
 // inSnapshot runs fn in a read-only REPEATABLE READ transaction (PostgreSQL)
 // and passes it the transactions running at its snapshot.
 func (q *queries) inSnapshot(ctx context.Context, fn func(r snapshotReader, running []uint64) error) error {
-	return classify(q.snapshot(ctx, fn)) // an outage is roster.EUnavailable (errors.go)
+	return classify(q.snapshot(ctx, fn)) // an outage is roster.EUnavailable
 }
 
 func (q *queries) snapshot(ctx context.Context, fn func(r snapshotReader, running []uint64) error) error {
@@ -131,9 +131,11 @@ func (q *queries) AuthzChanges(ctx context.Context, cur authz.Cursor) ([]authz.C
 	return out, next, err
 }
 
-// PruneAuthzChanges deletes old log entries a few thousand at a time, so a
-// large prune never holds SQLite's write lock for long.
-func (q *queries) PruneAuthzChanges(ctx context.Context, before time.Time) error {
+// PruneAuthzChanges deletes old log entries a few thousand at a time, each
+// batch its own statement on the pool, so a large prune never holds SQLite's
+// write lock for long.
+func (d *DB) PruneAuthzChanges(ctx context.Context, before time.Time) error {
+	q := &queries{q: d.db, d: d}
 	for {
 		res, err := q.exec(ctx, `DELETE FROM authz_changes WHERE id IN (SELECT id FROM authz_changes WHERE at < ? ORDER BY id LIMIT 5000)`, ms(before))
 		if err != nil {

@@ -43,7 +43,7 @@ const (
 type DB struct {
 	db      *sql.DB
 	dialect Dialect
-	// stmts and preparing: the statements kept prepared (prepared.go);
+	// stmts and preparing: the statements kept prepared;
 	// closing: Close has begun, nothing more is kept.
 	stmts, preparing sync.Map
 	closing          atomic.Bool
@@ -334,8 +334,8 @@ func (d *DB) InTx(ctx context.Context, fn func(roster.Tx) error) error {
 	return nil
 }
 
-// Read returns the queries on the pool, outside a transaction.
-func (d *DB) Read() roster.Tx { return &queries{q: d.db, d: d} }
+// Read returns the read queries on the pool, outside a transaction.
+func (d *DB) Read() roster.Reader { return &queries{q: d.db, d: d} }
 
 // querier is what *sql.DB and *sql.Tx have in common.
 type querier interface {
@@ -365,7 +365,7 @@ func (q *queries) queryRow(ctx context.Context, query string, args ...any) row {
 }
 
 // insert runs an INSERT ... RETURNING id and returns the id.
-// Its query texts are all fixed, so it runs them prepared (prepared.go).
+// Its query texts are all fixed, so it runs them prepared.
 func (q *queries) insert(ctx context.Context, query string, args ...any) (int64, error) {
 	var id int64
 	if err := q.queryRowKept(ctx, query+" RETURNING id", args...).Scan(&id); err != nil {
@@ -427,7 +427,7 @@ func (d *DB) mapErr(err error) error {
 	case foreign:
 		return roster.Errorf(roster.EConflict, "this refers to something that does not exist, or is still referred to")
 	}
-	return classify(err) // an outage becomes roster.EUnavailable (errors.go)
+	return classify(err) // an outage becomes roster.EUnavailable
 }
 
 func ms(t time.Time) int64 { return t.UnixMilli() }

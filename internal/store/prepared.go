@@ -102,3 +102,20 @@ func (q *queries) execKept(ctx context.Context, query string, args ...any) (sql.
 	}
 	return q.exec(ctx, query, args...)
 }
+
+// prepared prepares query once for the repeated full-size chunks of a bulk
+// write (parsing a statement of thousands of placeholders costs as much as
+// running it); nil when not worth it or not possible.
+func (q *queries) prepared(ctx context.Context, query string, worth bool) *sql.Stmt {
+	p, ok := q.q.(interface {
+		PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+	})
+	if !worth || !ok {
+		return nil
+	}
+	stmt, err := p.PrepareContext(ctx, q.d.rebind(query))
+	if err != nil {
+		return nil // the chunks then run unprepared, and report the error themselves
+	}
+	return stmt
+}

@@ -31,7 +31,7 @@ func TestKeptStatements(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		found := func(r roster.Tx, token string) bool {
+		found := func(r roster.Reader, token string) bool {
 			t.Helper()
 			_, err := r.SessionByHash(ctx, []byte(token))
 			if err != nil && roster.ErrorCode(err) != roster.ENotFound {
