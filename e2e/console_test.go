@@ -110,7 +110,7 @@ func TestConsoleInviteAndAccept(t *testing.T) {
 
 	// The team leader's invitation is still open: the admin sees it under Invited.
 	admin.open("/users?tab=invited")
-	if got := admin.texts("#users-table tbody td:nth-child(1)"); strings.Join(got, ",") != "Tara Lead" {
+	if got := admin.texts("#users-table tbody td:nth-child(2)"); strings.Join(got, ",") != "Tara Lead" {
 		t.Errorf("invited tab lists %v", got)
 	}
 	admin.look("users-invited")
@@ -175,9 +175,9 @@ func TestConsoleUserList(t *testing.T) {
 	if got := admin.text("#results .pager-info"); got != "1–13 of 13" {
 		t.Errorf("agents: %q", got)
 	}
-	admin.follow(`#users-table th:nth-child(2) a`)
-	admin.follow(`#users-table th:nth-child(2) a`)
-	if got := admin.text("#users-table tbody tr:first-child td:nth-child(2)"); got != "agent.99" {
+	admin.follow(`#users-table th:nth-child(3) a`)
+	admin.follow(`#users-table th:nth-child(3) a`)
+	if got := admin.text("#users-table tbody tr:first-child td:nth-child(3)"); got != "agent.99" {
 		t.Errorf("sorted by username descending, the first is %q", got)
 	}
 
@@ -189,11 +189,11 @@ func TestConsoleUserList(t *testing.T) {
 		t.Errorf("10 per page: %q", got)
 	}
 	admin.follow(`a[aria-label="Next page"]`)
-	if got := admin.texts("#users-table tbody td:nth-child(2)"); strings.Join(got, ",") != "agent.03,agent.02,agent.01" {
+	if got := admin.texts("#users-table tbody td:nth-child(3)"); strings.Join(got, ",") != "agent.03,agent.02,agent.01" {
 		t.Errorf("page 2: %v", got)
 	}
 	admin.follow(`a[aria-label="First page"]`)
-	page1 := admin.texts("#users-table tbody td:nth-child(2)")
+	page1 := admin.texts("#users-table tbody td:nth-child(3)")
 	admin.look("users")
 	admin.phone(func() { admin.look("users-phone") })
 
@@ -364,7 +364,7 @@ func TestConsoleViewAsAndDeactivate(t *testing.T) {
 	}
 	admin.look("deactivate-confirm")
 	admin.submit("#confirm")
-	if got := admin.texts("#users-table tbody td:nth-child(2)"); strings.Join(got, ",") != "anna.agent" {
+	if got := admin.texts("#users-table tbody td:nth-child(3)"); strings.Join(got, ",") != "anna.agent" {
 		t.Errorf("the Inactive tab lists %v", got)
 	}
 	agent.open("/me")

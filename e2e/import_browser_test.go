@@ -47,7 +47,14 @@ func TestConsoleImportPreview(t *testing.T) {
 		t.Fatalf("summary of the good file: %q", got)
 	}
 	admin.submit("#run-import")
+	// The import runs in the background: its page polls the progress and
+	// leads to the list when it is done.
+	admin.waitFor(`location.pathname === "/users"`)
+	admin.settle()
 	admin.look("users after the import")
+	if got := admin.text(".flash"); !strings.Contains(got, "created 2, updated 0") {
+		t.Errorf("the list after the import says %q", got)
+	}
 	if admin.path() != "/users" {
 		t.Fatalf("after the import the browser is at %s", admin.path())
 	}

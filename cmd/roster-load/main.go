@@ -12,6 +12,9 @@
 // the cache folder, or a schema of its own on PostgreSQL with --db).
 //
 //	go run ./cmd/roster-load [--db postgres://...] [--duration 5s] [--rounds 3]
+//
+// roster-load directory measures the user list over HTTP against a real
+// roster serve on the directory dataset (directory.go).
 package main
 
 import (
@@ -42,6 +45,16 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "directory": // directory.go
+			return runDirectory(ctx, args[1:], stdout, stderr)
+		case "ingest": // ingest.go
+			return runIngest(ctx, args[1:], stdout, stderr)
+		case "floor":
+			return runFloor(ctx, args[1:], stderr)
+		}
+	}
 	fs := flag.NewFlagSet("roster-load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dsn := fs.String("db", os.Getenv("ROSTER_DB"), "postgres:// URL (the dataset goes into a schema of its own); empty: SQLite")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/roster-dev/roster/internal/api"
 	"github.com/roster-dev/roster/internal/console"
+	"github.com/roster-dev/roster/internal/i18n"
 	"github.com/roster-dev/roster/internal/roster"
 	"github.com/roster-dev/roster/internal/scim"
 	"github.com/roster-dev/roster/internal/store"
@@ -29,8 +30,8 @@ func newHandlers(cfg Config, db *store.DB, svc *roster.Service, log *slog.Logger
 	api.RegisterRuntime(reg, db.SQL(), string(db.Dialect()), svc, log)
 	h := handlers{mux: http.NewServeMux(), metrics: api.MetricsHandler(reg, log)}
 	api.New(svc, log, api.Options{Proxies: cfg.TrustedProxies}).Register(h.mux)
-	scim.New(svc, log).Register(h.mux)
-	console.New(svc, log, console.Options{PublicURL: cfg.PublicURL, Proxies: cfg.TrustedProxies}).Register(h.mux)
+	scim.New(svc, log, scim.Options{Proxies: cfg.TrustedProxies}).Register(h.mux)
+	console.New(svc, log, console.Options{PublicURL: cfg.PublicURL, Proxies: cfg.TrustedProxies, Catalogue: i18n.MustLoad()}).Register(h.mux)
 	healthz, readyz := api.Health(svc.Ready, log)
 	h.mux.HandleFunc("GET /healthz", healthz)
 	h.mux.HandleFunc("GET /readyz", readyz)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/roster-dev/roster/internal/roster"
 )
@@ -51,10 +52,9 @@ func userCommand(ctx context.Context, cmd string, fs *flag.FlagSet, cfg *Config,
 	if *delim != "" {
 		opts.Delimiter = rune((*delim)[0])
 	}
+	progress := &importMeter{w: stderr}
 	if isTerminal(stderr) {
-		opts.Progress = func(stage string, rows int) {
-			fmt.Fprintf(stderr, "\r%s %d rows ", stage, rows)
-		}
+		opts.Progress = progress.show
 	}
 	return withService(ctx, *cfg, stderr, func(svc *roster.Service, _ *slog.Logger) error {
 		t, err := svc.TenantBySlug(ctx, *tenant)
@@ -73,6 +73,11 @@ func userCommand(ctx context.Context, cmd string, fs *flag.FlagSet, cfg *Config,
 			}
 			defer f.Close()
 			src = f
+			if opts.Progress != nil { // a file has a size: the meter shows how far
+				if progress.total, err = roster.CountImportRows(f); err != nil {
+					return err
+				}
+			}
 		}
 		rep, err := svc.ImportUsers(ctx, sys, bufio.NewReaderSize(src, 1<<20), opts)
 		if opts.Progress != nil {
@@ -159,4 +164,35 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// importMeter writes an import's progress on one terminal line:
+// "writing 45000 of 100000 rows (45%), 5200 rows/s".
+type importMeter struct {
+	w     io.Writer
+	total int // 0: unknown (standard input)
+	stage string
+	since time.Time // the stage's start: its rows count from there
+}
+
+func (m *importMeter) show(stage string, rows int) {
+	if stage != m.stage {
+		m.stage, m.since = stage, time.Now()
+	}
+	fmt.Fprint(m.w, "\r"+m.line(stage, rows, time.Since(m.since))+"\x1b[K")
+}
+
+func (m *importMeter) line(stage string, rows int, took time.Duration) string {
+	verb := map[string]string{"checked": "checking", "staged": "staging", "written": "writing"}[stage]
+	if verb == "" {
+		verb = stage
+	}
+	s := fmt.Sprintf("%s %d rows", verb, rows)
+	if m.total > 0 {
+		s = fmt.Sprintf("%s %d of %d rows (%d%%)", verb, rows, m.total, min(rows*100/m.total, 100))
+	}
+	if secs := took.Seconds(); secs >= 1 {
+		s += fmt.Sprintf(", %.0f rows/s", float64(rows)/secs)
+	}
+	return s
 }

@@ -188,6 +188,7 @@ var accessMatrix = map[string]string{
 	"GET /api/v1/users":                     "admin read_only environment_manager",
 	"POST /api/v1/users":                    "admin environment_manager",
 	"POST /api/v1/users/import":             "admin environment_manager",
+	"POST /api/v1/users/bulk":               "admin environment_manager",
 	"GET /api/v1/users/{id}":                "admin read_only environment_manager",
 	"PATCH /api/v1/users/{id}":              "admin", /* the user is an Agent: an Environment Manager may not act on them (grant rule) */
 	"DELETE /api/v1/users/{id}":             "admin environment_manager",
@@ -219,6 +220,8 @@ var accessMatrix = map[string]string{
 	"GET /api/v1/me/sessions":               "",
 	"DELETE /api/v1/me/sessions":            "",
 	"POST /api/v1/users/{id}/password-code": "admin", // an Agent: not the Environment Manager's to act on
+	"GET /api/v1/users/{id}/mfa":            "admin read_only environment_manager",
+	"DELETE /api/v1/users/{id}/mfa":         "admin", // as the password code: resetting credentials is acting on the user
 	"GET /api/v1/sso/providers":             "admin environment_manager",
 	"POST /api/v1/sso/providers":            "admin environment_manager",
 	"GET /api/v1/sso/providers/{id}":        "admin environment_manager",

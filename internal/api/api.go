@@ -15,7 +15,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/roster-dev/roster/internal/accesslog"
 	"github.com/roster-dev/roster/internal/clientip"
+	"github.com/roster-dev/roster/internal/door"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -89,7 +91,7 @@ func (s *Server) authenticated(h handlerFunc) http.Handler {
 		}
 		a.IP = s.clientIP(r)
 		a.UserAgent = r.UserAgent()
-		noteActor(r.Context(), a) // for the access log
+		accesslog.NoteActor(r.Context(), a)
 		h(w, r, a)
 	})
 }
@@ -98,42 +100,13 @@ func (s *Server) authenticated(h handlerFunc) http.Handler {
 // proxy the address it forwarded (internal/clientip).
 func (s *Server) clientIP(r *http.Request) string { return s.proxies.ClientIP(r) }
 
-// statusOf maps the core's error codes to HTTP statuses, in one place.
-func statusOf(code string) int {
-	switch code {
-	case roster.ETooLarge:
-		return http.StatusRequestEntityTooLarge
-	case roster.EInvalid:
-		return http.StatusBadRequest
-	case roster.ENotFound:
-		return http.StatusNotFound
-	case roster.EConflict:
-		return http.StatusConflict
-	case roster.EUnauthorized:
-		return http.StatusUnauthorized
-	case roster.EForbidden:
-		return http.StatusForbidden
-	case roster.EGone:
-		return http.StatusGone
-	case roster.ELimited:
-		return http.StatusTooManyRequests
-	case roster.EUnavailable:
-		return http.StatusServiceUnavailable
-	case roster.EStale:
-		return http.StatusPreconditionFailed
-	case roster.EReused:
-		return http.StatusUnprocessableEntity
-	}
-	return http.StatusInternalServerError
-}
-
 // error renders err as problem+json, with Retry-After when waiting helps
 // (429, 503). Internal errors and outages are logged and shown only as
 // "internal error" and the outage message: their details may name hosts,
 // users and databases.
 func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
 	code := roster.ErrorCode(err)
-	status := statusOf(code)
+	status := door.StatusOf(code)
 	switch status {
 	case http.StatusInternalServerError:
 		s.log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
@@ -223,19 +196,9 @@ func jsonKind(goType string) string {
 	return "of type " + goType
 }
 
-// pathID reads {id}. A malformed id is simply an id that does not exist.
-func pathID(r *http.Request, kind string) (int64, error) {
-	v := r.PathValue("id")
-	id, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || id < 1 {
-		return 0, roster.Errorf(roster.ENotFound, "no %s with id %q", kind, v)
-	}
-	return id, nil
-}
-
 // withID wraps a handler that needs {id}.
 func (s *Server) withID(kind string, w http.ResponseWriter, r *http.Request, fn func(id int64) error) {
-	id, err := pathID(r, kind)
+	id, err := door.PathID(r, kind)
 	if err == nil {
 		err = fn(id)
 	}

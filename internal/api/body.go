@@ -25,17 +25,19 @@ var bodyLimits = map[string]int64{
 	"POST /api/v1/invitations":        batchBodyLimit,
 	"POST /api/v1/interactions/batch": ingestBodyLimit,
 	"POST /api/v1/users/import":       importBodyLimit,
+	"POST /api/v1/users/bulk":         batchBodyLimit, // up to roster.MaxBulkUsers ids
 
-	"POST /api/v1/sessions":            smallBodyLimit,
-	"DELETE /api/v1/sessions/current":  smallBodyLimit,
-	"POST /api/v1/password/forgot":     smallBodyLimit,
-	"POST /api/v1/password/reset":      smallBodyLimit,
-	"POST /api/v1/password/change":     smallBodyLimit,
-	"POST /api/v1/invitations/accept":  smallBodyLimit,
-	"POST /api/v1/invitations/inspect": smallBodyLimit,
-	"POST /api/v1/tokens":              smallBodyLimit,
-	"POST /api/v1/authz/check":         smallBodyLimit,
-	"POST /api/v1/impersonation":       smallBodyLimit,
+	"POST /api/v1/sessions":               smallBodyLimit,
+	"POST /api/v1/sessions/second-factor": smallBodyLimit,
+	"DELETE /api/v1/sessions/current":     smallBodyLimit,
+	"POST /api/v1/password/forgot":        smallBodyLimit,
+	"POST /api/v1/password/reset":         smallBodyLimit,
+	"POST /api/v1/password/change":        smallBodyLimit,
+	"POST /api/v1/invitations/accept":     smallBodyLimit,
+	"POST /api/v1/invitations/inspect":    smallBodyLimit,
+	"POST /api/v1/tokens":                 smallBodyLimit,
+	"POST /api/v1/authz/check":            smallBodyLimit,
+	"POST /api/v1/impersonation":          smallBodyLimit,
 }
 
 // bodyLimit is the body limit of the route with pattern "METHOD /path".

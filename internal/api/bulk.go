@@ -191,7 +191,7 @@ func (s *Server) finishCSV(w http.ResponseWriter, r *http.Request, c *csvStream,
 			s.error(w, r, err)
 			return
 		}
-		s.log.Error("api: csv export failed", "path", r.URL.Path, "err", err)
+		s.log.ErrorContext(r.Context(), "api: csv export failed", "path", r.URL.Path, "err", err)
 		panic(http.ErrAbortHandler)
 	}
 	c.start()

@@ -41,6 +41,10 @@ func versionOf(v any) (int64, bool) {
 		return roster.Version(x.UpdatedAt), true
 	case *roster.Invitation:
 		return roster.Version(x.UpdatedAt), true
+	case *roster.Webhook:
+		return roster.Version(x.UpdatedAt), true
+	case webhookWithSecret:
+		return roster.Version(x.UpdatedAt), true
 	case *roster.APIToken:
 		if x.RevokedAt != nil {
 			return roster.Version(*x.RevokedAt), true
@@ -72,6 +76,10 @@ func locationOf(v any) string {
 		return id("invitations", x.ID)
 	case *roster.APIToken:
 		return id("tokens", x.ID)
+	case *roster.Webhook:
+		return id("webhooks", x.ID)
+	case webhookWithSecret:
+		return id("webhooks", x.ID)
 	}
 	return ""
 }

@@ -139,6 +139,8 @@ func TestETagEveryResource(t *testing.T) {
 			{path: "/api/v1/profiles/{id}", change: map[string]any{"name": "Renamed profile"}, final: "DELETE"},
 			{path: "/api/v1/coaching-plans/{id}", change: map[string]any{"title": "Renamed plan"}, final: "PATCH"},
 			{path: "/api/v1/invitations/{id}", action: "/resend", final: "DELETE"},
+			{path: "/api/v1/webhooks/{id}", change: map[string]any{"description": "Renamed webhook"}, final: "DELETE"},
+			{path: "/api/v1/webhooks/{id}", action: "/rotate-secret", final: "DELETE"},
 			{path: "/api/v1/users/{id}", action: "/deactivate", final: "DELETE"},
 		}
 		for _, c := range cases {
@@ -181,9 +183,26 @@ func TestETagEveryResource(t *testing.T) {
 				t.Errorf("%s %s with the version before the last change: %d %s", c.final, c.path, resp.StatusCode, out)
 			}
 		}
+		// A webhook's GET answers 304 to its current ETag, and a change
+		// with it succeeds; the ETag of a webhook's secret rotation is the
+		// webhook's new version.
+		hook := url + at.pathFor("/api/v1/webhooks/{id}")
+		resp, _ := exchange(t, "GET", hook, admin, nil)
+		current := resp.Header.Get("ETag")
+		if resp, out := exchange(t, "GET", hook, admin, nil, "If-None-Match", current); resp.StatusCode != http.StatusNotModified || len(out) != 0 {
+			t.Fatalf("webhook GET If-None-Match current: %d %s", resp.StatusCode, out)
+		}
+		resp, out := exchange(t, "POST", hook+"/rotate-secret", admin, nil, "If-Match", current)
+		if resp.StatusCode != 200 || resp.Header.Get("ETag") == "" || resp.Header.Get("ETag") == current {
+			t.Fatalf("rotate with the current version: %d %s, ETag %q (was %q)", resp.StatusCode, out, resp.Header.Get("ETag"), current)
+		}
+		if resp, out := exchange(t, "PATCH", hook, admin, map[string]any{"enabled": false}, "If-Match", resp.Header.Get("ETag")); resp.StatusCode != 200 {
+			t.Fatalf("PATCH with the ETag the rotation answered: %d %s", resp.StatusCode, out)
+		}
+
 		// A token changes when it is revoked: its ETag from before refuses.
 		tok := url + at.pathFor("/api/v1/tokens/{id}")
-		resp, _ := exchange(t, "GET", tok, admin, nil)
+		resp, _ = exchange(t, "GET", tok, admin, nil)
 		tag := resp.Header.Get("ETag")
 		if resp, out := exchange(t, "DELETE", tok, admin, nil, "If-Match", tag); resp.StatusCode != 204 {
 			t.Fatalf("revoke with the current version: %d %s", resp.StatusCode, out)

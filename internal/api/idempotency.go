@@ -14,14 +14,16 @@ import (
 // Idempotency-Key on the POSTs that create things: a retry with the same
 // key (per tenant and actor, within 24 hours) is answered with the first
 // answer, marked Idempotent-Replayed: true, and creates nothing new; the
-// same key with another body answers 422. Only successful answers are kept:
+// same key with another body or query answers 422. Only successful answers are kept:
 // a refused request created nothing, so its key may be used again.
 
 // idempotentRoutes take Idempotency-Key.
 var idempotentRoutes = map[string]bool{
-	"POST /api/v1/users":       true,
-	"POST /api/v1/invitations": true,
-	"POST /api/v1/tokens":      true,
+	"POST /api/v1/users":        true,
+	"POST /api/v1/invitations":  true,
+	"POST /api/v1/tokens":       true,
+	"POST /api/v1/users/import": true,
+	"POST /api/v1/webhooks":     true,
 }
 
 const idempotencyHeader = "Idempotency-Key"
@@ -39,7 +41,8 @@ func (s *Server) idempotent(pattern string, h handlerFunc) handlerFunc {
 			s.error(w, r, bodyError(err))
 			return
 		}
-		sum := sha256.Sum256(append([]byte(pattern+"\n"), body...))
+		// The query is part of the request (an import's dry_run and mode).
+		sum := sha256.Sum256(append([]byte(pattern+"\n"+r.URL.RawQuery+"\n"), body...))
 		kept, err := s.svc.BeginIdempotent(r.Context(), a, key, hex.EncodeToString(sum[:]))
 		if err != nil {
 			s.error(w, r, err)

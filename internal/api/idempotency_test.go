@@ -2,7 +2,9 @@ package api
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 
@@ -76,6 +78,48 @@ func TestIdempotencyKeys(t *testing.T) {
 		}
 		if n := total("/api/v1/invitations"); n != invitations+1 {
 			t.Fatalf("invitations after a retry: %d, want %d", n, invitations+1)
+		}
+
+		// Webhooks: one, however often sent; the replay shows the same secret.
+		hooks := total("/api/v1/webhooks")
+		hook := map[string]any{"url": "https://203.0.113.20/retry", "events": []string{"user.created"}}
+		w1, h1 := exchange(t, "POST", url+"/api/v1/webhooks", admin, hook, "Idempotency-Key", "hook")
+		w2, h2 := exchange(t, "POST", url+"/api/v1/webhooks", admin, hook, "Idempotency-Key", "hook")
+		if w1.StatusCode != 201 || string(h1) != string(h2) || w2.Header.Get("Idempotent-Replayed") != "true" ||
+			w2.Header.Get("Location") != w1.Header.Get("Location") || total("/api/v1/webhooks") != hooks+1 {
+			t.Fatalf("webhook retry: %d %s / %s, %d webhooks (was %d)", w1.StatusCode, h1, h2, total("/api/v1/webhooks"), hooks)
+		}
+
+		// Imports: one import, however often sent; the same file with
+		// another query (a dry run) is another request.
+		csv := "username,name,email,language,group,roles\numa,Uma,uma@x.example,en," + at.ids["group"] + ",agent\n"
+		importCSV := func(query, key string) (*http.Response, []byte) {
+			req, err := http.NewRequest("POST", url+"/api/v1/users/import"+query, strings.NewReader(csv))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "text/csv")
+			req.Header.Set("Authorization", "Bearer "+admin)
+			req.Header.Set("Idempotency-Key", key)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			out, _ := io.ReadAll(resp.Body)
+			return resp, out
+		}
+		users = total("/api/v1/users")
+		i1, b1 := importCSV("", "imp")
+		i2, b2 := importCSV("", "imp")
+		if i1.StatusCode != 200 || i2.StatusCode != 200 || string(b1) != string(b2) || i2.Header.Get("Idempotent-Replayed") != "true" {
+			t.Fatalf("import retry: %d %s / %d %s", i1.StatusCode, b1, i2.StatusCode, b2)
+		}
+		if n := total("/api/v1/users"); n != users+1 {
+			t.Fatalf("users after an import and its retry: %d, want %d", n, users+1)
+		}
+		if resp, body := importCSV("?dry_run=true", "imp"); resp.StatusCode != http.StatusUnprocessableEntity || problemCode(t, body) != "idempotency_key_reused" {
+			t.Fatalf("same key and file, another query: %d %s", resp.StatusCode, body)
 		}
 
 		// Sent twice at once: one user.

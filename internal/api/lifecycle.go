@@ -6,11 +6,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/roster-dev/roster/internal/accesslog"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
 // SessionCookie is the name of the console's session cookie.
 const SessionCookie = "roster_session"
+
+// MFACookie holds a sign-in's second-factor step between an SSO callback
+// and the console's step page (the console's mfaCookie, same name).
+const MFACookie = "roster_mfa"
 
 func (s *Server) sameOrigin(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -42,7 +47,7 @@ func (s *Server) withSession(w http.ResponseWriter, r *http.Request, token strin
 	}
 	a.IP = s.clientIP(r)
 	a.UserAgent = r.UserAgent()
-	noteActor(r.Context(), a) // for the access log
+	accesslog.NoteActor(r.Context(), a)
 	h(w, r, a)
 }
 
@@ -93,16 +98,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	idle, max := s.svc.SessionLifetimes()
-	s.setSessionCookie(w, r, res.Token, max)
-	u, perms, err := s.svc.SessionUser(r.Context(), res.Session)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	w.Header().Set("Location", "/api/v1/sessions/current")
-	s.resource(w, r, http.StatusCreated, SessionInfo{User: *u, Permissions: nonNil(perms),
-		ExpiresAt: res.Session.ExpiresAt, IdleTimeoutSeconds: int(idle / time.Second)})
+	s.signedInOrStep(w, r, res) // mfa.go
 }
 
 func nonNil(s []string) []string {

@@ -56,6 +56,7 @@ var queries = map[string]query{
 	"GET /api/v1/my-team":                  {list: true, params: []string{"from", "to"}, sorts: []string{"name"}, orders: []string{"asc"}},
 	"GET /api/v1/authz/scope":              {params: []string{"user_id", "permission"}},
 	"POST /api/v1/users/import":            {params: []string{"dry_run", "mode", "invite", "delimiter"}},
+	"GET /api/v1/webhooks":                 {list: true, sorts: []string{"url", "description", "created_at", "updated_at"}, orders: bothOrders},
 	"GET /api/v1/webhooks/{id}/deliveries": {list: true, sorts: []string{"created_at"}, orders: []string{"desc"}},
 }
 
@@ -123,7 +124,14 @@ func (s *Server) writeList(w http.ResponseWriter, r *http.Request, page any) {
 		return
 	}
 	var m pageMeta
-	if json.Unmarshal(body, &m) == nil && m.PerPage > 0 {
+	if p, ok := page.(interface {
+		Paging() (total, page, perPage int)
+	}); ok {
+		m.Total, m.Page, m.PerPage = p.Paging() // a page of the core: no second pass over the body
+	} else if json.Unmarshal(body, &m) != nil {
+		m = pageMeta{}
+	}
+	if m.PerPage > 0 {
 		if link := linkHeader(r.URL, m); link != "" {
 			w.Header().Set("Link", link)
 		}

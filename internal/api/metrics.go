@@ -154,12 +154,12 @@ func (m *Metrics) Middleware(log *slog.Logger, next http.Handler) http.Handler {
 			case p == nil && sw.status == 0:
 				code = "200" // a handler that writes nothing answers 200
 			case p != nil && p != http.ErrAbortHandler && sw.status == 0:
-				log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
+				log.ErrorContext(r.Context(), "panic serving request", "method", r.Method, "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
 				http.Error(sw, "internal error", http.StatusInternalServerError)
 				code, p = "500", nil
 			case p != nil:
 				if p != http.ErrAbortHandler {
-					log.Error("panic serving request after the answer began; connection cut",
+					log.ErrorContext(r.Context(), "panic serving request after the answer began; connection cut",
 						"method", r.Method, "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
 				}
 				code = "aborted"

@@ -6,9 +6,9 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"time"
 
+	"github.com/roster-dev/roster/internal/accesslog"
 	"github.com/roster-dev/roster/internal/clientip"
 	"github.com/roster-dev/roster/internal/roster"
 )
@@ -59,36 +59,18 @@ func withRequestID(w http.ResponseWriter, r *http.Request, proxies *clientip.Pro
 	return r.WithContext(roster.WithRequestID(r.Context(), id))
 }
 
-// accessEntry is what the access log line learns while the request runs:
-// who it was (filled in by authentication).
-type accessEntry struct {
-	tenant int64
-	actor  string
-}
-
-type accessKey struct{}
-
-// noteActor records the authenticated actor for the access log, if any.
-func noteActor(ctx context.Context, a *roster.Actor) {
-	if e, ok := ctx.Value(accessKey{}).(*accessEntry); ok {
-		e.tenant = a.TenantID
-		e.actor = a.Kind + ":" + strconv.FormatInt(a.ID, 10)
-		if a.Kind == roster.ActorSystem {
-			e.actor = a.Kind
-		}
-	}
-}
-
 // RequestLog gives every request its id (X-Request-Id, from a trusted proxy
 // in proxies or new) and writes one access log line per request: method,
-// route pattern, status, duration, tenant and actor, at level Info.
+// route pattern, status, duration, tenant and actor (noted by whichever
+// door authenticated the request: accesslog.NoteActor), at level Info. It
+// wraps every door, so the API's, the console's and SCIM's lines are alike.
 func RequestLog(log *slog.Logger, proxies *clientip.Proxies, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		outer := r
 		r = withRequestID(w, r, proxies)
-		entry := &accessEntry{}
-		r = r.WithContext(context.WithValue(r.Context(), accessKey{}, entry))
+		ctx, entry := accesslog.With(r.Context())
+		r = r.WithContext(ctx)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
 			status := sw.status
@@ -104,8 +86,8 @@ func RequestLog(log *slog.Logger, proxies *clientip.Proxies, next http.Handler) 
 			}
 			attrs := []slog.Attr{slog.String("method", r.Method), slog.String("route", route), slog.String("path", r.URL.Path),
 				slog.Int("status", status), slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000)}
-			if entry.actor != "" {
-				attrs = append(attrs, slog.Int64("tenant", entry.tenant), slog.String("actor", entry.actor))
+			if entry.Actor != "" {
+				attrs = append(attrs, slog.Int64("tenant", entry.Tenant), slog.String("actor", entry.Actor))
 			}
 			log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 		}()

@@ -28,6 +28,10 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/users", s.createUser},
 		{"GET", "/api/v1/users/{id}", s.getUser},
 		{"PATCH", "/api/v1/users/{id}", s.updateUser},
+		// Second factors (mfa.go); before the user's delete, which the
+		// access matrix runs in this order.
+		{"GET", "/api/v1/users/{id}/mfa", s.getUserMFA},
+		{"DELETE", "/api/v1/users/{id}/mfa", s.resetUserMFA},
 		{"DELETE", "/api/v1/users/{id}", s.deleteUser},
 		{"POST", "/api/v1/users/{id}/deactivate", s.deactivateUser},
 		{"POST", "/api/v1/users/{id}/reactivate", s.reactivateUser},
@@ -64,6 +68,7 @@ func (s *Server) routes() []route {
 		{"DELETE", "/api/v1/me/sessions", s.signOutOthers},
 		{"POST", "/api/v1/users/{id}/password-code", s.sendPasswordCode},
 		{"POST", "/api/v1/users/import", s.importUsers},
+		{"POST", "/api/v1/users/bulk", s.bulkUsers},
 
 		// Identity providers and "SSO required".
 		{"GET", "/api/v1/sso/providers", s.listSSOProviders},
@@ -149,12 +154,13 @@ func (s *Server) routes() []route {
 // asking for and using a one-time code, and opening an invitation.
 func (s *Server) publicRoutes() map[string]http.HandlerFunc {
 	return map[string]http.HandlerFunc{
-		"POST /api/v1/sessions":            s.signIn,
-		"DELETE /api/v1/sessions/current":  s.signOut,
-		"POST /api/v1/password/forgot":     s.forgotPassword,
-		"POST /api/v1/password/reset":      s.resetPassword,
-		"POST /api/v1/invitations/accept":  s.acceptInvitation,
-		"POST /api/v1/invitations/inspect": s.inspectInvitation,
+		"POST /api/v1/sessions":               s.signIn,
+		"POST /api/v1/sessions/second-factor": s.secondFactor, // mfa.go
+		"DELETE /api/v1/sessions/current":     s.signOut,
+		"POST /api/v1/password/forgot":        s.forgotPassword,
+		"POST /api/v1/password/reset":         s.resetPassword,
+		"POST /api/v1/invitations/accept":     s.acceptInvitation,
+		"POST /api/v1/invitations/inspect":    s.inspectInvitation,
 	}
 }
 

@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/roster-dev/roster/internal/roster"
 )
@@ -23,7 +22,12 @@ func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request, a *roster.
 		s.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, roster.Page[roster.Webhook]{Items: hooks, Total: len(hooks), Page: 1, PerPage: max(len(hooks), 1)})
+	writeWhole(s, w, r, hooks, sortKeys[roster.Webhook]{
+		"url":         byText(func(x roster.Webhook) string { return x.URL }),
+		"description": byText(func(x roster.Webhook) string { return x.Description }),
+		"created_at":  byInt(func(x roster.Webhook) int64 { return x.CreatedAt.UnixMilli() }),
+		"updated_at":  byInt(func(x roster.Webhook) int64 { return x.UpdatedAt.UnixMilli() }),
+	})
 }
 
 func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
@@ -37,15 +41,14 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, a *roster
 		s.error(w, r, err)
 		return
 	}
-	w.Header().Set("Location", "/api/v1/webhooks/"+strconv.FormatInt(hook.ID, 10))
-	writeJSON(w, http.StatusCreated, webhookWithSecret{hook, secret})
+	s.resource(w, r, http.StatusCreated, webhookWithSecret{hook, secret})
 }
 
 func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
 	s.withID("webhook", w, r, func(id int64) error {
 		hook, err := s.svc.Webhook(r.Context(), a, id)
 		if err == nil {
-			writeJSON(w, http.StatusOK, hook)
+			s.resource(w, r, http.StatusOK, hook)
 		}
 		return err
 	})
@@ -59,7 +62,7 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request, a *roster
 		}
 		hook, err := s.svc.UpdateWebhook(r.Context(), a, id, in)
 		if err == nil {
-			writeJSON(w, http.StatusOK, hook)
+			s.resource(w, r, http.StatusOK, hook)
 		}
 		return err
 	})
@@ -79,7 +82,7 @@ func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request, a *
 	s.withID("webhook", w, r, func(id int64) error {
 		hook, secret, err := s.svc.RotateWebhookSecret(r.Context(), a, id)
 		if err == nil {
-			writeJSON(w, http.StatusOK, webhookWithSecret{hook, secret})
+			s.resource(w, r, http.StatusOK, webhookWithSecret{hook, secret})
 		}
 		return err
 	})

@@ -100,7 +100,7 @@ func SCIMHandler(ctx context.Context, svc *roster.Service, ds *Dataset) (http.Ha
 		return nil, "", err
 	}
 	mux := http.NewServeMux()
-	scim.New(svc, slog.New(slog.DiscardHandler)).Register(mux)
+	scim.New(svc, slog.New(slog.DiscardHandler), scim.Options{}).Register(mux)
 	return mux, secret, nil
 }
 

@@ -38,7 +38,7 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, p *page) er
 	if err != nil {
 		return err
 	}
-	p.Title, p.Section, p.Data = "Your account", "account", d
+	p.Title, p.Section, p.Data = p.T("Your account"), "account", d
 	return s.show(w, r, "account", p)
 }
 
@@ -56,7 +56,7 @@ func (s *Server) accountFailed(w http.ResponseWriter, r *http.Request, p *page, 
 	for k, v := range typed {
 		d.Form[k] = v
 	}
-	p.Title, p.Section, p.Data = "Your account", "account", d
+	p.Title, p.Section, p.Data = p.T("Your account"), "account", d
 	s.render(w, r, status, "account", p)
 	return nil
 }
@@ -69,7 +69,7 @@ func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request, p *page) 
 	if err != nil {
 		return s.accountFailed(w, r, p, err, typed)
 	}
-	msg := "Your details are saved."
+	msg := p.T("Your details are saved.")
 	for _, c := range me.Pending {
 		if c.Field == "email" {
 			msg += " We sent a code to " + c.Value + ": enter it below to use that address."
@@ -84,7 +84,7 @@ func (s *Server) confirmAccount(w http.ResponseWriter, r *http.Request, p *page)
 	if _, err := s.svc.ConfirmMe(r.Context(), p.Actor, r.PostFormValue("code")); err != nil {
 		return s.accountFailed(w, r, p, err, nil)
 	}
-	return s.redirect(w, r, "/account", "Your new address is confirmed and in use.")
+	return s.redirect(w, r, "/account", p.T("Your new address is confirmed and in use."))
 }
 
 func (s *Server) signOutOthers(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -92,9 +92,9 @@ func (s *Server) signOutOthers(w http.ResponseWriter, r *http.Request, p *page) 
 	if err != nil {
 		return err
 	}
-	msg := "You are signed out everywhere else."
+	msg := p.T("You are signed out everywhere else.")
 	if n == 1 {
-		msg = "One other session was signed out."
+		msg = p.T("One other session was signed out.")
 	} else if n > 1 {
 		msg = strconv.Itoa(n) + " other sessions were signed out."
 	}

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/roster-dev/roster/internal/door"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -58,7 +59,7 @@ func (s *Server) groupsPage(w http.ResponseWriter, r *http.Request, p *page) err
 		return err
 	}
 	d.Form["parent_id"] = r.URL.Query().Get("parent")
-	p.Title, p.Section, p.Data = "Groups", "groups", d
+	p.Title, p.Section, p.Data = p.T("Groups"), "groups", d
 	return s.show(w, r, "groups", p)
 }
 
@@ -87,11 +88,11 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, p *page) er
 			return derr
 		}
 		d.Form["name"], d.Form["parent_id"] = name, parent
-		p.Title, p.Section, p.Data = "Groups", "groups", d
+		p.Title, p.Section, p.Data = p.T("Groups"), "groups", d
 		s.render(w, r, status, "groups", p)
 		return nil
 	}
-	return s.redirect(w, r, "/groups#group-"+itoa(g.ID), "Group "+g.Name+" created.")
+	return s.redirect(w, r, "/groups#group-"+itoa(g.ID), p.T("Group {{.Name}} created.", "Name", g.Name))
 }
 
 type groupData struct {
@@ -105,7 +106,7 @@ type groupData struct {
 }
 
 func (s *Server) loadGroup(r *http.Request, p *page) (*groupData, error) {
-	id, err := pathID(r, "group")
+	id, err := door.PathID(r, "group")
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +189,7 @@ func (s *Server) renameGroup(w http.ResponseWriter, r *http.Request, p *page) er
 		s.render(w, r, status, "group", p)
 		return nil
 	}
-	return s.redirect(w, r, "/groups/"+itoa(g.ID), "Group renamed to "+g.Name+".")
+	return s.redirect(w, r, "/groups/"+itoa(g.ID), p.T("Group renamed to {{.Name}}.", "Name", g.Name))
 }
 
 func (s *Server) moveGroupPage(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -196,7 +197,7 @@ func (s *Server) moveGroupPage(w http.ResponseWriter, r *http.Request, p *page) 
 	if err != nil {
 		return err
 	}
-	p.Title, p.Section, p.Data = "Move "+d.Group.Name, "groups", d
+	p.Title, p.Section, p.Data = p.T("Move {{.Name}}", "Name", d.Group.Name), "groups", d
 	return s.show(w, r, "group_move", p)
 }
 
@@ -213,11 +214,11 @@ func (s *Server) moveGroup(w http.ResponseWriter, r *http.Request, p *page) erro
 			return err
 		}
 		d.Form["parent_id"] = parent
-		p.Title, p.Section, p.Data = "Move "+d.Group.Name, "groups", d
+		p.Title, p.Section, p.Data = p.T("Move {{.Name}}", "Name", d.Group.Name), "groups", d
 		s.render(w, r, status, "group_move", p)
 		return nil
 	}
-	return s.redirect(w, r, "/groups#group-"+itoa(g.ID), "Group "+g.Name+" moved; it is on level "+strconv.Itoa(g.Level)+" now.")
+	return s.redirect(w, r, "/groups#group-"+itoa(g.ID), p.T("Group {{.Name}} moved; it is on level {{.Level}} now.", "Name", g.Name, "Level", g.Level))
 }
 
 func (s *Server) deleteGroupPage(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -225,7 +226,7 @@ func (s *Server) deleteGroupPage(w http.ResponseWriter, r *http.Request, p *page
 	if err != nil {
 		return err
 	}
-	p.Title, p.Section, p.Data = "Delete "+d.Group.Name+"?", "groups", d
+	p.Title, p.Section, p.Data = p.T("Delete {{.Name}}?", "Name", d.Group.Name), "groups", d
 	return s.show(w, r, "group_delete", p)
 }
 
@@ -236,9 +237,9 @@ func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request, p *page) er
 	}
 	if err := s.svc.DeleteGroup(r.Context(), p.Actor, d.Group.ID); err != nil {
 		// The refusal says what is still in the group.
-		return s.refused(w, r, p, err, "group_delete", "Delete "+d.Group.Name+"?", "groups", d)
+		return s.refused(w, r, p, err, "group_delete", p.T("Delete {{.Name}}?", "Name", d.Group.Name), "groups", d)
 	}
-	return s.redirect(w, r, "/groups", "Group "+d.Group.Name+" deleted.")
+	return s.redirect(w, r, "/groups", p.T("Group {{.Name}} deleted.", "Name", d.Group.Name))
 }
 
 // ---- roles ----
@@ -252,7 +253,7 @@ func (s *Server) rolesPage(w http.ResponseWriter, r *http.Request, p *page) erro
 	if err != nil {
 		return err
 	}
-	p.Title, p.Section, p.Data = "Roles", "roles", rolesData{Roles: roles}
+	p.Title, p.Section, p.Data = p.T("Roles"), "roles", rolesData{Roles: roles}
 	return s.show(w, r, "roles", p)
 }
 
@@ -274,9 +275,9 @@ type roleData struct {
 type scopeChoice struct{ Key, Label, Hint string }
 
 var scopeChoices = []scopeChoice{
-	{roster.ScopeTenant, "All data", "Everything in the organisation."},
-	{roster.ScopeGroups, "The user's groups", "The groups in the user's group access, subgroups included."},
-	{roster.ScopeSelf, "Only themselves", "Only the interactions of the user's own agent IDs."},
+	{roster.ScopeTenant, msg("All data"), msg("Everything in the organisation.")},
+	{roster.ScopeGroups, msg("The user's groups"), msg("The groups in the user's group access, subgroups included.")},
+	{roster.ScopeSelf, msg("Only themselves"), msg("Only the interactions of the user's own agent IDs.")},
 }
 
 func (s *Server) roleData(r *http.Request, p *page, role *roster.Role, f roleForm) *roleData {
@@ -325,7 +326,7 @@ func (s *Server) newRolePage(w http.ResponseWriter, r *http.Request, p *page) er
 			}
 		}
 	}
-	p.Title, p.Section, p.Data = "New role", "roles", s.roleData(r, p, nil, f)
+	p.Title, p.Section, p.Data = p.T("New role"), "roles", s.roleData(r, p, nil, f)
 	return s.show(w, r, "role", p)
 }
 
@@ -339,15 +340,15 @@ func (s *Server) createRole(w http.ResponseWriter, r *http.Request, p *page) err
 		if !ok {
 			return err
 		}
-		p.Title, p.Section, p.Data = "New role", "roles", s.roleData(r, p, nil, f)
+		p.Title, p.Section, p.Data = p.T("New role"), "roles", s.roleData(r, p, nil, f)
 		s.render(w, r, status, "role", p)
 		return nil
 	}
-	return s.redirect(w, r, "/roles", "Role "+role.Name+" created.")
+	return s.redirect(w, r, "/roles", p.T("Role {{.Name}} created.", "Name", role.Name))
 }
 
 func (s *Server) loadRole(r *http.Request, p *page) (*roster.Role, error) {
-	id, err := pathID(r, "role")
+	id, err := door.PathID(r, "role")
 	if err != nil {
 		return nil, err
 	}
@@ -385,16 +386,16 @@ func (s *Server) updateRole(w http.ResponseWriter, r *http.Request, p *page) err
 	if err != nil {
 		status, ok := formFailed(p, err)
 		if !ok {
-			if status = statusOf(roster.ErrorCode(err)); status >= http.StatusInternalServerError {
+			if status = door.StatusOf(roster.ErrorCode(err)); status >= http.StatusInternalServerError {
 				return err
 			}
-			p.Error = roster.ErrorMessage(err)
+			p.Error = errorMessage(p.L, err)
 		}
 		p.Title, p.Section, p.Data = role.Name, "roles", s.roleData(r, p, role, f)
 		s.render(w, r, status, "role", p)
 		return nil
 	}
-	return s.redirect(w, r, "/roles", "Role "+updated.Name+" saved.")
+	return s.redirect(w, r, "/roles", p.T("Role {{.Name}} saved.", "Name", updated.Name))
 }
 
 func (s *Server) deleteRolePage(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -402,7 +403,7 @@ func (s *Server) deleteRolePage(w http.ResponseWriter, r *http.Request, p *page)
 	if err != nil {
 		return err
 	}
-	p.Title, p.Section, p.Data = "Delete the role "+role.Name+"?", "roles", role
+	p.Title, p.Section, p.Data = p.T("Delete the role {{.Name}}?", "Name", role.Name), "roles", role
 	return s.show(w, r, "role_delete", p)
 }
 
@@ -412,7 +413,7 @@ func (s *Server) deleteRole(w http.ResponseWriter, r *http.Request, p *page) err
 		return err
 	}
 	if err := s.svc.DeleteRole(r.Context(), p.Actor, role.ID); err != nil {
-		return s.refused(w, r, p, err, "role_delete", "Delete the role "+role.Name+"?", "roles", role)
+		return s.refused(w, r, p, err, "role_delete", p.T("Delete the role {{.Name}}?", "Name", role.Name), "roles", role)
 	}
-	return s.redirect(w, r, "/roles", "Role "+role.Name+" deleted.")
+	return s.redirect(w, r, "/roles", p.T("Role {{.Name}} deleted.", "Name", role.Name))
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/roster-dev/roster/internal/door"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -110,7 +111,7 @@ func (s *Server) agentLookup(w http.ResponseWriter, r *http.Request, p *page) er
 
 // jsonError answers a script with the core's message.
 func (s *Server) jsonError(w http.ResponseWriter, err error) error {
-	status := statusOf(roster.ErrorCode(err))
+	status := door.StatusOf(roster.ErrorCode(err))
 	if status >= http.StatusInternalServerError {
 		return err
 	}
@@ -165,13 +166,13 @@ func (s *Server) agentsPage(w http.ResponseWriter, r *http.Request, p *page) err
 	if err != nil && roster.ErrorCode(err) != roster.EForbidden {
 		return err
 	}
-	p.Title, p.Section, p.Data = "Agents", "agents", d
+	p.Title, p.Section, p.Data = p.T("Agents"), "agents", d
 	return s.show(w, r, "agents", p)
 }
 
 // setQueue logs a user on to or off the queue.
 func (s *Server) setQueue(w http.ResponseWriter, r *http.Request, p *page) error {
-	id, err := pathID(r, "user")
+	id, err := door.PathID(r, "user")
 	if err != nil {
 		return err
 	}
@@ -196,7 +197,7 @@ func (s *Server) moveUser(r *http.Request, p *page, d *confirmData, msg, to *str
 	gid, err := strconv.ParseInt(d.Form["group_id"], 10, 64)
 	if err != nil {
 		return &roster.Error{Code: roster.EInvalid, Message: "the input is not valid",
-			Fields: []roster.FieldError{{Field: "group_id", Message: "choose the new group"}}}
+			Fields: []roster.FieldError{{Field: "group_id", Message: "choose the new group", Key: "choose the new group"}}}
 	}
 	u, err := s.svc.MoveUser(r.Context(), p.Actor, d.User.ID, roster.MoveInput{GroupID: gid, MoveInteractions: d.Form["move_interactions"] != ""})
 	if err != nil {
@@ -215,7 +216,7 @@ const viewAsCookie = "roster_view_as"
 
 // startViewAs begins viewing the product as user {id} sees it, read-only.
 func (s *Server) startViewAs(w http.ResponseWriter, r *http.Request, p *page) error {
-	id, err := pathID(r, "user")
+	id, err := door.PathID(r, "user")
 	if err != nil {
 		return err
 	}
@@ -237,5 +238,5 @@ func (s *Server) endViewAs(w http.ResponseWriter, r *http.Request, p *page) erro
 	if err := s.svc.StopImpersonation(r.Context(), p.Actor); err != nil && roster.ErrorCode(err) != roster.ENotFound {
 		return err
 	}
-	return s.redirect(w, r, "/users/"+itoa(p.Actor.ID), "You are back as yourself.")
+	return s.redirect(w, r, "/users/"+itoa(p.Actor.ID), p.T("You are back as yourself."))
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/csv"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/roster-dev/roster/internal/roster"
@@ -69,7 +68,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, p *page) erro
 	}
 	d.CSV = d.List.with("page", "", "per_page", "")
 	d.CSV = "/audit.csv" + d.CSV[len("/audit"):]
-	p.Title, p.Section, p.Data = "Audit log", "audit", d
+	p.Title, p.Section, p.Data = p.T("Audit log"), "audit", d
 	return s.show(w, r, "audit", p)
 }
 
@@ -114,7 +113,7 @@ func (s *Server) auditCSV(w http.ResponseWriter, r *http.Request, p *page) error
 		if cw == nil {
 			return err
 		}
-		s.log.Error("console: audit csv export failed", "err", err)
+		s.log.ErrorContext(r.Context(), "console: audit csv export failed", "err", err)
 		panic(http.ErrAbortHandler)
 	}
 	if cw == nil {
@@ -149,13 +148,6 @@ func (s *Server) outboxPage(w http.ResponseWriter, r *http.Request, p *page) err
 		}
 		d.List = newListView("/outbox", nil)
 	}
-	p.Title, p.Section, p.Data = "Outbox", "outbox", d
+	p.Title, p.Section, p.Data = p.T("Outbox"), "outbox", d
 	return s.show(w, r, "outbox", p)
-}
-
-func attemptsLabel(n int) string {
-	if n == 1 {
-		return "1 attempt"
-	}
-	return strconv.Itoa(n) + " attempts"
 }

@@ -3,8 +3,11 @@ package console
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
+	"github.com/roster-dev/roster/internal/accesslog"
+	"github.com/roster-dev/roster/internal/door"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -31,6 +34,7 @@ func (s *Server) newPage(w http.ResponseWriter, r *http.Request) (*page, error) 
 		switch roster.ErrorCode(err) {
 		case "":
 			p.Actor, p.Session, p.CSRF = a, info, csrfToken(token)
+			accesslog.NoteActor(r.Context(), a)
 		case roster.EUnauthorized:
 			s.clearSession(w, r) // expired, revoked, or the user was deactivated
 		default:
@@ -39,7 +43,9 @@ func (s *Server) newPage(w http.ResponseWriter, r *http.Request) (*page, error) 
 	}
 	if p.Actor == nil {
 		p.CSRF = s.anonymousCSRF(w, r)
+		p.L = s.localizerFor(r, "")
 	} else {
+		p.L = s.localizerFor(r, p.Actor.Language)
 		t, err := s.svc.Tenant(r.Context(), p.Actor)
 		if err != nil {
 			return p, err
@@ -83,13 +89,14 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, token stri
 	case roster.EUnauthorized, roster.ENotFound:
 		s.setCookie(w, r, viewAsCookie, "", -1)
 		if r.Method == http.MethodGet {
-			s.flash(w, r, "info", "The view-as has ended; you see the console as yourself again.")
+			s.flash(w, r, "info", s.localizerFor(r, a.Language).T("The view-as has ended; you see the console as yourself again."))
 		}
 		return a, info, nil
 	default:
 		return nil, nil, err
 	}
 	viewed.IP, viewed.UserAgent = a.IP, a.UserAgent
+	viewed.Language = a.Language // the console speaks the language of who is looking
 	info.ViewAs, info.ViewAsName, info.RealName = true, viewed.Name, a.Name
 	if u, err := s.svc.CurrentUser(ctx, viewed); err == nil {
 		info.ViewAsName = u.Name + " (" + u.Username + ")"
@@ -125,7 +132,7 @@ func (s *Server) withSSO(r *http.Request, f authForm) authForm {
 	}
 	opts, err := s.svc.SSOSignInOptions(r.Context(), f.Tenant)
 	if err != nil {
-		s.log.Warn("sign-in options", "err", err)
+		s.log.WarnContext(r.Context(), "sign-in options", "err", err)
 	}
 	f.SSO = opts
 	return f
@@ -141,7 +148,7 @@ func (s *Server) signInPage(w http.ResponseWriter, r *http.Request, p *page) err
 	if tenant == "" {
 		tenant = cookieValue(r, orgCookie)
 	}
-	p.Title = "Sign in"
+	p.Title = p.T("Sign in")
 	p.Data = s.withSSO(r, authForm{Tenant: tenant, Login: q.Get("login"), Next: localPath(q.Get("next"), "")})
 	return s.show(w, r, "signin", p)
 }
@@ -153,28 +160,24 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, p *page) error {
 		IP: s.clientIP(r), UserAgent: r.UserAgent(), Previous: cookieValue(r, sessionCookie),
 	})
 	if err != nil {
-		return s.authFormFailed(w, r, p, "signin", "Sign in", s.withSSO(r, f), err)
+		return s.authFormFailed(w, r, p, "signin", p.T("Sign in"), s.withSSO(r, f), err)
 	}
-	_, maxAge := s.svc.SessionLifetimes()
-	s.setCookie(w, r, sessionCookie, in.Token, int(maxAge.Seconds()))
-	// The anonymous CSRF secret has done its job.
-	s.setCookie(w, r, preCookie, "", -1)
 	// Remember the organisation for the next sign-in on this browser.
 	s.setCookie(w, r, orgCookie, strings.ToLower(strings.TrimSpace(f.Tenant)), 365*24*3600)
-	return s.redirect(w, r, localPath(f.Next, "/"), "")
+	return s.signedInOrStep(w, r, in, f.Next, "") // mfa.go
 }
 
 // authFormFailed shows a public form again with the core's answer: wrong
 // credentials, a locked account, too many attempts, or field errors.
 func (s *Server) authFormFailed(w http.ResponseWriter, r *http.Request, p *page, tmpl, title string, f any, err error) error {
 	code := roster.ErrorCode(err)
-	status := statusOf(code)
+	status := door.StatusOf(code)
 	if status >= http.StatusInternalServerError {
 		return err
 	}
 	setRetryAfter(w, err)
-	p.Errors = errorsOf(err)
-	p.Error = roster.ErrorMessage(err)
+	p.Errors = errorsOf(p.L, err)
+	p.Error = errorMessage(p.L, err)
 	if code == roster.EInvalid && len(p.Errors) > 0 {
 		p.Error = "Please correct the fields marked below."
 	}
@@ -190,8 +193,61 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request, p *page) error 
 	}
 	s.clearSession(w, r)
 	s.setCookie(w, r, viewAsCookie, "", -1)
-	s.flash(w, r, "success", "You are signed out.")
+	s.flash(w, r, "success", p.T("You are signed out."))
+	if provider, err := strconv.ParseInt(cookieValue(r, ssoProviderCookie), 10, 64); err == nil && provider > 0 {
+		s.setCookie(w, r, ssoProviderCookie, "", -1)
+		// The form's CSP (form-action 'self') forbids a redirect to the
+		// IdP, so a page of ours sends the browser on.
+		http.Redirect(w, r, "/signed-out/"+strconv.FormatInt(provider, 10), http.StatusSeeOther)
+		return nil
+	}
 	http.Redirect(w, r, "/signin", http.StatusSeeOther)
+	return nil
+}
+
+// signedOutPage sends a browser that single sign-on signed in on to the
+// IdP's logout (RP-initiated logout), or to the sign-in page.
+func (s *Server) signedOutPage(w http.ResponseWriter, r *http.Request, p *page) error {
+	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	to, name := s.svc.SSOLogout(r.Context(), id)
+	if to == "" {
+		http.Redirect(w, r, "/signin", http.StatusSeeOther)
+		return nil
+	}
+	p.Title, p.Data = "Signed out", map[string]string{"URL": to, "Name": name}
+	return s.show(w, r, "signed_out", p)
+}
+
+// ssoProviderCookie names the identity provider that signed the browser
+// in (set by the API's SSO callback), for its logout.
+const ssoProviderCookie = "roster_sso_provider"
+
+// ssoRoute sends a person to their organisation's identity provider by
+// the domain of their email; without one, back to the sign-in form.
+func (s *Server) ssoRoute(w http.ResponseWriter, r *http.Request, p *page) error {
+	q := r.URL.Query()
+	f := authForm{Tenant: strings.TrimSpace(q.Get("tenant")), Login: strings.TrimSpace(q.Get("email"))}
+	var opt *roster.SSOSignInOption
+	err := func() error {
+		if f.Tenant == "" {
+			return roster.Errorf(roster.EInvalid, "enter your organisation first")
+		}
+		var err error
+		opt, err = s.svc.SSORoute(r.Context(), f.Tenant, f.Login)
+		return err
+	}()
+	if err != nil {
+		p.Error = errorMessage(p.L, err)
+		p.Title, p.Data = p.T("Sign in"), s.withSSO(r, f)
+		s.render(w, r, http.StatusOK, "signin", p)
+		return nil
+	}
+	s.setCookie(w, r, orgCookie, strings.ToLower(f.Tenant), 365*24*3600)
+	// A page, not a redirect: the form's CSP (form-action 'self') forbids
+	// the redirects on to the IdP. console.js skips it (ssoRoute).
+	f.SSO = []roster.SSOSignInOption{*opt}
+	p.Title, p.Data = "Sign in", f
+	s.render(w, r, http.StatusOK, "signin", p)
 	return nil
 }
 
@@ -199,7 +255,7 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request, p *page) error 
 // (seed 003: "Forgot password / need new password").
 func (s *Server) forgotPage(w http.ResponseWriter, r *http.Request, p *page) error {
 	q := r.URL.Query()
-	p.Title, p.Data = "Forgot password / need a new password", authForm{Tenant: q.Get("tenant"), Login: q.Get("login"), Channel: "email"}
+	p.Title, p.Data = p.T("Forgot password / need a new password"), authForm{Tenant: q.Get("tenant"), Login: q.Get("login"), Channel: "email"}
 	return s.show(w, r, "forgot", p)
 }
 
@@ -208,17 +264,17 @@ func (s *Server) forgot(w http.ResponseWriter, r *http.Request, p *page) error {
 	err := s.svc.RequestPasswordCode(r.Context(), roster.CodeRequest{Tenant: f.Tenant, Login: f.Login, Channel: f.Channel,
 		IP: s.clientIP(r), UserAgent: r.UserAgent()})
 	if err != nil {
-		return s.authFormFailed(w, r, p, "forgot", "Forgot password / need a new password", f, err)
+		return s.authFormFailed(w, r, p, "forgot", p.T("Forgot password / need a new password"), f, err)
 	}
 	// The same answer whether or not the account exists.
-	s.flash(w, r, "info", "If the account exists and has an address for that channel, a one-time code is on its way. Enter it below with your new password.")
+	s.flash(w, r, "info", p.T("If the account exists and has an address for that channel, a one-time code is on its way. Enter it below with your new password."))
 	http.Redirect(w, r, "/reset?"+url.Values{"tenant": {f.Tenant}, "login": {f.Login}}.Encode(), http.StatusSeeOther)
 	return nil
 }
 
 func (s *Server) resetPage(w http.ResponseWriter, r *http.Request, p *page) error {
 	q := r.URL.Query()
-	p.Title, p.Data = "Set a new password", authForm{Tenant: q.Get("tenant"), Login: q.Get("login")}
+	p.Title, p.Data = p.T("Set a new password"), authForm{Tenant: q.Get("tenant"), Login: q.Get("login")}
 	return s.show(w, r, "reset", p)
 }
 
@@ -227,9 +283,9 @@ func (s *Server) reset(w http.ResponseWriter, r *http.Request, p *page) error {
 	err := s.svc.ResetPassword(r.Context(), roster.ResetInput{Tenant: f.Tenant, Login: f.Login, Code: r.PostFormValue("code"),
 		Password: r.PostFormValue("password"), IP: s.clientIP(r), UserAgent: r.UserAgent()})
 	if err != nil {
-		return s.authFormFailed(w, r, p, "reset", "Set a new password", f, err)
+		return s.authFormFailed(w, r, p, "reset", p.T("Set a new password"), f, err)
 	}
-	s.flash(w, r, "success", "Your password is set. Sign in with it now.")
+	s.flash(w, r, "success", p.T("Your password is set. Sign in with it now."))
 	http.Redirect(w, r, "/signin?"+url.Values{"tenant": {f.Tenant}, "login": {f.Login}}.Encode(), http.StatusSeeOther)
 	return nil
 }
@@ -246,14 +302,17 @@ func (s *Server) acceptPage(w http.ResponseWriter, r *http.Request, p *page) err
 	token := r.PathValue("token")
 	info, err := s.svc.InspectInvitation(r.Context(), token)
 	d := acceptData{Token: token, Info: info}
+	if info != nil {
+		p.L = s.localizerFor(r, info.Language) // the invitation's language
+	}
 	status := http.StatusOK
 	if err != nil {
-		if status = statusOf(roster.ErrorCode(err)); status >= http.StatusInternalServerError {
+		if status = door.StatusOf(roster.ErrorCode(err)); status >= http.StatusInternalServerError {
 			return err
 		}
-		d.Reason = roster.ErrorMessage(err)
+		d.Reason = errorMessage(p.L, err)
 	}
-	p.Title, p.Data = "Accept your invitation", d
+	p.Title, p.Data = p.T("Accept your invitation"), d
 	s.render(w, r, status, "accept", p)
 	return nil
 }
@@ -263,7 +322,7 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request, p *page) error {
 	token, password := r.PathValue("token"), r.PostFormValue("password")
 	if password != r.PostFormValue("password2") {
 		err := &roster.Error{Code: roster.EInvalid, Message: "the input is not valid",
-			Fields: []roster.FieldError{{Field: "password2", Message: "does not match the password"}}}
+			Fields: []roster.FieldError{{Field: "password2", Message: "does not match the password", Key: "does not match the password"}}}
 		return s.acceptFailed(w, r, p, token, err)
 	}
 	u, err := s.svc.AcceptInvitation(ctx, token, password, s.clientIP(r), r.UserAgent())
@@ -276,13 +335,10 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request, p *page) error {
 		in, err := s.svc.SignIn(ctx, roster.SignInInput{Tenant: t.Slug, Login: u.Username, Password: password,
 			IP: s.clientIP(r), UserAgent: r.UserAgent(), Previous: cookieValue(r, sessionCookie)})
 		if err == nil {
-			_, maxAge := s.svc.SessionLifetimes()
-			s.setCookie(w, r, sessionCookie, in.Token, int(maxAge.Seconds()))
-			s.setCookie(w, r, preCookie, "", -1)
-			return s.redirect(w, r, "/", "Welcome, "+u.Name+"! Your account is active.")
+			return s.signedInOrStep(w, r, in, "", p.T("Welcome, {{.Name}}! Your account is active.", "Name", u.Name))
 		}
 	}
-	s.flash(w, r, "success", "Your account is active. Sign in with your username "+u.Username+" and your new password.")
+	s.flash(w, r, "success", p.T("Your account is active. Sign in with your username {{.Username}} and your new password.", "Username", u.Username))
 	http.Redirect(w, r, "/signin?"+url.Values{"login": {u.Username}}.Encode(), http.StatusSeeOther)
 	return nil
 }
@@ -290,11 +346,14 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request, p *page) error {
 func (s *Server) acceptFailed(w http.ResponseWriter, r *http.Request, p *page, token string, err error) error {
 	d := acceptData{Token: token}
 	info, ierr := s.svc.InspectInvitation(r.Context(), token)
+	if info != nil {
+		p.L = s.localizerFor(r, info.Language)
+	}
 	if ierr != nil {
-		d.Reason = roster.ErrorMessage(ierr)
+		d.Reason = errorMessage(p.L, ierr)
 	}
 	d.Info = info
-	return s.authFormFailed(w, r, p, "accept", "Accept your invitation", d, err)
+	return s.authFormFailed(w, r, p, "accept", p.T("Accept your invitation"), d, err)
 }
 
 func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -308,9 +367,9 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, p *page)
 		if derr != nil {
 			return derr
 		}
-		p.Title, p.Section, p.Data = "Your account", "account", d
+		p.Title, p.Section, p.Data = p.T("Your account"), "account", d
 		s.render(w, r, status, "account", p)
 		return nil
 	}
-	return s.redirect(w, r, "/account", "Your password is changed. Your other sessions have been signed out.")
+	return s.redirect(w, r, "/account", p.T("Your password is changed. Your other sessions have been signed out."))
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/roster-dev/roster/internal/door"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -30,7 +31,7 @@ func (s *Server) myTeamPage(w http.ResponseWriter, r *http.Request, p *page) err
 			return err
 		}
 	}
-	p.Title, p.Section, p.Data = "My Team", "team", d
+	p.Title, p.Section, p.Data = p.T("My Team"), "team", d
 	return s.show(w, r, "my_team", p)
 }
 
@@ -82,7 +83,7 @@ func (s *Server) coachingPage(w http.ResponseWriter, r *http.Request, p *page) e
 	if err != nil {
 		return err
 	}
-	p.Title, p.Section, p.Data = "Coaching plans", "team", d
+	p.Title, p.Section, p.Data = p.T("Coaching plans"), "team", d
 	if d.Agent != nil {
 		p.Title = "Coaching plans of " + d.Agent.Name
 	}
@@ -156,7 +157,7 @@ func (s *Server) createPlan(w http.ResponseWriter, r *http.Request, p *page) err
 				return derr
 			}
 			d.Form = f
-			p.Title, p.Section, p.Data = "My page", "me", d
+			p.Title, p.Section, p.Data = p.T("My page"), "me", d
 			s.render(w, r, status, "me", p)
 			return nil
 		}
@@ -165,7 +166,7 @@ func (s *Server) createPlan(w http.ResponseWriter, r *http.Request, p *page) err
 			return derr
 		}
 		d.Form = f
-		p.Title, p.Section, p.Data = "Coaching plans", "team", d
+		p.Title, p.Section, p.Data = p.T("Coaching plans"), "team", d
 		s.render(w, r, status, "coaching", p)
 		return nil
 	}
@@ -180,7 +181,7 @@ type planData struct {
 }
 
 func (s *Server) loadPlan(r *http.Request, p *page) (*planData, error) {
-	id, err := pathID(r, "coaching plan")
+	id, err := door.PathID(r, "coaching plan")
 	if err != nil {
 		return nil, err
 	}
@@ -266,6 +267,6 @@ func (s *Server) mePage(w http.ResponseWriter, r *http.Request, p *page) error {
 	if err != nil {
 		return err
 	}
-	p.Title, p.Section, p.Data = "My page", "me", d
+	p.Title, p.Section, p.Data = p.T("My page"), "me", d
 	return s.show(w, r, "me", p)
 }

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/roster-dev/roster/internal/clientip"
+	"github.com/roster-dev/roster/internal/door"
+	"github.com/roster-dev/roster/internal/i18n"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -26,6 +28,9 @@ type Options struct {
 	// Proxies are the reverse proxies whose X-Forwarded-For, Forwarded and
 	// X-Forwarded-Proto are believed; nil trusts nobody.
 	Proxies *clientip.Proxies
+	// Catalogue holds the console's words in every shipped language; nil
+	// loads the embedded one.
+	Catalogue *i18n.Catalogue
 }
 
 // Server serves the console's pages and static assets.
@@ -36,6 +41,9 @@ type Server struct {
 	views  *views
 	static *staticFiles
 	cop    *http.CrossOriginProtection
+	cat    *i18n.Catalogue
+	// imports are the console's imports running in the background.
+	imports importRuns
 }
 
 // New returns the console over svc.
@@ -47,8 +55,11 @@ func New(svc *roster.Service, log *slog.Logger, opts Options) *Server {
 	if strings.HasPrefix(opts.PublicURL, "https://") {
 		opts.SecureCookies = true
 	}
-	s := &Server{svc: svc, log: log, opts: opts, static: loadStatic(), cop: newCrossOriginProtection(opts.PublicURL)}
-	s.views = loadViews(s.static)
+	if opts.Catalogue == nil {
+		opts.Catalogue = i18n.MustLoad()
+	}
+	s := &Server{svc: svc, log: log, opts: opts, static: loadStatic(), cop: newCrossOriginProtection(opts.PublicURL), cat: opts.Catalogue}
+	s.views = loadViews(s.static, s.cat)
 	return s
 }
 
@@ -84,7 +95,7 @@ func (s *Server) wrap(rt route) http.Handler {
 			return
 		}
 		if r.Method == http.MethodPost && !s.validCSRF(r, p) {
-			s.fail(w, r, p, roster.Errorf(roster.EForbidden, "the form has expired or did not come from this site; reload the page and try again"))
+			s.fail(w, r, p, roster.Errorf(roster.EForbidden, "the form has expired or did not come from this site; reload the page and try again")) // console.* in the catalogue
 			return
 		}
 		if err := rt.h(w, r, p); err != nil {
@@ -103,31 +114,6 @@ func (s *Server) toSignIn(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }
 
-// statusOf maps the core's error codes to HTTP statuses.
-func statusOf(code string) int {
-	switch code {
-	case roster.ETooLarge:
-		return http.StatusRequestEntityTooLarge
-	case roster.EInvalid:
-		return http.StatusBadRequest
-	case roster.ENotFound:
-		return http.StatusNotFound
-	case roster.EConflict:
-		return http.StatusConflict
-	case roster.EUnauthorized:
-		return http.StatusUnauthorized
-	case roster.EForbidden:
-		return http.StatusForbidden
-	case roster.EGone:
-		return http.StatusGone
-	case roster.ELimited:
-		return http.StatusTooManyRequests
-	case roster.EUnavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
-
 // setRetryAfter tells the browser when trying again helps (429, 503).
 func setRetryAfter(w http.ResponseWriter, err error) {
 	if d := roster.RetryAfter(err); d > 0 {
@@ -140,7 +126,7 @@ func setRetryAfter(w http.ResponseWriter, err error) {
 // try again in a minute.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, p *page, err error) {
 	code := roster.ErrorCode(err)
-	status := statusOf(code)
+	status := door.StatusOf(code)
 	if status == http.StatusUnauthorized && r.Method == http.MethodGet {
 		s.clearSession(w, r)
 		s.toSignIn(w, r)
@@ -148,39 +134,51 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, p *page, err error
 	}
 	switch status {
 	case http.StatusInternalServerError:
-		s.log.Error("console: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.ErrorContext(r.Context(), "console: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 	case http.StatusServiceUnavailable:
-		s.log.Warn("console: database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.WarnContext(r.Context(), "console: database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	setRetryAfter(w, err)
 	if p == nil {
 		p = &page{}
 	}
+	if p.L == nil {
+		p.L = s.localizerFor(r, "")
+	}
 	title := map[int]string{
-		http.StatusBadRequest:            "That did not work",
-		http.StatusRequestEntityTooLarge: "Too much at once",
-		http.StatusNotFound:              "Not found",
-		http.StatusConflict:              "That is not possible right now",
-		http.StatusUnauthorized:          "Please sign in",
-		http.StatusForbidden:             "Not allowed",
-		http.StatusGone:                  "No longer available",
-		http.StatusTooManyRequests:       "Too many attempts",
-		http.StatusServiceUnavailable:    "Roster cannot reach its database",
+		http.StatusBadRequest:            msg("That did not work"),
+		http.StatusRequestEntityTooLarge: msg("Too much at once"),
+		http.StatusNotFound:              msg("Not found"),
+		http.StatusConflict:              msg("That is not possible right now"),
+		http.StatusUnauthorized:          msg("Please sign in"),
+		http.StatusForbidden:             msg("Not allowed"),
+		http.StatusGone:                  msg("No longer available"),
+		http.StatusTooManyRequests:       msg("Too many attempts"),
+		http.StatusServiceUnavailable:    msg("Roster cannot reach its database"),
 	}[status]
 	if title == "" {
-		title = "Something went wrong"
+		title = msg("Something went wrong")
 	}
-	p.Title = title
-	setRetryAfter(w, err)
-	p.Data = errorData{Status: status, Message: roster.ErrorMessage(err), Fields: roster.ErrorFields(err), Back: safeBack(r)}
+	p.Title = p.T(title)
+	p.Data = errorData{Status: status, Message: errorMessage(p.L, err), Fields: errorFields(p.L, err), Back: safeBack(r)}
 	s.render(w, r, status, "error", p)
 }
 
 type errorData struct {
 	Status  int
 	Message string
-	Fields  []roster.FieldError
+	Fields  []roster.FieldError // Message in the reader's language
 	Back    string
+}
+
+// errorFields are the core's field complaints, said in l's language.
+func errorFields(l *i18n.Localizer, err error) []roster.FieldError {
+	fields := roster.ErrorFields(err)
+	out := make([]roster.FieldError, len(fields))
+	for i, f := range fields {
+		out[i] = roster.FieldError{Field: f.Field, Message: fieldMessage(l, f)}
+	}
+	return out
 }
 
 // safeBack is where the error page's "back" link leads: the form's own page

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/roster-dev/roster/internal/door"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -33,7 +34,7 @@ func readProfile(r *http.Request) roster.ProfileInput {
 }
 
 func (s *Server) createGroupProfile(w http.ResponseWriter, r *http.Request, p *page) error {
-	id, err := pathID(r, "group")
+	id, err := door.PathID(r, "group")
 	if err != nil {
 		return err
 	}
@@ -49,11 +50,11 @@ func (s *Server) createGroupProfile(w http.ResponseWriter, r *http.Request, p *p
 	if prof != nil {
 		name = prof.Name
 	}
-	return s.propertyChanged(w, r, "/groups/"+itoa(id)+"#profiles-h", "Group profile "+name+" created.", err)
+	return s.propertyChanged(w, r, p, "/groups/"+itoa(id)+"#profiles-h", p.T("Group profile {{.Name}} created.", "Name", name), err)
 }
 
 func (s *Server) createUserProfile(w http.ResponseWriter, r *http.Request, p *page) error {
-	id, err := pathID(r, "user")
+	id, err := door.PathID(r, "user")
 	if err != nil {
 		return err
 	}
@@ -69,16 +70,16 @@ func (s *Server) createUserProfile(w http.ResponseWriter, r *http.Request, p *pa
 	if prof != nil {
 		name = prof.Name
 	}
-	return s.propertyChanged(w, r, "/users/"+itoa(id)+"/edit#profiles-h", "Personal profile "+name+" created.", err)
+	return s.propertyChanged(w, r, p, "/users/"+itoa(id)+"/edit#profiles-h", p.T("Personal profile {{.Name}} created.", "Name", name), err)
 }
 
 func (s *Server) setUserGroupProfiles(w http.ResponseWriter, r *http.Request, p *page) error {
-	id, err := pathID(r, "user")
+	id, err := door.PathID(r, "user")
 	if err != nil {
 		return err
 	}
 	_, err = s.svc.SetUserGroupProfiles(r.Context(), p.Actor, id, parseIDs(r.PostForm["enabled"]))
-	return s.propertyChanged(w, r, "/users/"+itoa(id)+"/edit#profiles-h", "Group profiles saved.", err)
+	return s.propertyChanged(w, r, p, "/users/"+itoa(id)+"/edit#profiles-h", p.T("Group profiles saved."), err)
 }
 
 // profileRows are the empty skill rows of a new profile form.

@@ -21,7 +21,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, p *page) error {
 			http.Redirect(w, r, item.Href, http.StatusSeeOther)
 			return nil
 		}
-		p.Title = "Welcome"
+		p.Title = p.T("Welcome")
 		return s.show(w, r, "welcome", p)
 	}
 	ctx := r.Context()
@@ -42,7 +42,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, p *page) error {
 	if d.Groups, err = s.groupNames(r, a); err != nil {
 		return err
 	}
-	p.Title, p.Section, p.Data = "Dashboard", "dashboard", d
+	p.Title, p.Section, p.Data = p.T("Dashboard"), "dashboard", d
 	return s.show(w, r, "dashboard", p)
 }
 

@@ -43,7 +43,7 @@ type importCell struct {
 }
 
 func (s *Server) importPage(w http.ResponseWriter, r *http.Request, p *page) error {
-	p.Title, p.Section, p.Data = "Import users", "users", &importData{Mode: roster.ImportCreate}
+	p.Title, p.Section, p.Data = p.T("Import users"), "users", &importData{Mode: roster.ImportCreate}
 	return s.show(w, r, "user_import", p)
 }
 
@@ -89,7 +89,7 @@ func (s *Server) importPreview(w http.ResponseWriter, r *http.Request, p *page) 
 		os.Remove(path) // it cannot be imported as it is
 		d.Upload = ""
 	}
-	p.Title, p.Section, p.Data = "Import users", "users", d
+	p.Title, p.Section, p.Data = p.T("Import users"), "users", d
 	return s.show(w, r, "user_import", p)
 }
 
@@ -140,19 +140,14 @@ func (s *Server) importRun(w http.ResponseWriter, r *http.Request, p *page) erro
 	if err != nil {
 		return roster.Errorf(roster.EInvalid, "the uploaded file is gone (files wait an hour); upload it again")
 	}
-	defer os.Remove(path)
-	defer f.Close()
-	d := &importData{Mode: r.PostFormValue("mode"), Invite: r.PostFormValue("invite") == "on", Done: true, FileName: r.PostFormValue("name")}
-	d.Report, err = s.svc.ImportUsers(r.Context(), p.Actor, f, roster.ImportOptions{Mode: d.Mode, Invite: d.Invite})
-	if err != nil {
+	if _, err := s.startImport(r.Context(), p.Actor, key, path, r.PostFormValue("name"), f,
+		roster.ImportOptions{Mode: r.PostFormValue("mode"), Invite: r.PostFormValue("invite") == "on"}); err != nil {
+		f.Close()
 		return err
 	}
-	if d.Report.Failed == 0 {
-		return s.redirect(w, r, "/users", fmt.Sprintf("Imported %s: created %d, updated %d, unchanged %d.",
-			d.FileName, d.Report.Created, d.Report.Updated, d.Report.Unchanged))
-	}
-	p.Title, p.Section, p.Data = "Import users", "users", d // the tenant changed since the preview
-	return s.show(w, r, "user_import", p)
+	// The import runs on; the progress page follows it.
+	http.Redirect(w, r, "/users/import/progress?run="+key, http.StatusSeeOther)
+	return nil
 }
 
 func removeStaleUploads() {

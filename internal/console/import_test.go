@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/roster-dev/roster/internal/roster"
 )
@@ -74,8 +76,35 @@ func TestConsoleImport(t *testing.T) {
 		t.Fatalf("another admin ran the upload: %d", resp.StatusCode)
 	}
 	resp, _ = c.post("/users/import/run", url.Values{"csrf": {c.csrf("/users/import")}, "upload": {m[1]}, "mode": {"create"}, "name": {"people.csv"}})
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("import: %d", resp.StatusCode)
+	progress := "/users/import/progress?run=" + m[1]
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != progress {
+		t.Fatalf("import: %d to %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	// The import runs in the background; its progress is the starter's alone.
+	if resp, _ := o.get("/users/import/progress.json?run=" + m[1]); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("another admin reads the progress: %d", resp.StatusCode)
+	}
+	var last struct {
+		Stage       string
+		Rows, Total int
+		Percent     int
+		Done        bool
+	}
+	for deadline := time.Now().Add(30 * time.Second); !last.Done; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the import did not finish: %+v", last)
+		}
+		resp, body := c.get("/users/import/progress.json?run=" + m[1])
+		if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(body), &last) != nil || last.Total != 2 {
+			t.Fatalf("progress: %d %s", resp.StatusCode, body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if last.Percent != 100 || last.Rows != 2 || last.Stage != "written" {
+		t.Errorf("the finished import's progress: %+v", last)
+	}
+	if resp, _ := c.get(progress); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/users" {
+		t.Fatalf("the finished import's page: %d to %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	after, _ = a.svc.ListUsers(t.Context(), a.sys, roster.UserQuery{})
 	if after.Total != before.Total+2 {

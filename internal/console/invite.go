@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/roster-dev/roster/internal/door"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -93,7 +94,7 @@ func (s *Server) invitePage(w http.ResponseWriter, r *http.Request, p *page) err
 	if err != nil {
 		return err
 	}
-	p.Title, p.Section, p.Data = "Invite users", "invite", d
+	p.Title, p.Section, p.Data = p.T("Invite users"), "invite", d
 	return s.show(w, r, "invite", p)
 }
 
@@ -192,7 +193,7 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request, p *page) error {
 		if derr != nil {
 			return derr
 		}
-		p.Title, p.Section, p.Data = "Invite users", "invite", d
+		p.Title, p.Section, p.Data = p.T("Invite users"), "invite", d
 		s.render(w, r, status, "invite", p)
 		return nil
 	}
@@ -200,7 +201,7 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request, p *page) error {
 	for i, l := range links {
 		ids[i] = itoa(l.Invitation.ID)
 	}
-	return s.redirect(w, r, "/invitations/sent?ids="+strings.Join(ids, ","), plural(len(links), "invitation")+" sent.")
+	return s.redirect(w, r, "/invitations/sent?ids="+strings.Join(ids, ","), p.N("{{.Count}} invitations sent.", len(links)))
 }
 
 type sentData struct {
@@ -224,13 +225,13 @@ func (s *Server) invitationsSent(w http.ResponseWriter, r *http.Request, p *page
 		}
 		d.Invitations = append(d.Invitations, inv)
 	}
-	p.Title, p.Section, p.Data = "Invitations sent", "invite", d
+	p.Title, p.Section, p.Data = p.T("Invitations sent"), "invite", d
 	return s.show(w, r, "invite_sent", p)
 }
 
 // userInvitation is the invitation of the invited user {id}.
 func (s *Server) userInvitation(r *http.Request, p *page) (*roster.User, *roster.Invitation, error) {
-	id, err := pathID(r, "user")
+	id, err := door.PathID(r, "user")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -255,7 +256,7 @@ func (s *Server) resendInvitation(w http.ResponseWriter, r *http.Request, p *pag
 		return err
 	}
 	return s.redirect(w, r, localPath(r.PostFormValue("back"), "/users?tab=invited"),
-		"Invitation sent again to "+u.Name+" <"+inv.Email+">. The earlier link no longer works.")
+		p.T("Invitation sent again to {{.Name}} <{{.Email}}>. The earlier link no longer works.", "Name", u.Name, "Email", inv.Email))
 }
 
 type linkData struct {
@@ -281,7 +282,7 @@ func (s *Server) invitationLink(w http.ResponseWriter, r *http.Request, p *page)
 		_, _ = w.Write([]byte(link.URL))
 		return nil
 	}
-	p.Title, p.Section, p.Data = "Invitation link for "+u.Name, "users", linkData{User: u, URL: link.URL, Inv: link.Invitation}
+	p.Title, p.Section, p.Data = p.T("Invitation link for {{.Name}}", "Name", u.Name), "users", linkData{User: u, URL: link.URL, Inv: link.Invitation}
 	return s.show(w, r, "invite_link", p)
 }
 
@@ -295,7 +296,7 @@ func (s *Server) confirmCancelInvitation(w http.ResponseWriter, r *http.Request,
 	if err != nil {
 		return err
 	}
-	p.Title, p.Section, p.Data = "Cancel the invitation of "+u.Name+"?", "users", cancelData{User: u, Inv: inv}
+	p.Title, p.Section, p.Data = p.T("Cancel the invitation of {{.Name}}?", "Name", u.Name), "users", cancelData{User: u, Inv: inv}
 	return s.show(w, r, "invite_cancel", p)
 }
 
@@ -305,7 +306,7 @@ func (s *Server) cancelInvitation(w http.ResponseWriter, r *http.Request, p *pag
 		return err
 	}
 	if err := s.svc.CancelInvitation(r.Context(), p.Actor, inv.ID); err != nil {
-		return s.refused(w, r, p, err, "invite_cancel", "Cancel the invitation of "+u.Name+"?", "users", cancelData{User: u, Inv: inv})
+		return s.refused(w, r, p, err, "invite_cancel", p.T("Cancel the invitation of {{.Name}}?", "Name", u.Name), "users", cancelData{User: u, Inv: inv})
 	}
-	return s.redirect(w, r, "/users?tab=invited", "The invitation of "+u.Name+" is cancelled; the link no longer works.")
+	return s.redirect(w, r, "/users?tab=invited", p.T("The invitation of {{.Name}} is cancelled; the link no longer works.", "Name", u.Name))
 }

@@ -25,7 +25,7 @@ func (s *Server) newProfileFailed(w http.ResponseWriter, r *http.Request, p *pag
 		rows = append(rows, skillRow{})
 	}
 	d.Skills, d.Name, d.Rows = skills, in.Name.V, rows
-	p.Title, p.Section, p.Data = "New "+profileTitle(d), profileSection(d), d
+	p.Title, p.Section, p.Data = profileTitle(p, d), profileSection(d), d
 	s.render(w, r, status, "profile_edit", p)
 	return nil
 }

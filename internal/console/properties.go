@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/roster-dev/roster/internal/door"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -109,14 +110,14 @@ func (s *Server) findProperty(r *http.Request, p *page) (*roster.Property, error
 
 // propertyChanged redirects back with the outcome, or with the core's
 // refusal as the message (the value's field error).
-func (s *Server) propertyChanged(w http.ResponseWriter, r *http.Request, to, ok string, err error) error {
+func (s *Server) propertyChanged(w http.ResponseWriter, r *http.Request, p *page, to, ok string, err error) error {
 	if err != nil {
-		if statusOf(roster.ErrorCode(err)) >= http.StatusInternalServerError {
+		if door.StatusOf(roster.ErrorCode(err)) >= http.StatusInternalServerError {
 			return err
 		}
-		msg := roster.ErrorMessage(err)
+		msg := errorMessage(p.L, err)
 		for _, f := range roster.ErrorFields(err) {
-			msg = f.Field + ": " + f.Message
+			msg = f.Field + ": " + fieldMessage(p.L, f)
 		}
 		s.flash(w, r, "error", msg)
 		http.Redirect(w, r, to, http.StatusSeeOther)
@@ -126,49 +127,49 @@ func (s *Server) propertyChanged(w http.ResponseWriter, r *http.Request, to, ok 
 }
 
 func (s *Server) setGroupProperty(w http.ResponseWriter, r *http.Request, p *page) error {
-	id, err := pathID(r, "group")
+	id, err := door.PathID(r, "group")
 	if err != nil {
 		return err
 	}
 	to := "/groups/" + itoa(id) + "#properties-h"
 	prop, err := s.findProperty(r, p)
 	if err != nil {
-		return s.propertyChanged(w, r, to, "", err)
+		return s.propertyChanged(w, r, p, to, "", err)
 	}
 	_, err = s.svc.SetGroupProperty(r.Context(), p.Actor, id, prop.Key, jsonValue(prop, r.PostFormValue("value")))
-	return s.propertyChanged(w, r, to, prop.Label+" set on this group; its subgroups and users inherit it.", err)
+	return s.propertyChanged(w, r, p, to, prop.Label+" set on this group; its subgroups and users inherit it.", err)
 }
 
 func (s *Server) clearGroupProperty(w http.ResponseWriter, r *http.Request, p *page) error {
-	id, err := pathID(r, "group")
+	id, err := door.PathID(r, "group")
 	if err != nil {
 		return err
 	}
 	_, err = s.svc.ClearGroupProperty(r.Context(), p.Actor, id, r.PathValue("key"))
-	return s.propertyChanged(w, r, "/groups/"+itoa(id)+"#properties-h", "The group's own value is removed; it inherits again.", err)
+	return s.propertyChanged(w, r, p, "/groups/"+itoa(id)+"#properties-h", p.T("The group's own value is removed; it inherits again."), err)
 }
 
 func (s *Server) setUserProperty(w http.ResponseWriter, r *http.Request, p *page) error {
-	id, err := pathID(r, "user")
+	id, err := door.PathID(r, "user")
 	if err != nil {
 		return err
 	}
 	to := "/users/" + itoa(id) + "/edit#properties-h"
 	prop, err := s.findProperty(r, p)
 	if err != nil {
-		return s.propertyChanged(w, r, to, "", err)
+		return s.propertyChanged(w, r, p, to, "", err)
 	}
 	_, err = s.svc.SetUserProperty(r.Context(), p.Actor, id, prop.Key, jsonValue(prop, r.PostFormValue("value")))
-	return s.propertyChanged(w, r, to, prop.Label+" set on this user. It stays when they move to another group.", err)
+	return s.propertyChanged(w, r, p, to, prop.Label+" set on this user. It stays when they move to another group.", err)
 }
 
 func (s *Server) clearUserProperty(w http.ResponseWriter, r *http.Request, p *page) error {
-	id, err := pathID(r, "user")
+	id, err := door.PathID(r, "user")
 	if err != nil {
 		return err
 	}
 	_, err = s.svc.ClearUserProperty(r.Context(), p.Actor, id, r.PathValue("key"))
-	return s.propertyChanged(w, r, "/users/"+itoa(id)+"/edit#properties-h", "The user's own value is removed; they inherit it again.", err)
+	return s.propertyChanged(w, r, p, "/users/"+itoa(id)+"/edit#properties-h", p.T("The user's own value is removed; they inherit it again."), err)
 }
 
 type propertiesData struct {
@@ -195,7 +196,7 @@ func (s *Server) propertiesPage(w http.ResponseWriter, r *http.Request, p *page)
 	if err != nil {
 		return err
 	}
-	p.Title, p.Section, p.Data = "Properties & skills", "properties", d
+	p.Title, p.Section, p.Data = p.T("Properties & skills"), "properties", d
 	return s.show(w, r, "properties", p)
 }
 
@@ -223,7 +224,7 @@ func (s *Server) createProperty(w http.ResponseWriter, r *http.Request, p *page)
 			return derr
 		}
 		d.Form = form
-		p.Title, p.Section, p.Data = "Properties & skills", "properties", d
+		p.Title, p.Section, p.Data = p.T("Properties & skills"), "properties", d
 		s.render(w, r, status, "properties", p)
 		return nil
 	}
@@ -266,7 +267,7 @@ func (s *Server) createSkill(w http.ResponseWriter, r *http.Request, p *page) er
 		if msg := p.Errors["name"]; msg != "" {
 			p.Errors["skill_name"] = msg
 		}
-		p.Title, p.Section, p.Data = "Properties & skills", "properties", d
+		p.Title, p.Section, p.Data = p.T("Properties & skills"), "properties", d
 		s.render(w, r, status, "properties", p)
 		return nil
 	}

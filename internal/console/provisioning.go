@@ -81,7 +81,7 @@ func (s *Server) provisioningPage(w http.ResponseWriter, r *http.Request, p *pag
 			d.Changes = append(d.Changes, describeTokenChange(e, groups))
 		}
 	}
-	p.Title, p.Section, p.Data = "Provisioning", "provisioning", d
+	p.Title, p.Section, p.Data = p.T("Provisioning"), "provisioning", d
 	return s.show(w, r, "provisioning", p)
 }
 
@@ -100,25 +100,25 @@ func (s *Server) publicBase(r *http.Request) string {
 // languageLabel names a default language in words, with its code.
 func languageLabel(code string) string {
 	if code == "" {
-		return "none set"
+		return msg("none set")
 	}
 	return languageName(code) + " (" + code + ")"
 }
 
 // tokenActions say what an audit action did, for the actions SCIM makes.
 var tokenActions = map[string]string{
-	"user.create":       "Created the user",
-	"user.update":       "Changed the user",
-	"user.move":         "Moved the user",
-	"user.deactivate":   "Deactivated the user",
-	"user.reactivate":   "Reactivated the user",
-	"user.delete":       "Deleted the user",
-	"user.external_id":  "Linked the user to the identity provider",
-	"user.password_set": "Set the user's password",
-	"user.agents":       "Changed the user's agent IDs",
-	"group.create":      "Created the group",
-	"group.update":      "Changed the group",
-	"group.delete":      "Deleted the group",
+	"user.create":       msg("Created the user"),
+	"user.update":       msg("Changed the user"),
+	"user.move":         msg("Moved the user"),
+	"user.deactivate":   msg("Deactivated the user"),
+	"user.reactivate":   msg("Reactivated the user"),
+	"user.delete":       msg("Deleted the user"),
+	"user.external_id":  msg("Linked the user to the identity provider"),
+	"user.password_set": msg("Set the user's password"),
+	"user.agents":       msg("Changed the user's agent IDs"),
+	"group.create":      msg("Created the group"),
+	"group.update":      msg("Changed the group"),
+	"group.delete":      msg("Deleted the group"),
 }
 
 func describeTokenChange(e roster.AuditEvent, groups groupNames) tokenChange {

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/roster-dev/roster/internal/door"
+	"github.com/roster-dev/roster/internal/i18n"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -38,7 +40,15 @@ type page struct {
 	Errors  fieldErrors // per-field messages of a form shown again
 	Error   string      // a message about the whole form
 	Data    any
+	// L says the page's words in its reader's language (language.go).
+	L *i18n.Localizer
 }
+
+// T translates a message for the page's reader (i18n.Localizer.T).
+func (p *page) T(id string, args ...any) string { return p.L.T(id, args...) }
+
+// N translates a message with plural forms (i18n.Localizer.N).
+func (p *page) N(id string, n int, args ...any) string { return p.L.N(id, n, args...) }
 
 type flashMsg struct{ Kind, Msg string }
 
@@ -61,42 +71,43 @@ func (p *page) Nav() []navItem {
 	var items []navItem
 	add := func(ok bool, key, label, href string) {
 		if ok {
-			items = append(items, navItem{key, label, href})
+			items = append(items, navItem{key, p.T(label), href})
 		}
 	}
-	add(can(roster.PermUsersView), "dashboard", "Dashboard", "/")
-	add(can(roster.PermUsersView), "users", "Users", "/users")
-	add(can(roster.PermUsersInvite), "invite", "Invite users", "/invite")
-	add(can(roster.PermUsersView, roster.PermGroupsManage), "groups", "Groups", "/groups")
-	add(can(roster.PermUsersView, roster.PermRolesManage), "roles", "Roles", "/roles")
-	add(can(roster.PermRolesManage), "tokens", "API tokens", "/tokens")
-	add(a.Can(roster.PermRolesManage) && a.Can(roster.PermUsersManage), "provisioning", "Provisioning", "/provisioning")
-	add(can(roster.PermWebhooksManage), "webhooks", "Webhooks", "/webhooks")
-	add(can(roster.PermEnvironmentManage), "settings", "Settings", "/settings")
-	add(can(roster.PermEnvironmentManage), "sso", "Single sign-on", "/settings/sso")
-	add(can(roster.PermUsersView, roster.PermUsersManage), "agents", "Agents", "/agents")
-	add(can(roster.PermGroupsManage), "properties", "Properties & skills", "/properties")
-	add(can(roster.PermTeamView), "team", "My Team", "/my-team")
-	add(can(roster.PermSelfView), "me", "My page", "/me")
-	add(can(roster.PermAuditView), "audit", "Audit log", "/audit")
-	add(can(roster.PermAuditView), "outbox", "Outbox", "/outbox")
+	add(can(roster.PermUsersView), "dashboard", msg("Dashboard"), "/")
+	add(can(roster.PermUsersView), "users", msg("Users"), "/users")
+	add(can(roster.PermUsersInvite), "invite", msg("Invite users"), "/invite")
+	add(can(roster.PermUsersView, roster.PermGroupsManage), "groups", msg("Groups"), "/groups")
+	add(can(roster.PermUsersView, roster.PermRolesManage), "roles", msg("Roles"), "/roles")
+	add(can(roster.PermRolesManage), "tokens", msg("API tokens"), "/tokens")
+	add(a.Can(roster.PermRolesManage) && a.Can(roster.PermUsersManage), "provisioning", msg("Provisioning"), "/provisioning")
+	add(can(roster.PermWebhooksManage), "webhooks", msg("Webhooks"), "/webhooks")
+	add(can(roster.PermEnvironmentManage), "settings", msg("Settings"), "/settings")
+	add(can(roster.PermEnvironmentManage), "sso", msg("Single sign-on"), "/settings/sso")
+	add(can(roster.PermUsersView, roster.PermUsersManage), "agents", msg("Agents"), "/agents")
+	add(can(roster.PermGroupsManage), "properties", msg("Properties & skills"), "/properties")
+	add(can(roster.PermTeamView), "team", msg("My Team"), "/my-team")
+	add(can(roster.PermSelfView), "me", msg("My page"), "/me")
+	add(can(roster.PermAuditView), "audit", msg("Audit log"), "/audit")
+	add(can(roster.PermAuditView), "outbox", msg("Outbox"), "/outbox")
 	return items
 }
 
 // fieldErrors maps a form field's name to its message.
 type fieldErrors map[string]string
 
-func errorsOf(err error) fieldErrors {
+func errorsOf(l *i18n.Localizer, err error) fieldErrors {
 	fields := roster.ErrorFields(err)
 	if len(fields) == 0 {
 		return nil
 	}
 	fe := fieldErrors{}
 	for _, f := range fields {
+		msg := fieldMessage(l, f)
 		if fe[f.Field] == "" {
-			fe[f.Field] = f.Message
+			fe[f.Field] = msg
 		} else {
-			fe[f.Field] += "; " + f.Message
+			fe[f.Field] += "; " + msg
 		}
 	}
 	return fe
@@ -109,52 +120,67 @@ func formFailed(p *page, err error) (int, bool) {
 	if code != roster.EInvalid && code != roster.EConflict {
 		return 0, false
 	}
-	p.Errors = errorsOf(err)
-	p.Error = roster.ErrorMessage(err)
+	p.Errors = errorsOf(p.L, err)
+	p.Error = errorMessage(p.L, err)
 	if len(p.Errors) > 0 && code == roster.EInvalid {
-		p.Error = "Please correct the fields marked below."
+		p.Error = p.T("Please correct the fields marked below.")
 	}
-	return statusOf(code), true
+	return door.StatusOf(code), true
 }
 
-// views holds one template set per page, each with the shared layout.
+// views holds, for each shipped language, one template set per page, each
+// with the shared layout. A set is parsed per language so its translate
+// functions are bound to that language's localizer (html/template cannot
+// change functions once a template has run).
 type views struct {
-	pages map[string]*template.Template
+	pages map[string]map[string]*template.Template // language -> page -> template
 }
 
-func loadViews(st *staticFiles) *views {
+func loadViews(st *staticFiles, cat *i18n.Catalogue) *views {
+	v := &views{pages: map[string]map[string]*template.Template{}}
+	for _, lang := range cat.Languages() {
+		v.pages[lang] = loadPages(st, cat.For(lang))
+	}
+	return v
+}
+
+func loadPages(st *staticFiles, l *i18n.Localizer) map[string]*template.Template {
 	funcs := template.FuncMap{
-		"static":          st.url,
-		"field":           newField,
-		"datetime":        formatDateTime,
-		"date":            formatDate,
-		"ago":             ago,
+		"static": st.url,
+		"field": func(name, label string, value any, errs fieldErrors, opts ...string) formField {
+			return newField(l, name, label, value, errs, opts...)
+		},
+		"datetime":        func(t any) string { return formatDateTime(l, t) },
+		"date":            func(t any) string { return formatDate(l, t) },
+		"isotime":         isoTime,
+		"ago":             func(t any) string { return ago(l, t) },
+		"t":               l.T,
+		"tn":              func(id string, n any, args ...any) string { return l.N(id, toInt(n), args...) },
+		"thtml":           l.HTML,
+		"num":             l.Number,
+		"status":          func(s string) string { return statusLabel(l, s) },
+		"langname":        languageName, // settings.go: each language in its own words
 		"join":            strings.Join,
 		"has":             has,
 		"hasID":           slices.Contains[[]int64],
-		"plural":          plural,
 		"add":             func(a, b int) int { return a + b },
 		"atoi":            func(s string) int { n, _ := strconv.Atoi(s); return n },
 		"dict":            dict,
 		"idsafe":          idSafe,
 		"brand":           brand,
-		"attempts":        attemptsLabel,
 		"enabledProfiles": enabledProfiles,
-		"language":        languageName,
-		"statusWord":      statusWord,
 	}
 	base := template.Must(template.New("base").Funcs(funcs).ParseFS(templateFiles, "templates/*.html"))
-	v := &views{pages: map[string]*template.Template{}}
+	pages := map[string]*template.Template{}
 	entries, err := fs.Glob(templateFiles, "templates/pages/*.html")
 	if err != nil {
 		panic(err)
 	}
 	for _, e := range entries {
 		name := strings.TrimSuffix(path.Base(e), ".html")
-		t := template.Must(template.Must(base.Clone()).ParseFS(templateFiles, e))
-		v.pages[name] = t
+		pages[name] = template.Must(template.Must(base.Clone()).ParseFS(templateFiles, e))
 	}
-	return v
+	return pages
 }
 
 // render writes the page template name inside the layout.
@@ -162,24 +188,27 @@ func loadViews(st *staticFiles) *views {
 // with the status its code maps to; an internal error is returned instead,
 // for the error page.
 func (s *Server) refused(w http.ResponseWriter, r *http.Request, p *page, err error, name, title, section string, data any) error {
-	status := statusOf(roster.ErrorCode(err))
+	status := door.StatusOf(roster.ErrorCode(err))
 	if status >= http.StatusInternalServerError {
 		return err
 	}
-	p.Error = roster.ErrorMessage(err)
+	p.Error = errorMessage(p.L, err)
 	p.Title, p.Section, p.Data = title, section, data
 	s.render(w, r, status, name, p)
 	return nil
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p *page) {
-	t := s.views.pages[name]
+	if p.L == nil {
+		p.L = s.localizerFor(r, "")
+	}
+	t := s.views.pages[p.L.Lang()][name]
 	if t == nil {
 		panic("console: no template " + name)
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
-		s.log.Error("console: render", "template", name, "err", err)
+		s.log.ErrorContext(r.Context(), "console: render", "template", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
@@ -218,8 +247,9 @@ type formField struct {
 
 // newField builds a field: name, label, value and the form's errors, then
 // options "required", "type=email", "hint=...".
-func newField(name, label string, value any, errs fieldErrors, opts ...string) formField {
-	f := formField{Name: name, Label: label, Value: fmt.Sprint(orEmpty(value)), Error: errs[name], Type: "text"}
+// The label and hint are message IDs, said in l's language.
+func newField(l *i18n.Localizer, name, label string, value any, errs fieldErrors, opts ...string) formField {
+	f := formField{Name: name, Label: l.T(label), Value: fmt.Sprint(orEmpty(value)), Error: errs[name], Type: "text"}
 	for _, o := range opts {
 		switch {
 		case o == "required":
@@ -229,7 +259,7 @@ func newField(name, label string, value any, errs fieldErrors, opts ...string) f
 		case strings.HasPrefix(o, "auto="):
 			f.Auto = strings.TrimPrefix(o, "auto=")
 		case strings.HasPrefix(o, "hint="):
-			f.Hint = strings.TrimPrefix(o, "hint=")
+			f.Hint = l.T(strings.TrimPrefix(o, "hint="))
 		}
 	}
 	return f
@@ -260,93 +290,87 @@ func orEmpty(v any) any {
 	return v
 }
 
-func formatDateTime(t any) string {
+func formatDateTime(l *i18n.Localizer, t any) string {
 	switch x := t.(type) {
 	case time.Time:
 		if x.IsZero() {
 			return ""
 		}
-		return x.UTC().Format("2006-01-02 15:04 UTC")
+		return l.DateTime(x)
 	case *time.Time:
 		if x == nil {
 			return ""
 		}
-		return formatDateTime(*x)
+		return formatDateTime(l, *x)
 	}
 	return ""
 }
 
-func formatDate(t any) string {
+// isoTime is t for machines (a time element's datetime attribute).
+func isoTime(t any) string {
+	switch x := t.(type) {
+	case time.Time:
+		if !x.IsZero() {
+			return x.UTC().Format(time.RFC3339)
+		}
+	case *time.Time:
+		if x != nil {
+			return isoTime(*x)
+		}
+	}
+	return ""
+}
+
+func formatDate(l *i18n.Localizer, t any) string {
 	switch x := t.(type) {
 	case time.Time:
 		if x.IsZero() {
 			return ""
 		}
-		return x.UTC().Format("2006-01-02")
+		return l.Date(x)
 	case *time.Time:
 		if x == nil {
 			return ""
 		}
-		return formatDate(*x)
+		return formatDate(l, *x)
 	}
 	return ""
 }
 
 // ago says how long ago t was, roughly; "never" for nil.
-func ago(t any) string {
+func ago(l *i18n.Localizer, t any) string {
 	var tt time.Time
 	switch x := t.(type) {
 	case time.Time:
 		tt = x
 	case *time.Time:
-		if x == nil {
-			return "never"
+		if x != nil {
+			tt = *x
 		}
-		tt = *x
 	}
 	if tt.IsZero() {
-		return "never"
+		return l.T("never")
 	}
-	d := time.Since(tt)
-	switch {
-	case d < 0:
-		return "just now"
-	case d < time.Minute:
-		return "just now"
-	case d < time.Hour:
-		return plural(int(d/time.Minute), "minute") + " ago"
-	case d < 24*time.Hour:
-		return plural(int(d/time.Hour), "hour") + " ago"
-	case d < 60*24*time.Hour:
-		return plural(int(d/(24*time.Hour)), "day") + " ago"
-	}
-	return tt.UTC().Format("2006-01-02")
+	return l.Ago(tt, time.Now())
 }
 
-// statusWords are the words a person reads for a status the core keeps as
-// a key (a user's, an invitation's, a coaching plan's, a message's).
-var statusWords = map[string]string{
-	"active": "Active", "invited": "Invited", "deactivated": "Deactivated", "open": "Open",
-	"in_progress": "In progress", "done": "Done", "cancelled": "Cancelled", "pending": "Pending",
-	"sent": "Sent", "failed": "Failed", "dead": "Undeliverable", "expired": "Expired", "accepted": "Accepted",
-}
-
-// statusWord names a status, or capitalises one it does not know.
-func statusWord(status string) string {
-	if w, ok := statusWords[status]; ok {
-		return w
+// toInt takes a template's count of any integer type.
+func toInt(n any) int {
+	switch x := n.(type) {
+	case int:
+		return x
+	case int64:
+		return int(x)
+	case int32:
+		return int(x)
+	case uint:
+		return int(x)
+	case *int:
+		if x != nil {
+			return *x
+		}
 	}
-	if status == "" {
-		return ""
-	}
-	return strings.ToUpper(status[:1]) + strings.ReplaceAll(status[1:], "_", " ")
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
+	return 0
 }
 
 func has(list []string, v string) bool { return slices.Contains(list, v) }

@@ -30,6 +30,8 @@ func (s *Server) routes() []route {
 		{"GET /signin", public, s.signInPage},
 		{"POST /signin", public, s.signIn},
 		{"POST /signout", public, s.signOut},
+		{"GET /signin/sso", public, s.ssoRoute},
+		{"GET /signed-out/{id}", public, s.signedOutPage},
 		{"GET /forgot", public, s.forgotPage},
 		{"POST /forgot", public, s.forgot},
 		{"GET /reset", public, s.resetPage},
@@ -41,6 +43,19 @@ func (s *Server) routes() []route {
 		{"POST /account/profile", signedIn, s.updateAccount},
 		{"POST /account/confirm", signedIn, s.confirmAccount},
 		{"POST /account/sessions/others", signedIn, s.signOutOthers},
+
+		// Two-step sign-in (mfa.go): the step after the first factor, public
+		// but reachable only with its challenge cookie; one's own factors.
+		{"GET /signin/second-factor", public, s.secondFactorPage},
+		{"POST /signin/second-factor", public, s.secondFactor},
+		{"POST /signin/second-factor/cancel", public, s.cancelSecondFactor},
+		{"GET /signin/second-factor/qr.png", public, s.enrolmentQR},
+		{"GET /account/mfa", signedIn, s.accountMFAPage},
+		{"POST /account/mfa/totp", signedIn, s.startTOTP},
+		{"GET /account/mfa/totp/qr.png", signedIn, s.pendingTOTPQR},
+		{"POST /account/mfa/totp/confirm", signedIn, s.confirmTOTP},
+		{"POST /account/mfa/totp/remove", signedIn, s.removeTOTP},
+		{"POST /account/mfa/recovery-codes", signedIn, s.newRecoveryCodes},
 
 		// Home.
 		{"GET /{$}", signedIn, s.home},
@@ -151,9 +166,15 @@ func (s *Server) routes() []route {
 		{"GET /users/import", signedIn, s.importPage},
 		{"POST /users/import", signedIn, s.importPreview},
 		{"POST /users/import/run", signedIn, s.importRun},
+		{"GET /users/import/progress", signedIn, s.importProgressPage},
+		{"GET /users/import/progress.json", signedIn, s.importProgressJSON},
+		{"GET /users/bulk", signedIn, s.confirmBulk},
+		{"POST /users/bulk", signedIn, s.runBulk},
 
 		// Single sign-on.
 		{"GET /settings/sso", signedIn, s.ssoPage},
+		{"GET /settings/sso/saml", signedIn, s.samlAddPage},
+		{"POST /settings/sso/saml", signedIn, s.saveSAMLProvider},
 		{"POST /settings/sso", signedIn, s.saveSSOProvider},
 		{"GET /settings/sso/{id}", signedIn, s.ssoEditPage},
 		{"POST /settings/sso/{id}", signedIn, s.saveSSOProvider},

@@ -38,18 +38,24 @@ type settingsData struct {
 	Form      map[string]string
 	Languages []languageOption
 	Bounds    map[string]int
+	// MFAPolicies and MFARoles are the two-step sign-in choices (mfa.go).
+	MFAPolicies []mfaPolicyOption
+	MFARoles    []mfaRoleOption
 }
 
 // settingsForm is the form as typed, or as stored.
 type settingsForm struct {
 	fields    map[string]string
 	languages []string
+	mfaRoles  []string
+	hasMFA    bool // the form carried the two-step sign-in section
 }
 
 func formFromTenant(t *roster.Tenant) settingsForm {
 	st := t.Settings
-	return settingsForm{languages: slices.Clone(st.Languages), fields: map[string]string{
-		"name": t.Name, "branding_name": st.BrandingName, "default_language": st.DefaultLanguage,
+	return settingsForm{languages: slices.Clone(st.Languages), mfaRoles: slices.Clone(st.MFARoles), fields: map[string]string{
+		"mfa_policy": st.MFAPolicy,
+		"name":       t.Name, "branding_name": st.BrandingName, "default_language": st.DefaultLanguage,
 		"invitation_expiry_days": strconv.Itoa(st.InvitationExpiryDays),
 		"password_min_length":    strconv.Itoa(st.MinPasswordLength),
 		"group_depth":            strconv.Itoa(st.GroupDepth),
@@ -57,8 +63,9 @@ func formFromTenant(t *roster.Tenant) settingsForm {
 }
 
 func readSettingsForm(r *http.Request) settingsForm {
-	f := settingsForm{languages: r.PostForm["languages"], fields: map[string]string{}}
-	for _, k := range []string{"name", "branding_name", "default_language", "invitation_expiry_days", "password_min_length", "group_depth"} {
+	_, hasMFA := r.PostForm["mfa_policy"]
+	f := settingsForm{languages: r.PostForm["languages"], mfaRoles: r.PostForm["mfa_roles"], hasMFA: hasMFA, fields: map[string]string{}}
+	for _, k := range []string{"name", "branding_name", "default_language", "invitation_expiry_days", "password_min_length", "group_depth", "mfa_policy"} {
 		f.fields[k] = r.PostFormValue(k)
 	}
 	return f
@@ -85,6 +92,8 @@ func (f settingsForm) input() roster.TenantInput {
 		InvitationExpiryDays: num("invitation_expiry_days"),
 		MinPasswordLength:    num("password_min_length"),
 		GroupDepth:           num("group_depth"),
+		MFAPolicy:            f.mfaPolicy(),
+		MFARoles:             f.mfaRolesInput(),
 	}}
 }
 
@@ -97,7 +106,8 @@ func (s *Server) showSettings(w http.ResponseWriter, r *http.Request, p *page, s
 	for _, code := range roster.SupportedLanguages {
 		d.Languages = append(d.Languages, languageOption{Code: code, Name: languageName(code), Offered: slices.Contains(f.languages, code)})
 	}
-	p.Title, p.Section, p.Data = "Organisation settings", "settings", d
+	d.MFAPolicies, d.MFARoles = s.mfaOptions(r, p, f)
+	p.Title, p.Section, p.Data = p.T("Organisation settings"), "settings", d
 	s.render(w, r, status, "settings", p)
 }
 
@@ -126,5 +136,5 @@ func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request, p *page) e
 		s.showSettings(w, r, p, status, f)
 		return nil
 	}
-	return s.redirect(w, r, "/settings", "The organisation's settings are saved.")
+	return s.redirect(w, r, "/settings", p.T("The organisation's settings are saved."))
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/roster-dev/roster/internal/door"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -24,7 +25,7 @@ type skillData struct {
 
 // loadSkill finds a skill of the catalogue and how many profiles use it.
 func (s *Server) loadSkill(r *http.Request, p *page) (*skillData, error) {
-	id, err := pathID(r, "skill")
+	id, err := door.PathID(r, "skill")
 	if err != nil {
 		return nil, err
 	}
@@ -48,7 +49,7 @@ func (s *Server) editSkillPage(w http.ResponseWriter, r *http.Request, p *page) 
 	if err != nil {
 		return err
 	}
-	p.Title, p.Section, p.Data = "Rename the skill "+d.Skill.Name, "properties", d
+	p.Title, p.Section, p.Data = p.T("Rename the skill {{.Name}}", "Name", d.Skill.Name), "properties", d
 	return s.show(w, r, "skill_edit", p)
 }
 
@@ -64,13 +65,13 @@ func (s *Server) editSkill(w http.ResponseWriter, r *http.Request, p *page) erro
 		if !ok {
 			return err
 		}
-		p.Title, p.Section, p.Data = "Rename the skill "+d.Skill.Name, "properties", d
+		p.Title, p.Section, p.Data = p.T("Rename the skill {{.Name}}", "Name", d.Skill.Name), "properties", d
 		s.render(w, r, status, "skill_edit", p)
 		return nil
 	}
-	msg := "Skill renamed to " + sk.Name + "."
+	msg := p.T("Skill renamed to {{.Name}}.", "Name", sk.Name)
 	if d.Usage > 0 {
-		msg = "Skill renamed to " + sk.Name + "; the " + plural(d.Usage, "profile") + " using it show the new name."
+		msg = p.N("Skill renamed to {{.Name}}; the {{.Count}} profiles using it show the new name.", d.Usage, "Name", sk.Name)
 	}
 	return s.redirect(w, r, "/properties#skills-h", msg)
 }
@@ -80,7 +81,7 @@ func (s *Server) deleteSkillPage(w http.ResponseWriter, r *http.Request, p *page
 	if err != nil {
 		return err
 	}
-	p.Title, p.Section, p.Data = "Delete the skill "+d.Skill.Name+"?", "properties", d
+	p.Title, p.Section, p.Data = p.T("Delete the skill {{.Name}}?", "Name", d.Skill.Name), "properties", d
 	return s.show(w, r, "skill_delete", p)
 }
 
@@ -90,9 +91,9 @@ func (s *Server) deleteSkill(w http.ResponseWriter, r *http.Request, p *page) er
 		return err
 	}
 	if err := s.svc.DeleteSkill(r.Context(), p.Actor, d.Skill.ID); err != nil {
-		return s.refused(w, r, p, err, "skill_delete", "Delete the skill "+d.Skill.Name+"?", "properties", d)
+		return s.refused(w, r, p, err, "skill_delete", p.T("Delete the skill {{.Name}}?", "Name", d.Skill.Name), "properties", d)
 	}
-	return s.redirect(w, r, "/properties#skills-h", "Skill "+d.Skill.Name+" deleted.")
+	return s.redirect(w, r, "/properties#skills-h", p.T("Skill {{.Name}} deleted.", "Name", d.Skill.Name))
 }
 
 // ---- profiles ----
@@ -128,7 +129,7 @@ const newSkillRows = 3
 // loadProfile reads a profile with its owner and the skill catalogue, and
 // fills the form with what the profile holds.
 func (s *Server) loadProfile(r *http.Request, p *page) (*profileData, error) {
-	id, err := pathID(r, "profile")
+	id, err := door.PathID(r, "profile")
 	if err != nil {
 		return nil, err
 	}
@@ -165,18 +166,19 @@ func (s *Server) loadProfile(r *http.Request, p *page) (*profileData, error) {
 	return d, nil
 }
 
-// profileTitle names a profile with its kind.
-func profileTitle(d *profileData) string {
+// profileTitle names a profile with its kind; a profile not made yet is
+// named as the new one of its owner.
+func profileTitle(p *page, d *profileData) string {
 	if d.Profile == nil {
 		if d.Group != nil {
-			return "group profile for " + d.Group.Name
+			return p.T("New group profile for {{.Name}}", "Name", d.Group.Name)
 		}
-		return "personal profile for " + d.User.Name
+		return p.T("New personal profile for {{.Name}}", "Name", d.User.Name)
 	}
 	if d.Profile.Kind == roster.ProfileGroup {
-		return "the group profile " + d.Profile.Name
+		return p.T("the group profile {{.Name}}", "Name", d.Profile.Name)
 	}
-	return "the personal profile " + d.Profile.Name
+	return p.T("the personal profile {{.Name}}", "Name", d.Profile.Name)
 }
 
 func (s *Server) editProfilePage(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -184,7 +186,7 @@ func (s *Server) editProfilePage(w http.ResponseWriter, r *http.Request, p *page
 	if err != nil {
 		return err
 	}
-	p.Title, p.Section, p.Data = "Edit "+profileTitle(d), profileSection(d), d
+	p.Title, p.Section, p.Data = p.T("Edit {{.Name}}", "Name", profileTitle(p, d)), profileSection(d), d
 	return s.show(w, r, "profile_edit", p)
 }
 
@@ -273,7 +275,7 @@ func (s *Server) editProfile(w http.ResponseWriter, r *http.Request, p *page) er
 		}
 		p.Errors = rowErrors(p.Errors, from)
 		d.Name, d.Rows = in.Name.V, rows
-		p.Title, p.Section, p.Data = "Edit "+profileTitle(d), profileSection(d), d
+		p.Title, p.Section, p.Data = p.T("Edit {{.Name}}", "Name", profileTitle(p, d)), profileSection(d), d
 		s.render(w, r, status, "profile_edit", p)
 		return nil
 	}
@@ -327,7 +329,7 @@ func (s *Server) deleteProfilePage(w http.ResponseWriter, r *http.Request, p *pa
 	if err := s.profileLosers(r, p, d); err != nil {
 		return err
 	}
-	p.Title, p.Section, p.Data = "Delete "+profileTitle(d)+"?", profileSection(d), d
+	p.Title, p.Section, p.Data = p.T("Delete {{.Name}}?", "Name", profileTitle(p, d)), profileSection(d), d
 	return s.show(w, r, "profile_delete", p)
 }
 
@@ -337,17 +339,17 @@ func (s *Server) deleteProfile(w http.ResponseWriter, r *http.Request, p *page) 
 		return err
 	}
 	if err := s.svc.DeleteProfile(r.Context(), p.Actor, d.Profile.ID); err != nil {
-		if statusOf(roster.ErrorCode(err)) >= http.StatusInternalServerError {
+		if door.StatusOf(roster.ErrorCode(err)) >= http.StatusInternalServerError {
 			return err
 		}
 		if lerr := s.profileLosers(r, p, d); lerr != nil {
 			return lerr
 		}
-		return s.refused(w, r, p, err, "profile_delete", "Delete "+profileTitle(d)+"?", profileSection(d), d)
+		return s.refused(w, r, p, err, "profile_delete", p.T("Delete {{.Name}}?", "Name", profileTitle(p, d)), profileSection(d), d)
 	}
-	msg := "Personal profile " + d.Profile.Name + " deleted."
+	msg := p.T("Personal profile {{.Name}} deleted.", "Name", d.Profile.Name)
 	if d.Group != nil {
-		msg = "Group profile " + d.Profile.Name + " deleted; the users of " + d.Group.Name + " no longer have it."
+		msg = p.T("Group profile {{.Name}} deleted; the users of {{.Group}} no longer have it.", "Name", d.Profile.Name, "Group", d.Group.Name)
 	}
 	return s.redirect(w, r, d.Back, msg)
 }
@@ -379,7 +381,7 @@ func (s *Server) editPropertyPage(w http.ResponseWriter, r *http.Request, p *pag
 	if err != nil {
 		return err
 	}
-	p.Title, p.Section, p.Data = "Edit the property "+prop.Label, "properties", &propertyEditData{Prop: prop, Form: propertyEditForm(prop)}
+	p.Title, p.Section, p.Data = p.T("Edit the property {{.Name}}", "Name", prop.Label), "properties", &propertyEditData{Prop: prop, Form: propertyEditForm(prop)}
 	return s.show(w, r, "property_edit", p)
 }
 
@@ -409,9 +411,9 @@ func (s *Server) editProperty(w http.ResponseWriter, r *http.Request, p *page) e
 		if !ok {
 			return err
 		}
-		p.Title, p.Section, p.Data = "Edit the property "+prop.Label, "properties", &propertyEditData{Prop: prop, Form: form}
+		p.Title, p.Section, p.Data = p.T("Edit the property {{.Name}}", "Name", prop.Label), "properties", &propertyEditData{Prop: prop, Form: form}
 		s.render(w, r, status, "property_edit", p)
 		return nil
 	}
-	return s.redirect(w, r, "/properties", "Property "+updated.Label+" saved.")
+	return s.redirect(w, r, "/properties", p.T("Property {{.Name}} saved.", "Name", updated.Label))
 }

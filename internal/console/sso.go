@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/roster-dev/roster/internal/door"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -36,7 +37,8 @@ func (s *Server) ssoData(r *http.Request, p *page, edit *roster.SSOProvider) (*s
 	d := &ssoData{Providers: ps, Edit: edit, Roles: roles, Groups: groups, Form: map[string]string{"match_claim": roster.SSOMatchEmail}}
 	if edit != nil {
 		d.Form = map[string]string{"name": edit.Name, "issuer": edit.Issuer, "client_id": edit.ClientID, "match_claim": edit.MatchClaim,
-			"default_role": edit.DefaultRole, "trust_email": onIf(edit.TrustEmail), "jit": onIf(edit.JIT), "enabled": onIf(edit.Enabled)}
+			"default_role": edit.DefaultRole, "trust_email": onIf(edit.TrustEmail), "mfa_from_idp": onIf(edit.MFAFromIdP), "jit": onIf(edit.JIT), "enabled": onIf(edit.Enabled),
+			"email_domains": strings.Join(edit.EmailDomains, ", ")}
 		if edit.DefaultGroupID != nil {
 			d.Form["default_group_id"] = strconv.FormatInt(*edit.DefaultGroupID, 10)
 		}
@@ -52,9 +54,9 @@ func onIf(b bool) string {
 }
 
 func (s *Server) showSSO(w http.ResponseWriter, r *http.Request, p *page, status int, d *ssoData) {
-	p.Title, p.Section, p.Data = "Single sign-on", "sso", d
+	p.Title, p.Section, p.Data = p.T("Single sign-on"), "sso", d
 	if d.Edit != nil {
-		p.Title = "Identity provider " + d.Edit.Name
+		p.Title = p.T("Identity provider {{.Name}}", "Name", d.Edit.Name)
 	}
 	s.render(w, r, status, "sso", p)
 }
@@ -69,7 +71,7 @@ func (s *Server) ssoPage(w http.ResponseWriter, r *http.Request, p *page) error 
 }
 
 func (s *Server) loadSSOProvider(r *http.Request, p *page) (*roster.SSOProvider, error) {
-	id, err := pathID(r, "identity provider")
+	id, err := door.PathID(r, "identity provider")
 	if err != nil {
 		return nil, err
 	}
@@ -85,6 +87,11 @@ func (s *Server) ssoEditPage(w http.ResponseWriter, r *http.Request, p *page) er
 	if err != nil {
 		return err
 	}
+	if sp.Kind == roster.SSOKindSAML {
+		d.Form = samlForm(sp)
+		s.showSAML(w, r, p, http.StatusOK, d)
+		return nil
+	}
 	s.showSSO(w, r, p, http.StatusOK, d)
 	return nil
 }
@@ -98,14 +105,17 @@ func (s *Server) saveSSOProvider(w http.ResponseWriter, r *http.Request, p *page
 		if edit, err = s.loadSSOProvider(r, p); err != nil {
 			return err
 		}
+		if edit.Kind == roster.SSOKindSAML {
+			return s.saveSAML(w, r, p, edit)
+		}
 	}
 	form := map[string]string{}
-	for _, k := range []string{"name", "issuer", "client_id", "client_secret", "match_claim", "trust_email", "jit", "default_role", "default_group_id", "enabled"} {
+	for _, k := range []string{"name", "issuer", "client_id", "client_secret", "match_claim", "trust_email", "mfa_from_idp", "jit", "default_role", "default_group_id", "enabled", "email_domains"} {
 		form[k] = strings.TrimSpace(r.PostFormValue(k))
 	}
 	in := roster.SSOProviderInput{Name: roster.Some(form["name"]), Issuer: roster.Some(form["issuer"]), ClientID: roster.Some(form["client_id"]),
-		MatchClaim: roster.Some(form["match_claim"]), TrustEmail: roster.Some(form["trust_email"] != ""), JIT: roster.Some(form["jit"] != ""),
-		DefaultRole: roster.Some(form["default_role"])}
+		MatchClaim: roster.Some(form["match_claim"]), TrustEmail: roster.Some(form["trust_email"] != ""), MFAFromIdP: roster.Some(form["mfa_from_idp"] != ""), JIT: roster.Some(form["jit"] != ""),
+		DefaultRole: roster.Some(form["default_role"]), EmailDomains: roster.Some(domainList(form["email_domains"]))}
 	if form["client_secret"] != "" {
 		in.ClientSecret = roster.Some(form["client_secret"])
 	}
@@ -130,7 +140,7 @@ func (s *Server) saveSSOProvider(w http.ResponseWriter, r *http.Request, p *page
 		}
 	}
 	if err != nil {
-		status := statusOf(roster.ErrorCode(err))
+		status := door.StatusOf(roster.ErrorCode(err))
 		if status == http.StatusInternalServerError {
 			return err
 		}
@@ -140,7 +150,7 @@ func (s *Server) saveSSOProvider(w http.ResponseWriter, r *http.Request, p *page
 		}
 		form["client_secret"] = "" // never shown again
 		d.Form = form
-		p.Errors, p.Error = errorsOf(err), roster.ErrorMessage(err)
+		p.Errors, p.Error = errorsOf(p.L, err), errorMessage(p.L, err)
 		s.showSSO(w, r, p, status, d)
 		return nil
 	}
@@ -153,7 +163,7 @@ func (s *Server) deleteSSOPage(w http.ResponseWriter, r *http.Request, p *page) 
 	if err != nil {
 		return err
 	}
-	p.Title, p.Section, p.Data = "Remove "+sp.Name+"?", "sso", sp
+	p.Title, p.Section, p.Data = p.T("Remove {{.Name}}?", "Name", sp.Name), "sso", sp
 	s.render(w, r, http.StatusOK, "sso_delete", p)
 	return nil
 }
@@ -164,7 +174,7 @@ func (s *Server) deleteSSOProvider(w http.ResponseWriter, r *http.Request, p *pa
 		return err
 	}
 	if err := s.svc.DeleteSSOProvider(r.Context(), p.Actor, sp.ID); err != nil {
-		return s.refused(w, r, p, err, "sso_delete", "Remove "+sp.Name+"?", "sso", sp)
+		return s.refused(w, r, p, err, "sso_delete", p.T("Remove {{.Name}}?", "Name", sp.Name), "sso", sp)
 	}
 	return s.redirect(w, r, "/settings/sso", sp.Name+" removed: its button is gone from the sign-in page.")
 }

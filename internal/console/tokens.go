@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/roster-dev/roster/internal/door"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -62,7 +63,7 @@ func (s *Server) tokensPage(w http.ResponseWriter, r *http.Request, p *page) err
 	if err != nil {
 		return err
 	}
-	p.Title, p.Section, p.Data = "API tokens", "tokens", d
+	p.Title, p.Section, p.Data = p.T("API tokens"), "tokens", d
 	s.render(w, r, http.StatusOK, "tokens", p)
 	return nil
 }
@@ -93,11 +94,11 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, p *page) er
 		tok, secret, err = s.svc.CreateToken(r.Context(), p.Actor, in)
 	}
 	if err != nil {
-		status := statusOf(roster.ErrorCode(err))
+		status := door.StatusOf(roster.ErrorCode(err))
 		if status == http.StatusInternalServerError {
 			return err
 		}
-		p.Errors, p.Error = errorsOf(err), roster.ErrorMessage(err)
+		p.Errors, p.Error = errorsOf(p.L, err), errorMessage(p.L, err)
 		if f := p.Errors["expires_at"]; f != "" {
 			p.Errors["expires"] = f
 		}
@@ -106,18 +107,18 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, p *page) er
 			return derr
 		}
 		d.Form = form
-		p.Title, p.Section, p.Data = "API tokens", "tokens", d
+		p.Title, p.Section, p.Data = p.T("API tokens"), "tokens", d
 		s.render(w, r, status, "tokens", p)
 		return nil
 	}
-	p.Title, p.Section, p.Data = "Token "+tok.Name+" created", "tokens", &tokenCreated{Token: tok, Secret: secret}
+	p.Title, p.Section, p.Data = p.T("Token {{.Name}} created", "Name", tok.Name), "tokens", &tokenCreated{Token: tok, Secret: secret}
 	w.Header().Set("Cache-Control", "no-store") // the secret is on this page
 	s.render(w, r, http.StatusCreated, "token_created", p)
 	return nil
 }
 
 func (s *Server) loadToken(r *http.Request, p *page) (*roster.APIToken, error) {
-	id, err := pathID(r, "token")
+	id, err := door.PathID(r, "token")
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +130,7 @@ func (s *Server) revokeTokenPage(w http.ResponseWriter, r *http.Request, p *page
 	if err != nil {
 		return err
 	}
-	p.Title, p.Section, p.Data = "Revoke the token "+tok.Name+"?", "tokens", tok
+	p.Title, p.Section, p.Data = p.T("Revoke the token {{.Name}}?", "Name", tok.Name), "tokens", tok
 	s.render(w, r, http.StatusOK, "token_revoke", p)
 	return nil
 }
@@ -140,7 +141,7 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, p *page) er
 		return err
 	}
 	if err := s.svc.RevokeToken(r.Context(), p.Actor, tok.ID); err != nil {
-		return s.refused(w, r, p, err, "token_revoke", "Revoke the token "+tok.Name+"?", "tokens", tok)
+		return s.refused(w, r, p, err, "token_revoke", p.T("Revoke the token {{.Name}}?", "Name", tok.Name), "tokens", tok)
 	}
-	return s.redirect(w, r, "/tokens", "Token "+tok.Name+" revoked: it no longer works.")
+	return s.redirect(w, r, "/tokens", p.T("Token {{.Name}} revoked: it no longer works.", "Name", tok.Name))
 }

@@ -6,22 +6,13 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/roster-dev/roster/internal/door"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
 // One user: view, then Edit (seed 000, 001); create without an invitation
 // (seed 003); deactivate, reactivate, delete and move, each behind a page
 // that says what will happen.
-
-// pathID reads {id}; a malformed id is an id that does not exist.
-func pathID(r *http.Request, kind string) (int64, error) {
-	v := r.PathValue("id")
-	id, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || id < 1 {
-		return 0, roster.Errorf(roster.ENotFound, "no %s with id %q", kind, v)
-	}
-	return id, nil
-}
 
 // userForm is the create/edit form as typed, so a refused form comes back
 // exactly as the admin left it.
@@ -154,7 +145,7 @@ func (s *Server) newUserPage(w http.ResponseWriter, r *http.Request, p *page) er
 	if err != nil {
 		return err
 	}
-	p.Title, p.Section, p.Data = "Create new user", "users", d
+	p.Title, p.Section, p.Data = p.T("Create new user"), "users", d
 	return s.show(w, r, "user_form", p)
 }
 
@@ -170,11 +161,11 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, p *page) err
 		if derr != nil {
 			return derr
 		}
-		p.Title, p.Section, p.Data = "Create new user", "users", d
+		p.Title, p.Section, p.Data = p.T("Create new user"), "users", d
 		s.render(w, r, status, "user_form", p)
 		return nil
 	}
-	return s.redirect(w, r, "/users/"+itoa(u.ID), "User "+u.Username+" created. Ask them to use “Forgot password” on the sign-in page to set a password.")
+	return s.redirect(w, r, "/users/"+itoa(u.ID), p.T("User {{.Username}} created. Ask them to use “Forgot password” on the sign-in page to set a password.", "Username", u.Username))
 }
 
 type userViewData struct {
@@ -189,7 +180,7 @@ type userViewData struct {
 }
 
 func (s *Server) userView(r *http.Request, p *page) (*userViewData, error) {
-	id, err := pathID(r, "user")
+	id, err := door.PathID(r, "user")
 	if err != nil {
 		return nil, err
 	}
@@ -236,11 +227,11 @@ func (s *Server) sendPasswordCode(w http.ResponseWriter, r *http.Request, p *pag
 	}
 	u, channel := d.User, r.PostFormValue("channel")
 	if err := s.svc.SendPasswordCode(r.Context(), p.Actor, u.ID, channel); err != nil {
-		status := statusOf(roster.ErrorCode(err))
+		status := door.StatusOf(roster.ErrorCode(err))
 		if status >= http.StatusInternalServerError {
 			return err
 		}
-		p.Error = roster.ErrorMessage(err)
+		p.Error = errorMessage(p.L, err)
 		if fields := roster.ErrorFields(err); len(fields) > 0 {
 			p.Error = fields[0].Message
 		}
@@ -256,7 +247,7 @@ func (s *Server) sendPasswordCode(w http.ResponseWriter, r *http.Request, p *pag
 }
 
 func (s *Server) editUserPage(w http.ResponseWriter, r *http.Request, p *page) error {
-	id, err := pathID(r, "user")
+	id, err := door.PathID(r, "user")
 	if err != nil {
 		return err
 	}
@@ -271,12 +262,12 @@ func (s *Server) editUserPage(w http.ResponseWriter, r *http.Request, p *page) e
 	if d.CC, err = s.userCC(r, p, u, d.Groups); err != nil {
 		return err
 	}
-	p.Title, p.Section, p.Data = "Edit "+u.Name, "users", d
+	p.Title, p.Section, p.Data = p.T("Edit {{.Name}}", "Name", u.Name), "users", d
 	return s.show(w, r, "user_form", p)
 }
 
 func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, p *page) error {
-	id, err := pathID(r, "user")
+	id, err := door.PathID(r, "user")
 	if err != nil {
 		return err
 	}
@@ -298,52 +289,61 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, p *page) err
 		if d.CC, derr = s.userCC(r, p, cur, d.Groups); derr != nil {
 			return derr
 		}
-		p.Title, p.Section, p.Data = "Edit "+cur.Name, "users", d
+		p.Title, p.Section, p.Data = p.T("Edit {{.Name}}", "Name", cur.Name), "users", d
 		s.render(w, r, status, "user_form", p)
 		return nil
 	}
-	return s.redirect(w, r, "/users/"+itoa(u.ID), "Changes to "+u.Name+" saved.")
+	return s.redirect(w, r, "/users/"+itoa(u.ID), p.T("Changes to {{.Name}} saved.", "Name", u.Name))
 }
 
 // userAction is a change behind a confirmation page.
 type userAction struct {
 	Key, Title, Button string
+	Confirm            string // the page's title, a question naming the user ({{.Name}})
 	Danger             bool
-	Explain            func(u *roster.User, groups groupNames) []string
+	Explain            func(p *page, u *roster.User, groups groupNames) []string
 }
 
 var userActions = map[string]userAction{
-	"deactivate": {Key: "deactivate", Title: "Deactivate", Button: "Deactivate user", Danger: true,
-		Explain: func(u *roster.User, _ groupNames) []string {
+	"deactivate": {Key: "deactivate", Title: msg("Deactivate"), Button: msg("Deactivate user"), Confirm: msg("Deactivate {{.Name}}?"), Danger: true,
+		Explain: func(p *page, u *roster.User, _ groupNames) []string {
 			return []string{
-				u.Name + " can no longer sign in; sessions they have open end at once.",
-				"They leave the All users tab and are listed under Inactive.",
-				"Their roles, groups and agent IDs are kept: Reactivate gives their access back.",
+				p.T("{{.Name}} can no longer sign in; sessions they have open end at once.", "Name", u.Name),
+				p.T("They leave the All users tab and are listed under Inactive."),
+				p.T("Their roles, groups and agent IDs are kept: Reactivate gives their access back."),
 			}
 		}},
-	"reactivate": {Key: "reactivate", Title: "Reactivate", Button: "Reactivate user",
-		Explain: func(u *roster.User, _ groupNames) []string {
+	"reactivate": {Key: "reactivate", Title: msg("Reactivate"), Button: msg("Reactivate user"), Confirm: msg("Reactivate {{.Name}}?"),
+		Explain: func(p *page, u *roster.User, _ groupNames) []string {
 			return []string{
-				u.Name + " can sign in again with their password, with the roles and groups they had.",
-				"They move back from Inactive to the All users tab.",
+				p.T("{{.Name}} can sign in again with their password, with the roles and groups they had.", "Name", u.Name),
+				p.T("They move back from Inactive to the All users tab."),
 			}
 		}},
-	"move": {Key: "move", Title: "Move", Button: "Move user",
-		Explain: func(u *roster.User, groups groupNames) []string {
+	"move": {Key: "move", Title: msg("Move"), Button: msg("Move user"), Confirm: msg("Move {{.Name}}?"),
+		Explain: func(p *page, u *roster.User, groups groupNames) []string {
 			return []string{
-				u.Name + " leaves " + groups.Path(u.GroupID) + " for the group you choose below.",
-				"The group profiles available to them change with the group: tell them.",
-				"Property values set on the user themself are kept; values they inherited now come from the new group.",
-				"Their roles and group access stay as they are: check that they still fit.",
+				p.T("{{.Name}} leaves {{.Group}} for the group you choose below.", "Name", u.Name, "Group", groups.Path(u.GroupID)),
+				p.T("The group profiles available to them change with the group: tell them."),
+				p.T("Property values set on the user themself are kept; values they inherited now come from the new group."),
+				p.T("Their roles and group access stay as they are: check that they still fit."),
 			}
 		}},
-	"delete": {Key: "delete", Title: "Delete", Button: "Delete user for good", Danger: true,
-		Explain: func(u *roster.User, _ groupNames) []string {
+	"reset-mfa": {Key: "reset-mfa", Title: msg("Reset two-step sign-in"), Button: msg("Reset two-step sign-in"), Confirm: msg("Reset the two-step sign-in of {{.Name}}?"), Danger: true,
+		Explain: func(p *page, u *roster.User, _ groupNames) []string {
 			return []string{
-				u.Name + " (" + u.Username + ") is removed for good: they can no longer sign in and disappear from every list.",
-				"Their username and email address become free for someone else.",
-				"The audit log keeps a record of the user and of this deletion.",
-				"To take access away for now only, deactivate the user instead.",
+				p.T("The authenticator app and recovery codes of {{.Name}} are removed; sessions they have open end at once.", "Name", u.Name),
+				p.T("They are told by email."),
+				p.T("If your organisation requires two-step sign-in of them, they set it up again the next time they sign in."),
+			}
+		}},
+	"delete": {Key: "delete", Title: msg("Delete"), Button: msg("Delete user for good"), Confirm: msg("Delete {{.Name}}?"), Danger: true,
+		Explain: func(p *page, u *roster.User, _ groupNames) []string {
+			return []string{
+				p.T("{{.Name}} ({{.Username}}) is removed for good: they can no longer sign in and disappear from every list.", "Name", u.Name, "Username", u.Username),
+				p.T("Their username and email address become free for someone else."),
+				p.T("The audit log keeps a record of the user and of this deletion."),
+				p.T("To take access away for now only, deactivate the user instead."),
 			}
 		}},
 }
@@ -359,7 +359,7 @@ type confirmData struct {
 }
 
 func (s *Server) confirmData(r *http.Request, p *page) (*confirmData, error) {
-	id, err := pathID(r, "user")
+	id, err := door.PathID(r, "user")
 	if err != nil {
 		return nil, err
 	}
@@ -376,10 +376,12 @@ func (s *Server) confirmData(r *http.Request, p *page) (*confirmData, error) {
 		return nil, err
 	}
 	d.Options = groupOptions(d.Groups)
-	d.Explain = act.Explain(u, d.Groups)
+	d.Explain = act.Explain(p, u, d.Groups)
 	if u.QueueLoggedOn && (act.Key == "delete" || act.Key == "move") {
-		d.Warning = u.Name + " is logged on to a queue right now. A user logged on to a queue cannot be " +
-			map[string]string{"delete": "deleted", "move": "moved"}[act.Key] + ": log them off the queue first."
+		d.Warning = p.T("{{.Name}} is logged on to a queue right now. A user logged on to a queue cannot be moved: log them off the queue first.", "Name", u.Name)
+		if act.Key == "delete" {
+			d.Warning = p.T("{{.Name}} is logged on to a queue right now. A user logged on to a queue cannot be deleted: log them off the queue first.", "Name", u.Name)
+		}
 	}
 	return d, nil
 }
@@ -389,7 +391,7 @@ func (s *Server) confirmUserAction(w http.ResponseWriter, r *http.Request, p *pa
 	if err != nil {
 		return err
 	}
-	p.Title, p.Section, p.Data = d.Action.Title+" "+d.User.Name+"?", "users", d
+	p.Title, p.Section, p.Data = p.T(d.Action.Confirm, "Name", d.User.Name), "users", d
 	return s.show(w, r, "user_confirm", p)
 }
 
@@ -412,19 +414,22 @@ func (s *Server) doUserAction(w http.ResponseWriter, r *http.Request, p *page) e
 		msg, to = u.Name+" ("+u.Username+") was deleted.", "/users"
 	case "move":
 		err = s.moveUser(r, p, d, &msg, &to)
+	case "reset-mfa":
+		err = s.svc.ResetMFA(ctx, a, u.ID)
+		msg, to = "The two-step sign-in of "+u.Name+" is reset: they were signed out and told by email.", "/users/"+itoa(u.ID)
 	}
 	if err != nil {
 		// The core's refusal (logged on to a queue, deactivating oneself, no
 		// permission) is shown on the confirmation page, which says why.
 		status, ok := formFailed(p, err)
 		if !ok {
-			status = statusOf(roster.ErrorCode(err))
+			status = door.StatusOf(roster.ErrorCode(err))
 			if status >= http.StatusInternalServerError {
 				return err
 			}
-			p.Error = roster.ErrorMessage(err)
+			p.Error = errorMessage(p.L, err)
 		}
-		p.Title, p.Section, p.Data = d.Action.Title+" "+u.Name+"?", "users", d
+		p.Title, p.Section, p.Data = p.T(d.Action.Confirm, "Name", u.Name), "users", d
 		s.render(w, r, status, "user_confirm", p)
 		return nil
 	}

@@ -19,9 +19,9 @@ import (
 // userTabs are the tabs and the statuses each shows. "All users" leaves
 // deactivated users out: they live under Inactive (seed 000).
 var userTabs = []struct{ Key, Label, Statuses string }{
-	{"all", "All users", roster.StatusActive + "," + roster.StatusInvited},
-	{"invited", "Invited", roster.StatusInvited},
-	{"inactive", "Inactive", roster.StatusDeactivated},
+	{"all", msg("All users"), roster.StatusActive + "," + roster.StatusInvited},
+	{"invited", msg("Invited"), roster.StatusInvited},
+	{"inactive", msg("Inactive"), roster.StatusDeactivated},
 }
 
 // userFilterKeys are the query parameters a saved filter restores.
@@ -74,6 +74,7 @@ type usersData struct {
 	FiltersOn    int    // how many filters narrow the list
 	CSV          string // the CSV address of this view
 	Invitations  map[int64]*roster.Invitation
+	Bulk         []bulkAction // the bulk actions the actor may start
 }
 
 type tabLink struct {
@@ -114,7 +115,7 @@ func (s *Server) usersPage(w http.ResponseWriter, r *http.Request, p *page) erro
 		href.Query.Del("q")
 		href.Query.Del("page")
 		href.Query.Del("status")
-		d.Tabs = append(d.Tabs, tabLink{Key: t.Key, Label: t.Label, Current: t.Key == d.Query.Tab, Href: href.with("tab", tabParam(t.Key))})
+		d.Tabs = append(d.Tabs, tabLink{Key: t.Key, Label: p.T(t.Label), Current: t.Key == d.Query.Tab, Href: href.with("tab", tabParam(t.Key))})
 	}
 	d.Users, err = s.svc.ListUsers(ctx, a, d.Query.core())
 	if err != nil {
@@ -146,7 +147,8 @@ func (s *Server) usersPage(w http.ResponseWriter, r *http.Request, p *page) erro
 	if err := s.attachInvitations(r, p, &d); err != nil {
 		return err
 	}
-	p.Title, p.Section, p.Data = "Users", "users", d
+	d.Bulk = bulkActionsFor(a)
+	p.Title, p.Section, p.Data = p.T("Users"), "users", d
 	return s.show(w, r, "users", p)
 }
 
@@ -214,14 +216,14 @@ func (s *Server) saveUsersFilter(w http.ResponseWriter, r *http.Request, p *page
 	if tab := tabParam(readUserListQuery(r.PostForm).Tab); tab != "" {
 		to += "&tab=" + tab
 	}
-	return s.redirect(w, r, to, "Filters saved: the Users list opens with them from now on.")
+	return s.redirect(w, r, to, p.T("Filters saved: the Users list opens with them from now on."))
 }
 
 func (s *Server) resetUsersFilter(w http.ResponseWriter, r *http.Request, p *page) error {
 	if err := s.svc.ResetFilter(r.Context(), p.Actor, "users"); err != nil {
 		return err
 	}
-	return s.redirect(w, r, "/users?f=1", "Filters reset to the default.")
+	return s.redirect(w, r, "/users?f=1", p.T("Filters reset to the default."))
 }
 
 // usersCSV streams the current view as CSV, one page of users at a time.
@@ -278,7 +280,7 @@ func (s *Server) usersCSV(w http.ResponseWriter, r *http.Request, p *page) error
 		}
 		// Half a file is worse than none: cut the connection so the
 		// browser reports a failed download.
-		s.log.Error("console: csv export failed", "err", err)
+		s.log.ErrorContext(r.Context(), "console: csv export failed", "err", err)
 		panic(http.ErrAbortHandler)
 	}
 	if cw == nil {

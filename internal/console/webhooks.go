@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/roster-dev/roster/internal/door"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -62,7 +63,7 @@ func (s *Server) renderWebhooks(w http.ResponseWriter, r *http.Request, p *page,
 	if err != nil {
 		return err
 	}
-	p.Title, p.Section = "Webhooks", "webhooks"
+	p.Title, p.Section = p.T("Webhooks"), "webhooks"
 	p.Data = &webhooksData{Webhooks: hooks, Events: roster.WebhookEventTypes(), Form: f}
 	s.render(w, r, status, "webhooks", p)
 	return nil
@@ -72,21 +73,21 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, p *page) 
 	f, in := readWebhookForm(r)
 	hook, secret, err := s.svc.CreateWebhook(r.Context(), p.Actor, in)
 	if err != nil {
-		status := statusOf(roster.ErrorCode(err))
+		status := door.StatusOf(roster.ErrorCode(err))
 		if status == http.StatusInternalServerError || status == http.StatusForbidden {
 			return err
 		}
-		p.Errors, p.Error = errorsOf(err), roster.ErrorMessage(err)
+		p.Errors, p.Error = errorsOf(p.L, err), errorMessage(p.L, err)
 		return s.renderWebhooks(w, r, p, status, f)
 	}
-	p.Title, p.Section, p.Data = "Webhook created", "webhooks", &webhookSecretData{Webhook: hook, Secret: secret}
+	p.Title, p.Section, p.Data = p.T("Webhook created"), "webhooks", &webhookSecretData{Webhook: hook, Secret: secret}
 	w.Header().Set("Cache-Control", "no-store") // the secret is on this page
 	s.render(w, r, http.StatusCreated, "webhook_secret", p)
 	return nil
 }
 
 func (s *Server) loadWebhook(r *http.Request, p *page) (*roster.Webhook, error) {
-	id, err := pathID(r, "webhook")
+	id, err := door.PathID(r, "webhook")
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +109,7 @@ func (s *Server) renderWebhook(w http.ResponseWriter, r *http.Request, p *page, 
 	if err != nil {
 		return err
 	}
-	p.Title, p.Section = "Webhook "+hook.URL, "webhooks"
+	p.Title, p.Section = p.T("Webhook {{.URL}}", "URL", hook.URL), "webhooks"
 	d := &webhookData{Webhook: hook, Events: roster.WebhookEventTypes(), Form: f, Deliveries: log}
 	if log.Page > 1 {
 		d.Newer = log.Page - 1
@@ -129,14 +130,14 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request, p *page) 
 	f, in := readWebhookForm(r)
 	in.Enabled = roster.Some(f.Enabled)
 	if _, err := s.svc.UpdateWebhook(r.Context(), p.Actor, hook.ID, in); err != nil {
-		status := statusOf(roster.ErrorCode(err))
+		status := door.StatusOf(roster.ErrorCode(err))
 		if status == http.StatusInternalServerError || status == http.StatusForbidden {
 			return err
 		}
-		p.Errors, p.Error = errorsOf(err), roster.ErrorMessage(err)
+		p.Errors, p.Error = errorsOf(p.L, err), errorMessage(p.L, err)
 		return s.renderWebhook(w, r, p, status, hook, f)
 	}
-	return s.redirect(w, r, fmt.Sprintf("/webhooks/%d", hook.ID), "Webhook saved.")
+	return s.redirect(w, r, fmt.Sprintf("/webhooks/%d", hook.ID), p.T("Webhook saved."))
 }
 
 func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -145,14 +146,14 @@ func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request, p *page) er
 		return err
 	}
 	if _, err := s.svc.SendTestEvent(r.Context(), p.Actor, hook.ID); err != nil {
-		p.Error = roster.ErrorMessage(err)
-		if statusOf(roster.ErrorCode(err)) != http.StatusConflict {
+		p.Error = errorMessage(p.L, err)
+		if door.StatusOf(roster.ErrorCode(err)) != http.StatusConflict {
 			return err
 		}
 		f := webhookForm{URL: hook.URL, Description: hook.Description, Events: hook.Events, Enabled: hook.Enabled}
 		return s.renderWebhook(w, r, p, http.StatusConflict, hook, f)
 	}
-	return s.redirect(w, r, fmt.Sprintf("/webhooks/%d", hook.ID), "Test event queued: it appears in the delivery log below.")
+	return s.redirect(w, r, fmt.Sprintf("/webhooks/%d", hook.ID), p.T("Test event queued: it appears in the delivery log below."))
 }
 
 func (s *Server) rotateWebhook(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -164,7 +165,7 @@ func (s *Server) rotateWebhook(w http.ResponseWriter, r *http.Request, p *page) 
 	if err != nil {
 		return err
 	}
-	p.Title, p.Section, p.Data = "New secret", "webhooks", &webhookSecretData{Webhook: hook, Secret: secret, Rotated: true}
+	p.Title, p.Section, p.Data = p.T("New secret"), "webhooks", &webhookSecretData{Webhook: hook, Secret: secret, Rotated: true}
 	w.Header().Set("Cache-Control", "no-store")
 	s.render(w, r, http.StatusOK, "webhook_secret", p)
 	return nil
@@ -175,7 +176,7 @@ func (s *Server) deleteWebhookPage(w http.ResponseWriter, r *http.Request, p *pa
 	if err != nil {
 		return err
 	}
-	p.Title, p.Section, p.Data = "Delete the webhook?", "webhooks", hook
+	p.Title, p.Section, p.Data = p.T("Delete the webhook?"), "webhooks", hook
 	s.render(w, r, http.StatusOK, "webhook_delete", p)
 	return nil
 }
@@ -186,7 +187,7 @@ func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request, p *page) 
 		return err
 	}
 	if err := s.svc.DeleteWebhook(r.Context(), p.Actor, hook.ID); err != nil {
-		return s.refused(w, r, p, err, "webhook_delete", "Delete the webhook?", "webhooks", hook)
+		return s.refused(w, r, p, err, "webhook_delete", p.T("Delete the webhook?"), "webhooks", hook)
 	}
-	return s.redirect(w, r, "/webhooks", "Webhook deleted: "+hook.URL+" gets no more events.")
+	return s.redirect(w, r, "/webhooks", p.T("Webhook deleted: {{.URL}} gets no more events.", "URL", hook.URL))
 }

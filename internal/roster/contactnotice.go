@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // noticeContactChanged tells a user at their old address or number that it
@@ -52,7 +53,9 @@ func contactChangedMessage(u *User, t *Tenant, what, newValue, channel string) (
 	name := cmp.Or(u.Name, u.Username)
 	brand := cmp.Or(t.Settings.BrandingName, t.Name)
 	shown := maskContact(newValue)
-	if u.Language == "de" {
+	smsTail := "If this was not you, contact your administrator."
+	switch u.Language {
+	case "de":
 		label := map[string]string{"email": "E-Mail-Adresse", "mobile": "Mobilnummer"}[what]
 		subject = fmt.Sprintf("Ihre %s bei %s wurde geändert", label, brand)
 		text = fmt.Sprintf("Hallo %s,\n\ndie %s Ihres Kontos %s bei %s wurde geändert", name, label, u.Username, brand)
@@ -62,7 +65,19 @@ func contactChangedMessage(u *User, t *Tenant, what, newValue, channel string) (
 			text += " (sie wurde entfernt)"
 		}
 		text += ".\n\nWenn Sie das nicht veranlasst haben, wenden Sie sich sofort an Ihre Administration.\n"
-	} else {
+		smsTail = "Wenn Sie das nicht veranlasst haben, wenden Sie sich an Ihre Administration."
+	case "nb":
+		label := map[string]string{"email": "e-postadressen", "mobile": "mobilnummeret"}[what]
+		subject = fmt.Sprintf("%s din hos %s er endret", strings.ToUpper(label[:1])+label[1:], brand)
+		text = fmt.Sprintf("Hei %s,\n\n%s for kontoen din %s hos %s er endret", name, label, u.Username, brand)
+		if shown != "" {
+			text += " til " + shown
+		} else {
+			text += " (den er fjernet)"
+		}
+		text += ".\n\nHvis det ikke var du som ba om dette, kontakt administratoren din med en gang.\n"
+		smsTail = "Hvis det ikke var deg, kontakt administratoren din."
+	default:
 		label := map[string]string{"email": "email address", "mobile": "mobile number"}[what]
 		subject = fmt.Sprintf("Your %s at %s was changed", label, brand)
 		text = fmt.Sprintf("Hello %s,\n\nthe %s of your account %s at %s was changed", name, label, u.Username, brand)
@@ -74,7 +89,7 @@ func contactChangedMessage(u *User, t *Tenant, what, newValue, channel string) (
 		text += ".\n\nIf you did not ask for this, contact your administrator at once.\n"
 	}
 	if channel == ChannelSMS {
-		text = subject + ". " + map[bool]string{true: "Wenn Sie das nicht veranlasst haben, wenden Sie sich an Ihre Administration.", false: "If this was not you, contact your administrator."}[u.Language == "de"]
+		text = subject + ". " + smsTail
 	}
 	return subject, text
 }

@@ -25,6 +25,9 @@ func (s *Service) RunAuthzSync(ctx context.Context) {
 // older than its own writes. Every write of the core goes through here or
 // through inTxOutsideDecisions.
 func (s *Service) inTx(ctx context.Context, fn func(tx Tx) error) error {
+	if isDryRun(ctx) {
+		return s.rolledBack(ctx, fn)
+	}
 	if err := s.store.InTx(ctx, fn); err != nil {
 		return err
 	}
@@ -35,6 +38,36 @@ func (s *Service) inTx(ctx context.Context, fn func(tx Tx) error) error {
 		s.authz.Invalidate()
 	}
 	return nil
+}
+
+type dryRunKey struct{}
+
+// errDryRun rolls back the transaction of a dry run once fn has succeeded.
+var errDryRun = errors.New("dry run: rolled back")
+
+// withDryRun returns ctx under which every inTx runs its function to the
+// end, every rule and write included, and then rolls it back: a preview
+// that answers exactly what the change would (bulk actions).
+func withDryRun(ctx context.Context) context.Context {
+	return context.WithValue(ctx, dryRunKey{}, true)
+}
+
+func isDryRun(ctx context.Context) bool { v, _ := ctx.Value(dryRunKey{}).(bool); return v }
+
+// rolledBack runs fn in a write transaction that never commits: fn's error,
+// or nil when it would have committed. Nothing changed, so the decision
+// index has nothing to read.
+func (s *Service) rolledBack(ctx context.Context, fn func(tx Tx) error) error {
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return errDryRun
+	})
+	if errors.Is(err, errDryRun) {
+		return nil
+	}
+	return err
 }
 
 // inTxOutsideDecisions runs fn in a write transaction that changes nothing

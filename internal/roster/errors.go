@@ -8,7 +8,7 @@ import (
 )
 
 // Error codes. Front doors map them to their own status codes in one place
-// (api.statusOf), so the core never speaks HTTP.
+// (door.StatusOf), so the core never speaks HTTP.
 const (
 	EInvalid      = "invalid"      // bad input; nothing was changed
 	ENotFound     = "not_found"    // no such thing in the caller's tenant
@@ -28,6 +28,11 @@ const (
 type FieldError struct {
 	Field   string `json:"field"`
 	Message string `json:"message"`
+	// Key and Args are Message before it was filled in: the format is the
+	// message's stable key, so a front door can say it in the reader's
+	// language (the console's catalogue) without the core knowing words.
+	Key  string `json:"-"`
+	Args []any  `json:"-"`
 }
 
 // Error is the core's error: a code, a message safe to show to the caller and,
@@ -39,7 +44,10 @@ type Error struct {
 	// the code says all (front doors fall back to the code).
 	Reason  string
 	Message string
-	Fields  []FieldError
+	// Key and Args are Message as a format and its arguments (FieldError).
+	Key    string
+	Args   []any
+	Fields []FieldError
 	// RetryAfter is how long the caller should wait before trying again
 	// (ELimited, EUnavailable); zero: the code's default (RetryAfter).
 	RetryAfter time.Duration
@@ -104,7 +112,7 @@ func RetryAfter(err error) time.Duration {
 
 // Errorf returns an *Error with the given code.
 func Errorf(code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Key: format, Args: args}
 }
 
 // ErrorCode returns the code of err, EInternal for anything that is not an *Error.
@@ -156,7 +164,7 @@ type Validation struct {
 
 // Add records a problem with field.
 func (v *Validation) Add(field, format string, args ...any) {
-	v.add(FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+	v.add(FieldError{Field: field, Message: fmt.Sprintf(format, args...), Key: format, Args: args})
 }
 
 func (v *Validation) add(f FieldError) {
@@ -170,7 +178,7 @@ func (v *Validation) add(f FieldError) {
 // Merge adds the field errors of err under prefix (e.g. "invitations[2].").
 func (v *Validation) Merge(prefix string, err error) {
 	for _, f := range ErrorFields(err) {
-		v.add(FieldError{Field: prefix + f.Field, Message: f.Message})
+		v.add(FieldError{Field: prefix + f.Field, Message: f.Message, Key: f.Key, Args: f.Args})
 	}
 }
 
@@ -182,26 +190,27 @@ func (v *Validation) Err() error {
 	if len(v.fields) == 0 {
 		return nil
 	}
-	msg := "the input is not valid"
 	if v.dropped > 0 {
-		msg = fmt.Sprintf("the input is not valid (%d more problems not listed)", v.dropped)
+		format := "the input is not valid (%d more problems not listed)"
+		return &Error{Code: EInvalid, Message: fmt.Sprintf(format, v.dropped), Key: format, Args: []any{v.dropped}, Fields: v.fields}
 	}
-	return &Error{Code: EInvalid, Message: msg, Fields: v.fields}
+	return &Error{Code: EInvalid, Message: "the input is not valid", Key: "the input is not valid", Fields: v.fields}
 }
 
 // conflictField is a conflict on one field (a duplicate), which front doors
 // render like a field error but with the conflict status.
 func conflictField(reason, field, format string, args ...any) error {
 	msg := fmt.Sprintf(format, args...)
-	return &Error{Code: EConflict, Reason: reason, Message: msg, Fields: []FieldError{{Field: field, Message: msg}}}
+	return &Error{Code: EConflict, Reason: reason, Message: msg, Key: format, Args: args,
+		Fields: []FieldError{{Field: field, Message: msg, Key: format, Args: args}}}
 }
 
 // forbiddenBy is a refusal for want of rights, named by reason.
 func forbiddenBy(reason, format string, args ...any) error {
-	return &Error{Code: EForbidden, Reason: reason, Message: fmt.Sprintf(format, args...)}
+	return &Error{Code: EForbidden, Reason: reason, Message: fmt.Sprintf(format, args...), Key: format, Args: args}
 }
 
 // conflict is a refusal because of the current state, named by reason.
 func conflict(reason, format string, args ...any) error {
-	return &Error{Code: EConflict, Reason: reason, Message: fmt.Sprintf(format, args...)}
+	return &Error{Code: EConflict, Reason: reason, Message: fmt.Sprintf(format, args...), Key: format, Args: args}
 }

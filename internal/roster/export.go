@@ -9,14 +9,16 @@ import (
 	"time"
 )
 
-// exportChunk users are read per query by WriteUsersCSV.
+// exportChunk users are read per query where a list is walked in pages
+// (bulk actions); WriteUsersCSV flushes after each exportChunk rows.
 const exportChunk = 1000
 
 // WriteUsersCSV writes every user the list q selects (its filters and the
 // actor's scope; paging and sort are ignored: users come in id order) as the
-// users CSV, the import's columns and then ExportOnlyColumns. It reads by
-// id ranges (keyset), so memory stays one chunk however many users there
-// are; flush, when set, is called after each chunk.
+// users CSV, the import's columns and then ExportOnlyColumns. It reads them
+// in id order from one streaming query, so memory stays one row however
+// many users there are; flush, when set, is called after each exportChunk
+// rows.
 func (s *Service) WriteUsersCSV(ctx context.Context, a *Actor, q UserQuery, w io.Writer, flush func()) error {
 	if err := a.require(PermExportCSV); err != nil {
 		return err
@@ -41,65 +43,60 @@ func (s *Service) WriteUsersCSV(ctx context.Context, a *Actor, q UserQuery, w io
 	if err := cw.Write(append(append([]string{}, ImportColumns...), ExportOnlyColumns...)); err != nil {
 		return err
 	}
-	f.Keyset, f.PerPage = true, exportChunk
 	rec := make([]string, 0, len(ImportColumns)+len(ExportOnlyColumns))
-	for {
-		if err := ctx.Err(); err != nil {
+	rows := 0
+	f.Keyset, f.Stream = true, func(u *User, keys []AgentKey) error {
+		agents := make([]string, len(keys))
+		for j, k := range keys {
+			agents[j] = k.String()
+		}
+		access := make([]string, len(u.GroupAccess))
+		for j, id := range u.GroupAccess {
+			access[j] = tree.ref(id)
+		}
+		number := ""
+		if u.AgentNumber != nil {
+			number = strconv.FormatInt(*u.AgentNumber, 10)
+		}
+		last := ""
+		if u.LastLoginAt != nil {
+			last = u.LastLoginAt.UTC().Format(time.RFC3339)
+		}
+		rec = append(rec[:0], u.Username, u.Name, u.Email, u.Mobile, u.Language, tree.ref(u.GroupID),
+			strings.Join(u.Roles, ";"), number, strings.Join(u.Nicknames, ";"), u.RingTo,
+			strconv.FormatBool(u.ScoringEnabled), strconv.FormatBool(u.Roaming), strings.Join(access, ";"),
+			strings.Join(agents, ";"), strconv.FormatInt(u.ID, 10), u.Status, last, u.CreatedAt.UTC().Format(time.RFC3339))
+		for j := range rec {
+			rec[j] = CSVSafe(rec[j])
+		}
+		if err := cw.Write(rec); err != nil {
 			return err
 		}
-		users, _, err := r.ListUsers(ctx, a.TenantID, f)
-		if err != nil {
-			return err
-		}
-		var held []int64
-		for i := range users {
-			held = append(held, users[i].AgentIDs...)
-		}
-		keys, err := r.AgentKeysByID(ctx, a.TenantID, held)
-		if err != nil {
-			return err
-		}
-		for i := range users {
-			u := &users[i]
-			agents := make([]string, len(u.AgentIDs))
-			for j, id := range u.AgentIDs {
-				agents[j] = keys[id].String()
-			}
-			access := make([]string, len(u.GroupAccess))
-			for j, id := range u.GroupAccess {
-				access[j] = tree.ref(id)
-			}
-			number := ""
-			if u.AgentNumber != nil {
-				number = strconv.FormatInt(*u.AgentNumber, 10)
-			}
-			last := ""
-			if u.LastLoginAt != nil {
-				last = u.LastLoginAt.UTC().Format(time.RFC3339)
-			}
-			rec = append(rec[:0], u.Username, u.Name, u.Email, u.Mobile, u.Language, tree.ref(u.GroupID),
-				strings.Join(u.Roles, ";"), number, strings.Join(u.Nicknames, ";"), u.RingTo,
-				strconv.FormatBool(u.ScoringEnabled), strconv.FormatBool(u.Roaming), strings.Join(access, ";"),
-				strings.Join(agents, ";"), strconv.FormatInt(u.ID, 10), u.Status, last, u.CreatedAt.UTC().Format(time.RFC3339))
-			for j := range rec {
-				rec[j] = CSVSafe(rec[j])
-			}
-			if err := cw.Write(rec); err != nil {
+		if rows++; rows%exportChunk == 0 {
+			cw.Flush()
+			if err := cw.Error(); err != nil {
 				return err
 			}
+			if flush != nil {
+				flush()
+			}
+			return ctx.Err()
 		}
-		cw.Flush()
-		if err := cw.Error(); err != nil {
-			return err
-		}
-		if flush != nil {
-			flush()
-		}
-		if len(users) < exportChunk {
-			return nil
-		}
-		f.After = users[len(users)-1].ID
+		return nil
 	}
+	// One streaming query: memory stays one row
+	// however many users there are.
+	if _, _, err := r.ListUsers(ctx, a.TenantID, f); err != nil {
+		return err
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return err
+	}
+	if flush != nil {
+		flush()
+	}
+	return nil
 }
 
 // ref names a group in a file: its path of names from level 1, or its id

@@ -273,3 +273,31 @@ func PreviewCSV(src io.Reader, delim rune, n int) (header []string, rows [][]str
 	}
 	return header, rows, nil
 }
+
+// CountImportRows counts the lines of a file after its header and rewinds
+// it, for a progress bar's total (a quoted cell spanning lines counts more
+// than once: the total is a guide, not a check).
+func CountImportRows(f io.ReadSeeker) (int, error) {
+	buf := make([]byte, 256<<10)
+	n, last := 0, byte('\n')
+	for {
+		k, err := f.Read(buf)
+		n += bytes.Count(buf[:k], []byte{'\n'})
+		if k > 0 {
+			last = buf[k-1]
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	if last != '\n' {
+		n++
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return 0, err
+	}
+	return max(n-1, 0), nil
+}

@@ -19,6 +19,8 @@ type InvitationInfo struct {
 	Email             string    `json:"email"`
 	ExpiresAt         time.Time `json:"expires_at"`
 	MinPasswordLength int       `json:"min_password_length"`
+	// Language is the invited user's: the invitation page speaks it.
+	Language string `json:"-"`
 }
 
 // openInvitation finds the pending invitation of token, or says plainly why
@@ -66,7 +68,7 @@ func (s *Service) InspectInvitation(ctx context.Context, token string) (*Invitat
 	if err != nil {
 		return nil, err
 	}
-	return &InvitationInfo{Tenant: tenantDisplayName(t), TenantSlug: t.Slug, Name: u.Name, Username: u.Username, Email: u.Email,
+	return &InvitationInfo{Tenant: tenantDisplayName(t), TenantSlug: t.Slug, Name: u.Name, Username: u.Username, Email: u.Email, Language: u.Language,
 		ExpiresAt: inv.ExpiresAt, MinPasswordLength: t.Settings.MinPasswordLength}, nil
 }
 

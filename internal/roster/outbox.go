@@ -31,7 +31,7 @@ var templateFiles embed.FS
 
 // messageLanguages are the languages messages are written in; others fall
 // back to English.
-var messageLanguages = []string{"en", "de"}
+var messageLanguages = []string{"en", "de", "nb"}
 
 type messageTemplates struct {
 	text map[string]*template.Template     // "invitation.en"
@@ -93,8 +93,11 @@ func (t *messageTemplates) render(kind, lang, channel string, d messageData) (su
 
 // formatTime writes a time for people reading lang.
 func formatTime(t time.Time, lang string) string {
-	if lang == "de" {
+	switch lang {
+	case "de":
 		return t.UTC().Format("02.01.2006 15:04") + " UTC"
+	case "nb":
+		return t.UTC().Format("02.01.2006 kl. 15.04") + " UTC"
 	}
 	return t.UTC().Format("2 January 2006, 15:04") + " UTC"
 }

@@ -32,6 +32,7 @@ type Service struct {
 
 	hooks *webhookConfig
 	sso   ssoState // enterprise sign-in
+	mfa   mfaState // multi-factor authentication (mfa*.go)
 }
 
 // Options configure a Service.
@@ -63,6 +64,7 @@ func NewService(store Store, opts Options) *Service {
 		s.log = slog.Default()
 	}
 	s.initSSO(opts)
+	s.initMFA()
 	s.initAuthz()
 	return s
 }
@@ -79,6 +81,7 @@ type Actor struct {
 	Kind           string
 	ID             int64
 	Name           string
+	Language       string // a signed-in user's language, for the words a front door shows them
 	ImpersonatorID *int64
 	ReadOnly       bool
 	IP             string
@@ -212,7 +215,7 @@ func (s *Service) ActorForUser(ctx context.Context, tenantID, userID int64) (*Ac
 	if err != nil {
 		return nil, err
 	}
-	a := &Actor{TenantID: tenantID, Kind: ActorUser, ID: u.ID, Name: u.Username, perms: map[string]bool{}}
+	a := &Actor{TenantID: tenantID, Kind: ActorUser, ID: u.ID, Name: u.Username, Language: u.Language, perms: map[string]bool{}}
 	for _, role := range roles {
 		if slices.Contains(u.Roles, role.Key) {
 			for _, p := range role.Permissions {

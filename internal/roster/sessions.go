@@ -31,6 +31,16 @@ type SignInInput struct {
 type SignedIn struct {
 	Session *Session
 	Token   string
+	// Single sign-on only: the provider, and whether the IdP asserted a
+	// second factor (SAML AuthnContextClassRef; OIDC amr/acr).
+	ProviderID  int64
+	MFAAsserted bool
+	// Try is the report of a "try sign-in": no session was
+	// made, Session and Token are empty.
+	Try *SSOTryResult
+	// MFA, instead of a session, is the second-factor step the sign-in
+	// waits for (mfa_signin.go); Session and Token are then empty.
+	MFA *MFAStep
 }
 
 // errBadLogin is the one answer to a wrong password, an unknown login and an
@@ -150,9 +160,16 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (*SignedIn, error)
 		if err != nil {
 			return nil, err
 		}
+		if step, err := s.mfaAfterPassword(ctx, tenantID, u, account, false, in, nil); err != nil || step != nil {
+			return &SignedIn{MFA: step}, err
+		}
 		return nil, errBadLogin()
 	}
 	if u.Status != StatusActive {
+		// With a second factor on, not even this says the password was right.
+		if step, err := s.mfaAfterPassword(ctx, tenantID, u, account, false, in, nil); err != nil || step != nil {
+			return &SignedIn{MFA: step}, err
+		}
 		// The password was right, so saying why is safe and helps.
 		return nil, Errorf(EForbidden, "this account is %s; ask your administrator", u.Status)
 	}
@@ -161,6 +178,21 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (*SignedIn, error)
 		if newHash, err = lc.hasher.Hash(in.Password); err != nil {
 			return nil, err
 		}
+	}
+	var previous []byte
+	if in.Previous != "" {
+		previous = HashSecret(in.Previous)
+	}
+	if step, err := s.mfaAfterPassword(ctx, tenantID, u, account, true, in, previous); err != nil {
+		return nil, err
+	} else if step != nil {
+		if newHash != "" {
+			err := s.inTxOutsideDecisions(ctx, func(tx Tx) error { return tx.SetPasswordHash(ctx, tenantID, u.ID, newHash) })
+			if err != nil {
+				return nil, err
+			}
+		}
+		return &SignedIn{MFA: step}, nil
 	}
 	token := NewSecret(sessionTokenPrefix)
 	sess := &Session{TenantID: tenantID, UserID: u.ID, TokenHash: HashSecret(token), CreatedAt: now, LastSeenAt: now,
@@ -337,9 +369,18 @@ func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
 // person another way (single sign-on, sso_link.go): a fresh id, the
 // browser's previous session ended, last login set, audited with after.
 func (s *Service) newSessionTx(ctx context.Context, tx Tx, u *User, ip, userAgent, previous string, after map[string]any) (*SignedIn, error) {
-	lc := s.lcState()
+	var prev []byte
 	if previous != "" {
-		if old, err := tx.SessionByHash(ctx, HashSecret(previous)); err == nil {
+		prev = HashSecret(previous)
+	}
+	return s.newSessionTxHash(ctx, tx, u, ip, userAgent, prev, after)
+}
+
+// newSessionTxHash is newSessionTx with the previous session's hash.
+func (s *Service) newSessionTxHash(ctx context.Context, tx Tx, u *User, ip, userAgent string, previous []byte, after map[string]any) (*SignedIn, error) {
+	lc := s.lcState()
+	if previous != nil {
+		if old, err := tx.SessionByHash(ctx, previous); err == nil {
 			if err := tx.DeleteSession(ctx, old.TenantID, old.ID); err != nil {
 				return nil, err
 			}

@@ -47,8 +47,25 @@ type SSOProvider struct {
 	DefaultRole    string `json:"default_role"`
 	DefaultGroupID *int64 `json:"default_group_id"`
 	Enabled        bool   `json:"enabled"`
-	// RedirectURI is what the IdP must be told (computed, not stored).
-	RedirectURI  string    `json:"redirect_uri"`
+	// MFAFromIdP lets the IdP's assertion of a multi-factor sign-in (OIDC
+	// amr/acr, SAML AuthnContext) stand in for Roster's second factor.
+	MFAFromIdP bool `json:"mfa_from_idp"`
+	// EmailDomains route a sign-in by email to this provider (unique
+	// within the tenant).
+	EmailDomains []string `json:"email_domains"`
+	// RedirectURI is what the IdP must be told (computed, not stored): the
+	// OIDC callback, or the SAML assertion consumer service.
+	RedirectURI string `json:"redirect_uri"`
+
+	// SAML 2.0 (kind "saml"): Issuer is the IdP's entity ID,
+	// read from its metadata.
+	MetadataURL  string `json:"metadata_url,omitempty"`
+	IdPInitiated bool   `json:"idp_initiated"`
+	// What the IdP must be told of this service provider (computed).
+	SPEntityID    string `json:"sp_entity_id,omitempty"`
+	SPMetadataURL string `json:"sp_metadata_url,omitempty"`
+	SPCertificate string `json:"sp_certificate,omitempty"`
+
 	ConfiguredBy string    `json:"configured_by"`
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
@@ -57,22 +74,33 @@ type SSOProvider struct {
 	SealedSecret     []byte `json:"-"`
 	ConfiguredByKind string `json:"-"`
 	ConfiguredByID   int64  `json:"-"`
+	// IdPMetadata is the IdP's SAML metadata XML; SealedSPKey this service
+	// provider's private key (PKCS #8, sealed), SPCert its certificate (DER).
+	IdPMetadata string `json:"-"`
+	SealedSPKey []byte `json:"-"`
+	SPCert      []byte `json:"-"`
 }
 
 // SSOProviderInput creates or changes a provider; absent fields keep their
 // value on a change.
 type SSOProviderInput struct {
-	Kind           Opt[string] `json:"kind"`
-	Name           Opt[string] `json:"name"`
-	Issuer         Opt[string] `json:"issuer"`
-	ClientID       Opt[string] `json:"client_id"`
-	ClientSecret   Opt[string] `json:"client_secret"`
-	MatchClaim     Opt[string] `json:"match_claim"`
-	TrustEmail     Opt[bool]   `json:"trust_email"`
-	JIT            Opt[bool]   `json:"jit"`
-	DefaultRole    Opt[string] `json:"default_role"`
-	DefaultGroupID Opt[int64]  `json:"default_group_id"`
-	Enabled        Opt[bool]   `json:"enabled"`
+	Kind           Opt[string]   `json:"kind"`
+	Name           Opt[string]   `json:"name"`
+	Issuer         Opt[string]   `json:"issuer"`
+	ClientID       Opt[string]   `json:"client_id"`
+	ClientSecret   Opt[string]   `json:"client_secret"`
+	MatchClaim     Opt[string]   `json:"match_claim"`
+	TrustEmail     Opt[bool]     `json:"trust_email"`
+	JIT            Opt[bool]     `json:"jit"`
+	DefaultRole    Opt[string]   `json:"default_role"`
+	DefaultGroupID Opt[int64]    `json:"default_group_id"`
+	Enabled        Opt[bool]     `json:"enabled"`
+	EmailDomains   Opt[[]string] `json:"email_domains"`
+	MFAFromIdP     Opt[bool]     `json:"mfa_from_idp"`
+	// SAML 2.0: the IdP's metadata, as XML or fetched from a URL.
+	MetadataXML  Opt[string] `json:"metadata_xml"`
+	MetadataURL  Opt[string] `json:"metadata_url"`
+	IdPInitiated Opt[bool]   `json:"idp_initiated"`
 }
 
 // SSOSignInOption is what the sign-in page shows of a provider.
@@ -84,6 +112,21 @@ type SSOSignInOption struct {
 // ssoRedirectURI is the callback URL the IdP sends the browser back to.
 func (s *Service) ssoRedirectURI(id int64) string {
 	return s.PublicURL() + "/sso/" + strconv.FormatInt(id, 10) + "/callback"
+}
+
+// withURLs fills in what p's IdP must be told, computed from the public URL.
+func (s *Service) withURLs(p *SSOProvider) *SSOProvider {
+	if p.EmailDomains == nil {
+		p.EmailDomains = []string{}
+	}
+	if p.Kind != SSOKindSAML {
+		p.RedirectURI = s.ssoRedirectURI(p.ID)
+		return p
+	}
+	p.RedirectURI, p.SPEntityID = s.samlACSURL(p.ID), s.samlMetadataURL(p.ID)
+	p.SPMetadataURL = p.SPEntityID
+	p.SPCertificate = certPEM(p.SPCert)
+	return p
 }
 
 func (s *Service) requireSSOAdmin(ctx context.Context, a *Actor, write bool) error {
@@ -104,7 +147,7 @@ func (s *Service) ListSSOProviders(ctx context.Context, a *Actor) ([]SSOProvider
 	}
 	ps, err := s.store.Read().ListSSOProviders(ctx, a.TenantID)
 	for i := range ps {
-		ps[i].RedirectURI = s.ssoRedirectURI(ps[i].ID)
+		s.withURLs(&ps[i])
 	}
 	return ps, err
 }
@@ -118,8 +161,7 @@ func (s *Service) SSOProvider(ctx context.Context, a *Actor, id int64) (*SSOProv
 	if err != nil {
 		return nil, err
 	}
-	p.RedirectURI = s.ssoRedirectURI(p.ID)
-	return p, nil
+	return s.withURLs(p), nil
 }
 
 // SSOSignInOptions lists the enabled providers of a tenant for its sign-in
@@ -138,7 +180,7 @@ func (s *Service) SSOSignInOptions(ctx context.Context, tenantSlug string) ([]SS
 	}
 	out := []SSOSignInOption{}
 	for _, p := range ps {
-		if p.Enabled && p.Kind == SSOKindOIDC {
+		if p.Enabled {
 			out = append(out, SSOSignInOption{ID: p.ID, Name: p.Name})
 		}
 	}
@@ -152,7 +194,7 @@ func (s *Service) CreateSSOProvider(ctx context.Context, a *Actor, in SSOProvide
 	}
 	now := s.Now()
 	p := &SSOProvider{TenantID: a.TenantID, MatchClaim: SSOMatchEmail, Enabled: true, CreatedAt: now, UpdatedAt: now}
-	if err := s.applySSOInput(p, in, true); err != nil {
+	if err := s.applySSOInput(ctx, p, in, true); err != nil {
 		return nil, err
 	}
 	err := s.inTx(ctx, func(tx Tx) error {
@@ -163,13 +205,15 @@ func (s *Service) CreateSSOProvider(ctx context.Context, a *Actor, in SSOProvide
 		if err := tx.CreateSSOProvider(ctx, p); err != nil {
 			return err
 		}
+		if err := tx.PutSSODomains(ctx, p.TenantID, p.ID, p.EmailDomains); err != nil {
+			return err
+		}
 		return s.audit(ctx, tx, a, "sso_provider.create", "sso_provider", p.ID, nil, p)
 	})
 	if err != nil {
 		return nil, err
 	}
-	p.RedirectURI = s.ssoRedirectURI(p.ID)
-	return p, nil
+	return s.withURLs(p), nil
 }
 
 // UpdateSSOProvider changes an identity provider. Whoever changes it
@@ -188,7 +232,7 @@ func (s *Service) UpdateSSOProvider(ctx context.Context, a *Actor, id int64, in 
 			return err
 		}
 		next := *before
-		if err := s.applySSOInput(&next, in, false); err != nil {
+		if err := s.applySSOInput(ctx, &next, in, false); err != nil {
 			return err
 		}
 		if err := s.checkSSODefaults(ctx, tx, a, &next); err != nil {
@@ -199,14 +243,16 @@ func (s *Service) UpdateSSOProvider(ctx context.Context, a *Actor, id int64, in 
 		if err := tx.UpdateSSOProvider(ctx, &next); err != nil {
 			return err
 		}
+		if err := tx.PutSSODomains(ctx, next.TenantID, next.ID, next.EmailDomains); err != nil {
+			return err
+		}
 		p = &next
 		return s.audit(ctx, tx, a, "sso_provider.update", "sso_provider", id, before, p)
 	})
 	if err != nil {
 		return nil, err
 	}
-	p.RedirectURI = s.ssoRedirectURI(p.ID)
-	return p, nil
+	return s.withURLs(p), nil
 }
 
 // DeleteSSOProvider removes an identity provider with its links: its users
@@ -236,7 +282,7 @@ func configuredBy(p *SSOProvider, a *Actor) {
 
 // applySSOInput checks in (bounds and formats, every bad field at once)
 // and applies it to p.
-func (s *Service) applySSOInput(p *SSOProvider, in SSOProviderInput, create bool) error {
+func (s *Service) applySSOInput(ctx context.Context, p *SSOProvider, in SSOProviderInput, create bool) error {
 	var v Validation
 	text := func(field string, o Opt[string], max int, required bool) (string, bool) {
 		val := strings.TrimSpace(o.V)
@@ -254,17 +300,21 @@ func (s *Service) applySSOInput(p *SSOProvider, in SSOProviderInput, create bool
 	}
 	if create {
 		switch k, _ := text("kind", in.Kind, 10, true); k {
-		case SSOKindOIDC:
+		case SSOKindOIDC, SSOKindSAML:
 			p.Kind = k
 		case "":
-		case SSOKindSAML:
-			v.Add("kind", "SAML 2.0 is not available yet; use an OpenID Connect application of your identity provider")
 		default:
 			v.Add("kind", "must be %q or %q", SSOKindOIDC, SSOKindSAML)
 		}
 	}
 	if val, ok := text("name", in.Name, 100, true); ok {
 		p.Name = val
+	}
+	if p.Kind == SSOKindSAML {
+		return s.applySAMLInput(ctx, p, in, create, &v, text)
+	}
+	if in.MetadataXML.Set || in.MetadataURL.Set || in.IdPInitiated.Set {
+		v.Add("metadata_xml", "is for SAML 2.0 providers only")
 	}
 	if val, ok := text("issuer", in.Issuer, 500, true); ok {
 		if msg := checkIssuer(val, s.sso.loopback); msg != "" {
@@ -290,6 +340,13 @@ func (s *Service) applySSOInput(p *SSOProvider, in SSOProviderInput, create bool
 			p.SealedSecret = sealed
 		}
 	}
+	s.applyCommonSSOInput(p, in, &v)
+	p.ClientSecretSet = p.SealedSecret != nil
+	return v.Err()
+}
+
+// applyCommonSSOInput applies the fields every kind of provider has.
+func (s *Service) applyCommonSSOInput(p *SSOProvider, in SSOProviderInput, v *Validation) {
 	if in.MatchClaim.Set {
 		switch m := strings.TrimSpace(in.MatchClaim.V); m {
 		case SSOMatchEmail, SSOMatchSubject:
@@ -297,6 +354,9 @@ func (s *Service) applySSOInput(p *SSOProvider, in SSOProviderInput, create bool
 		default:
 			v.Add("match_claim", "must be %q (the verified email finds the user) or %q (linked accounts only)", SSOMatchEmail, SSOMatchSubject)
 		}
+	}
+	if in.MFAFromIdP.Set {
+		p.MFAFromIdP = in.MFAFromIdP.V
 	}
 	if in.TrustEmail.Set {
 		p.TrustEmail = in.TrustEmail.V
@@ -317,8 +377,9 @@ func (s *Service) applySSOInput(p *SSOProvider, in SSOProviderInput, create bool
 	if in.Enabled.Set {
 		p.Enabled = in.Enabled.V
 	}
-	p.ClientSecretSet = p.SealedSecret != nil
-	return v.Err()
+	if in.EmailDomains.Set {
+		p.EmailDomains = checkEmailDomains(in.EmailDomains.V, v)
+	}
 }
 
 // checkIssuer: an absolute https URL; http only to this machine and only

@@ -12,56 +12,81 @@ import (
 // users and deleted ones never get in; an invited user with a pending
 // invitation is activated by the first sign-in.
 
-// ssoSignIn finds or makes the user of c and starts their session.
-func (s *Service) ssoSignIn(ctx context.Context, p *SSOProvider, c *ssoClaims, in SSOCallbackInput) (*SignedIn, error) {
+// ssoMatch is who a verified sign-in names: decided by one function for a
+// sign-in and for a "try sign-in", so the rules exist once.
+type ssoMatch struct {
+	userID int64
+	link   bool // link the IdP's subject to userID
+	create bool // nobody matches: just-in-time creation makes the user
+}
+
+// ssoMatchUser decides who c is: the user linked to the subject; else, when
+// the provider matches by email, the user with the email the IdP verified;
+// else, with just-in-time creation on, a user to make.
+func (s *Service) ssoMatchUser(ctx context.Context, p *SSOProvider, t *Tenant, c *ssoClaims) (ssoMatch, error) {
 	r := s.store.Read()
-	t, err := r.TenantByID(ctx, p.TenantID)
-	if err != nil {
-		return nil, err
-	}
 	unknown := Errorf(EForbidden, "no account of %s matches your %s sign-in%s; ask your administrator to invite you",
 		t.Name, p.Name, emailNote(c.Email))
-	uid, err := r.SSOLinkedUser(ctx, p.TenantID, p.ID, c.Subject)
-	if err != nil {
-		return nil, err
+	var uid int64
+	var err error
+	if c.Subject != "" {
+		if uid, err = r.SSOLinkedUser(ctx, p.TenantID, p.ID, c.Subject); err != nil {
+			return ssoMatch{}, err
+		}
 	}
 	link := false
 	if uid == 0 && p.MatchClaim == SSOMatchEmail && c.Email != "" {
 		if !c.emailVerified() {
 			s.log.Info("sso: email not verified by the IdP", "tenant", p.TenantID, "provider", p.ID, "subject", c.Subject)
-			return nil, Errorf(EForbidden, "%s has not verified your email address %s, so it cannot be used to find your account; ask your administrator",
+			return ssoMatch{}, Errorf(EForbidden, "%s has not verified your email address %s, so it cannot be used to find your account; ask your administrator",
 				p.Name, c.Email)
 		}
 		if uid, err = r.UserIDByField(ctx, p.TenantID, "email", c.Email); err != nil {
-			return nil, err
+			return ssoMatch{}, err
 		}
-		if uid != 0 {
+		if uid != 0 && c.Subject != "" {
 			sub, err := r.SSOUserSubject(ctx, p.TenantID, p.ID, uid)
 			if err != nil {
-				return nil, err
+				return ssoMatch{}, err
 			}
 			if sub != "" && sub != c.Subject {
 				s.log.Warn("sso: account linked to another subject", "tenant", p.TenantID, "provider", p.ID, "user", uid)
-				return nil, Errorf(EForbidden, "your account is linked to another %s account; ask your administrator", p.Name)
+				return ssoMatch{}, Errorf(EForbidden, "your account is linked to another %s account; ask your administrator", p.Name)
 			}
 			link = sub == ""
 		}
 	}
 	if uid == 0 && p.JIT {
-		if uid, err = s.jitCreate(ctx, p, t, c, in); err != nil {
-			return nil, err
-		}
-		link = true
+		return ssoMatch{create: true, link: c.Subject != ""}, nil
 	}
 	if uid == 0 {
 		s.log.Info("sso: no matching user", "tenant", p.TenantID, "provider", p.ID, "subject", c.Subject)
-		return nil, unknown
+		return ssoMatch{}, unknown
+	}
+	return ssoMatch{userID: uid, link: link}, nil
+}
+
+// ssoSignIn finds or makes the user of c and starts their session.
+func (s *Service) ssoSignIn(ctx context.Context, p *SSOProvider, c *ssoClaims, in SSOCallbackInput) (*SignedIn, error) {
+	t, err := s.store.Read().TenantByID(ctx, p.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.ssoMatchUser(ctx, p, t, c)
+	if err != nil {
+		return nil, err
+	}
+	if m.create {
+		if m.userID, err = s.jitCreate(ctx, p, t, c, in); err != nil {
+			return nil, err
+		}
 	}
 	var out *SignedIn
 	err = s.inTx(ctx, func(tx Tx) error {
-		u, err := tx.User(ctx, p.TenantID, uid)
+		u, err := tx.User(ctx, p.TenantID, m.userID)
 		if ErrorCode(err) == ENotFound {
-			return unknown // deleted meanwhile
+			return Errorf(EForbidden, "no account of %s matches your %s sign-in%s; ask your administrator to invite you",
+				t.Name, p.Name, emailNote(c.Email)) // deleted meanwhile
 		}
 		if err != nil {
 			return err
@@ -74,7 +99,7 @@ func (s *Service) ssoSignIn(ctx context.Context, p *SSOProvider, c *ssoClaims, i
 				return err
 			}
 		}
-		if link {
+		if m.link {
 			l := &SSOLink{TenantID: p.TenantID, ProviderID: p.ID, Subject: c.Subject, UserID: u.ID, CreatedAt: s.Now()}
 			if err := tx.CreateSSOLink(ctx, l); err != nil {
 				return err
@@ -84,9 +109,17 @@ func (s *Service) ssoSignIn(ctx context.Context, p *SSOProvider, c *ssoClaims, i
 				return err
 			}
 		}
-		out, err = s.newSessionTx(ctx, tx, u, in.IP, in.UserAgent, in.Previous, map[string]any{"via": "sso", "provider_id": p.ID})
+		if out, err = s.ssoSecondFactor(ctx, tx, p, u, c.MFAAsserted, in); out != nil || err != nil {
+			return err
+		}
+		out, err = s.newSessionTx(ctx, tx, u, in.IP, in.UserAgent, in.Previous,
+			map[string]any{"via": "sso", "provider_id": p.ID, "mfa_asserted": c.MFAAsserted,
+				"mfa": map[bool]string{true: "idp"}[c.MFAAsserted && p.MFAFromIdP]})
 		return err
 	})
+	if out != nil {
+		out.MFAAsserted, out.ProviderID = c.MFAAsserted, p.ID
+	}
 	return out, err
 }
 

@@ -5,10 +5,12 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/roster-dev/roster/internal/auth"
 	"golang.org/x/oauth2"
 )
 
@@ -65,6 +67,9 @@ type SSOStart struct {
 	URL       string
 	State     string
 	ExpiresAt time.Time
+	// SAML: the answer comes back by a cross-site POST, so the state cookie
+	// must be SameSite=None (when served over https).
+	SAML bool
 }
 
 // errSSOGone is the answer for providers that do not exist or are off.
@@ -72,30 +77,75 @@ func errSSOGone() error {
 	return Errorf(ENotFound, "this sign-in option does not exist (any more); go back to the sign-in page")
 }
 
-// StartSSO begins a sign-in with provider id: the state, nonce and PKCE
-// verifier are kept in the database (any replica can take the callback);
-// the state goes to the browser too, which must bring it back.
-func (s *Service) StartSSO(ctx context.Context, providerID int64) (*SSOStart, error) {
+// StartSSO begins a sign-in with provider id: the state (and, for OIDC,
+// the nonce and PKCE verifier; for SAML, the AuthnRequest's id) are kept in
+// the database (any replica can take the answer); the state goes to the
+// browser too, which must bring it back.
+// Starts are limited per client address and tenant: each keeps a flow.
+func (s *Service) StartSSO(ctx context.Context, providerID int64, ip string) (*SSOStart, error) {
+	return s.startSSO(ctx, providerID, ip, nil)
+}
+
+// ssoStartLimit bounds the sign-ins one client address starts per tenant.
+var ssoStartLimit = auth.Limit{Max: 30, Window: 5 * time.Minute}
+
+// StartSSOTry begins a "try sign-in" by an admin signed in to
+// the console: the provider may be switched off still.
+func (s *Service) StartSSOTry(ctx context.Context, a *Actor, providerID int64) (*SSOStart, error) {
+	if err := s.requireSSOAdmin(ctx, a, true); err != nil {
+		return nil, err
+	}
+	if a.Kind != ActorUser || a.ImpersonatorID != nil {
+		return nil, Errorf(EForbidden, "a try sign-in is made by a person signed in to the console, as themselves")
+	}
+	return s.startSSO(ctx, providerID, a.IP, a)
+}
+
+func (s *Service) startSSO(ctx context.Context, providerID int64, ip string, try *Actor) (*SSOStart, error) {
 	p, err := s.store.Read().SSOProviderAnyTenant(ctx, providerID)
-	if ErrorCode(err) == ENotFound || (err == nil && (!p.Enabled || p.Kind != SSOKindOIDC)) {
+	if ErrorCode(err) == ENotFound || (err == nil && ((try == nil && !p.Enabled) || (try != nil && try.TenantID != p.TenantID))) {
 		return nil, errSSOGone()
 	}
 	if err != nil {
 		return nil, err
 	}
-	op, err := s.discover(ctx, p.Issuer)
-	if err != nil {
-		s.log.Warn("sso: discovery failed", "tenant", p.TenantID, "provider", p.ID, "issuer", p.Issuer, "err", err)
-		return nil, Errorf(EUnavailable, "%s cannot be reached now; try again in a moment", p.Name)
-	}
-	cfg, err := s.oauthConfig(p, op)
+	now := s.Now()
+	var wait time.Duration
+	err = s.inTxOutsideDecisions(ctx, func(tx Tx) error {
+		var err error
+		wait, err = ssoStartLimit.Hit(ctx, tx, p.TenantID, limitKey("sso_start", "ip", clientText(ip, 100)), now)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	now := s.Now()
-	state, nonce, verifier := NewSecret(""), NewSecret(""), oauth2.GenerateVerifier()
-	f := &SSOFlow{StateHash: HashSecret(state), TenantID: p.TenantID, ProviderID: p.ID, Nonce: nonce, Verifier: verifier,
-		ExpiresAt: now.Add(ssoFlowLifetime)}
+	if wait > 0 {
+		s.log.Info("sso: starts throttled", "tenant", p.TenantID, "provider", p.ID, "ip", ip)
+		return nil, rateLimited("sign-in attempts", wait)
+	}
+	state := NewSecret("")
+	f := &SSOFlow{StateHash: HashSecret(state), TenantID: p.TenantID, ProviderID: p.ID, ExpiresAt: now.Add(ssoFlowLifetime)}
+	if try != nil {
+		f.TryUserID = try.ID
+	}
+	var url string
+	if p.Kind == SSOKindSAML {
+		if url, err = s.startSAML(ctx, p, f, state); err != nil {
+			return nil, err
+		}
+	} else {
+		op, err := s.discover(ctx, p.Issuer)
+		if err != nil {
+			s.log.Warn("sso: discovery failed", "tenant", p.TenantID, "provider", p.ID, "issuer", p.Issuer, "err", err)
+			return nil, Errorf(EUnavailable, "%s cannot be reached now; try again in a moment", p.Name)
+		}
+		cfg, err := s.oauthConfig(p, op)
+		if err != nil {
+			return nil, err
+		}
+		f.Nonce, f.Verifier = NewSecret(""), oauth2.GenerateVerifier()
+		url = cfg.AuthCodeURL(state, oidc.Nonce(f.Nonce), oauth2.S256ChallengeOption(f.Verifier))
+	}
 	err = s.inTxOutsideDecisions(ctx, func(tx Tx) error {
 		if err := tx.DeleteExpiredSSOFlows(ctx, now); err != nil {
 			return err
@@ -105,8 +155,7 @@ func (s *Service) StartSSO(ctx context.Context, providerID int64) (*SSOStart, er
 	if err != nil {
 		return nil, err
 	}
-	url := cfg.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier))
-	return &SSOStart{URL: url, State: state, ExpiresAt: f.ExpiresAt}, nil
+	return &SSOStart{URL: url, State: state, ExpiresAt: f.ExpiresAt, SAML: p.Kind == SSOKindSAML}, nil
 }
 
 // SSOCallbackInput is what the IdP sent the browser back with, and what
@@ -130,6 +179,18 @@ type ssoClaims struct {
 	Name              string `json:"name"`
 	PreferredUsername string `json:"preferred_username"`
 	trusted           bool   // the provider's TrustEmail
+
+	// Attributes are the claims or SAML attributes as the IdP sent them
+	// (shown by "try sign-in"); AuthnContext the SAML AuthnContextClassRefs.
+	Attributes   map[string][]string `json:"-"`
+	AuthnContext []string            `json:"-"`
+	// AMR and ACR say how the IdP authenticated the person (OIDC Core
+	// 2: amr, RFC 8176 values; acr).
+	AMR []string `json:"amr"`
+	ACR string   `json:"acr"`
+	// MFAAsserted: the IdP says it used a second factor (OIDC amr/acr,
+	// SAML AuthnContext).
+	MFAAsserted bool `json:"-"`
 }
 
 func (c ssoClaims) emailVerified() bool {
@@ -177,7 +238,7 @@ func (s *Service) FinishSSO(ctx context.Context, in SSOCallbackInput) (*SignedIn
 		return nil, Errorf(EUnauthorized, "the sign-in took too long and has expired; start again")
 	}
 	p, err := s.store.Read().SSOProvider(ctx, f.TenantID, f.ProviderID)
-	if ErrorCode(err) == ENotFound || (err == nil && !p.Enabled) {
+	if ErrorCode(err) == ENotFound || (err == nil && ((!p.Enabled && f.TryUserID == 0) || p.Kind != SSOKindOIDC)) {
 		return nil, errSSOGone()
 	}
 	if err != nil {
@@ -190,6 +251,10 @@ func (s *Service) FinishSSO(ctx context.Context, in SSOCallbackInput) (*SignedIn
 	claims, err := s.verifyOIDC(ctx, p, in.Code, f)
 	if err != nil {
 		return nil, err
+	}
+	claims.MFAAsserted = OIDCAssertsMFA(claims.AMR, claims.ACR)
+	if f.TryUserID != 0 {
+		return s.finishTry(ctx, p, f, claims, in)
 	}
 	return s.ssoSignIn(ctx, p, claims, in)
 }
@@ -245,6 +310,10 @@ func (s *Service) verifyIDToken(ctx context.Context, p *SSOProvider, op *oidc.Pr
 	if err := idt.Claims(&c); err != nil {
 		return nil, fmt.Errorf("sso: reading claims: %w", err)
 	}
+	var all map[string]any
+	if err := idt.Claims(&all); err == nil {
+		c.Attributes = claimTexts(all)
+	}
 	c.Subject, c.trusted = idt.Subject, p.TrustEmail
 	if c.Email == "" && ts != nil && op.UserInfoEndpoint() != "" {
 		ui, err := op.UserInfo(ctx, ts)
@@ -260,6 +329,14 @@ func (s *Service) verifyIDToken(ctx context.Context, p *SSOProvider, op *oidc.Pr
 		if err := ui.Claims(&more); err != nil {
 			return nil, fmt.Errorf("sso: reading userinfo: %w", err)
 		}
+		var all map[string]any
+		if err := ui.Claims(&all); err == nil {
+			for k, v := range claimTexts(all) {
+				if _, ok := c.Attributes[k]; !ok && c.Attributes != nil {
+					c.Attributes[k] = v
+				}
+			}
+		}
 		c.Email, c.EmailVerified = more.Email, more.EmailVerified
 		if c.Name == "" {
 			c.Name = more.Name
@@ -269,4 +346,22 @@ func (s *Service) verifyIDToken(ctx context.Context, p *SSOProvider, op *oidc.Pr
 		}
 	}
 	return &c, nil
+}
+
+// claimTexts shows claims as texts, for a "try sign-in".
+func claimTexts(claims map[string]any) map[string][]string {
+	out := make(map[string][]string, len(claims))
+	for k, v := range claims {
+		switch v := v.(type) {
+		case []any:
+			for _, x := range v {
+				out[k] = append(out[k], fmt.Sprint(x))
+			}
+		case float64:
+			out[k] = []string{strconv.FormatFloat(v, 'f', -1, 64)}
+		default:
+			out[k] = []string{fmt.Sprint(v)}
+		}
+	}
+	return out
 }

@@ -20,6 +20,9 @@ type SSOReader interface {
 
 	// SSOPolicy is the tenant's policy; the zero policy when none is stored.
 	SSOPolicy(ctx context.Context, tenantID int64) (*SSOPolicy, error)
+	// SSOProviderByDomain is the provider the tenant routes domain to;
+	// ENotFound when none.
+	SSOProviderByDomain(ctx context.Context, tenantID int64, domain string) (*SSOProvider, error)
 }
 
 // SSOTx holds the writes; a transaction has both.
@@ -35,6 +38,14 @@ type SSOTx interface {
 	// when there is none), so a state is used at most once.
 	TakeSSOFlow(ctx context.Context, stateHash []byte) (*SSOFlow, error)
 	DeleteExpiredSSOFlows(ctx context.Context, before time.Time) error
+
+	// PutSSODomains replaces the email domains routed to a provider
+	// (EConflict naming email_domains when another provider has one).
+	PutSSODomains(ctx context.Context, tenantID, providerID int64, domains []string) error
+	// ConsumeSAMLAssertion records an assertion id until it expires; false
+	// when it was recorded already (a replay).
+	ConsumeSAMLAssertion(ctx context.Context, tenantID, providerID int64, assertionID string, expiresAt time.Time) (bool, error)
+	DeleteExpiredSAMLAssertions(ctx context.Context, before time.Time) error
 
 	PutSSOPolicy(ctx context.Context, tenantID int64, p *SSOPolicy) error
 }
@@ -57,4 +68,6 @@ type SSOFlow struct {
 	Nonce      string
 	Verifier   string
 	ExpiresAt  time.Time
+	// TryUserID is the admin of a "try sign-in"; 0 for a real sign-in.
+	TryUserID int64
 }

@@ -40,6 +40,7 @@ type Reader interface {
 	WebhooksReader
 	ImportReader
 	SSOReader
+	MFAReader // mfa_store.go
 }
 
 // Tx holds every query, reads and writes, inside one write transaction.
@@ -55,6 +56,7 @@ type Tx interface {
 	WebhooksTx
 	ImportTx
 	SSOTx
+	MFATx // mfa_store.go
 }
 
 // conventionsTx: versions and idempotency keys.

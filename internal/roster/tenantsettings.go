@@ -25,6 +25,8 @@ type TenantSettingsInput struct {
 	InvitationExpiryDays Opt[int]      `json:"invitation_expiry_days"`
 	MinPasswordLength    Opt[int]      `json:"password_min_length"`
 	GroupDepth           Opt[int]      `json:"group_depth"`
+	MFAPolicy            Opt[string]   `json:"mfa_policy"`
+	MFARoles             Opt[[]string] `json:"mfa_roles"`
 }
 
 // Settings bounds (docs/rules.md, Tenant settings).
@@ -95,6 +97,13 @@ func (s *Service) UpdateTenant(ctx context.Context, a *Actor, in TenantInput) (*
 				}
 			}
 		}
+		if in.Settings.MFARoles.Set {
+			roles, err := tx.ListRoles(ctx, a.TenantID)
+			if err != nil {
+				return err
+			}
+			checkMFARoles(&v, roles, next.Settings.MFARoles)
+		}
 		if err := v.Err(); err != nil {
 			return err
 		}
@@ -104,6 +113,9 @@ func (s *Service) UpdateTenant(ctx context.Context, a *Actor, in TenantInput) (*
 		t = &next
 		return s.audit(ctx, tx, a, "tenant.update", "tenant", a.TenantID, before, &next)
 	})
+	if err == nil {
+		s.mfa.policies.Delete(a.TenantID)
+	}
 	return t, err
 }
 
@@ -148,6 +160,7 @@ func checkTenantInput(v *Validation, in TenantInput) {
 	between("settings.invitation_expiry_days", st.InvitationExpiryDays, MinInvitationExpiryDays, MaxInvitationExpiryDays, "days")
 	between("settings.password_min_length", st.MinPasswordLength, MinPasswordMinLength, MaxPasswordMinLength, "characters")
 	between("settings.group_depth", st.GroupDepth, MinGroupDepth, MaxGroupDepth, "levels")
+	checkMFASettings(v, st) // mfa_policy.go
 }
 
 func applyTenantInput(t *Tenant, in TenantInput) {
@@ -172,6 +185,12 @@ func applyTenantInput(t *Tenant, in TenantInput) {
 	}
 	if st.GroupDepth.Set {
 		t.Settings.GroupDepth = st.GroupDepth.V
+	}
+	if st.MFAPolicy.Set {
+		t.Settings.MFAPolicy = st.MFAPolicy.V
+	}
+	if st.MFARoles.Set {
+		t.Settings.MFARoles = slices.Clone(st.MFARoles.V)
 	}
 }
 

@@ -35,6 +35,7 @@ const (
 	KindCoachingPlan = "coaching plan"
 	KindToken        = "token"
 	KindInvitation   = "invitation"
+	KindWebhook      = "webhook"
 )
 
 // checkVersion runs first in a use case's transaction: when ctx carries an

@@ -225,6 +225,9 @@ func (s *Service) UpdateWebhook(ctx context.Context, a *Actor, id int64, in Webh
 	}
 	var w *Webhook
 	err = s.inTx(ctx, func(tx Tx) error {
+		if err := s.checkVersion(ctx, tx, KindWebhook, a.TenantID, id); err != nil {
+			return err
+		}
 		before, err := tx.Webhook(ctx, a.TenantID, id)
 		if err != nil {
 			return err
@@ -243,7 +246,7 @@ func (s *Service) UpdateWebhook(ctx context.Context, a *Actor, id int64, in Webh
 		if in.Enabled.Set {
 			c.Enabled = valid.Enabled
 		}
-		c.UpdatedAt = s.Now()
+		c.UpdatedAt = s.nextUpdate(before.UpdatedAt)
 		if err := tx.UpdateWebhook(ctx, &c); err != nil {
 			return err
 		}
@@ -263,6 +266,9 @@ func (s *Service) DeleteWebhook(ctx context.Context, a *Actor, id int64) error {
 		return err
 	}
 	return s.inTx(ctx, func(tx Tx) error {
+		if err := s.checkVersion(ctx, tx, KindWebhook, a.TenantID, id); err != nil {
+			return err
+		}
 		w, err := tx.Webhook(ctx, a.TenantID, id)
 		if err != nil {
 			return err
@@ -284,6 +290,9 @@ func (s *Service) RotateWebhookSecret(ctx context.Context, a *Actor, id int64) (
 	secret := newWebhookSecret()
 	var w *Webhook
 	err := s.inTx(ctx, func(tx Tx) error {
+		if err := s.checkVersion(ctx, tx, KindWebhook, a.TenantID, id); err != nil {
+			return err
+		}
 		var err error
 		if w, err = tx.Webhook(ctx, a.TenantID, id); err != nil {
 			return err
@@ -292,7 +301,7 @@ func (s *Service) RotateWebhookSecret(ctx context.Context, a *Actor, id int64) (
 		if err != nil {
 			return err
 		}
-		now := s.Now()
+		now := s.nextUpdate(w.UpdatedAt)
 		until := now.Add(WebhookRotationWindow)
 		next := &WebhookSecrets{Sealed: s.hooks.sealer.seal(a.TenantID, secret), PreviousSealed: cur.Sealed, PreviousUntil: &until}
 		if err := tx.SetWebhookSecrets(ctx, a.TenantID, id, next, now); err != nil {

@@ -118,7 +118,7 @@ func fromCore(err error, fieldMap map[string]string) *scimError {
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	se := fromCore(err, fieldNames)
 	if se.status == http.StatusInternalServerError {
-		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	writeError(w, se)
 }

@@ -8,6 +8,7 @@ import (
 
 	filter "github.com/scim2/filter-parser/v2"
 
+	"github.com/roster-dev/roster/internal/door"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -120,7 +121,7 @@ func (s *Server) queryGroups(w http.ResponseWriter, r *http.Request, a *roster.A
 }
 
 func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
-	id, err := pathID(r, "group")
+	id, err := door.PathID(r, "group")
 	if err != nil {
 		writeError(w, err)
 		return
@@ -298,7 +299,7 @@ func patchGroupOp(doc map[string]any, o patchOp) error {
 
 // changeGroup runs a PUT or PATCH of a group: rename, then membership.
 func (s *Server) changeGroup(w http.ResponseWriter, r *http.Request, a *roster.Actor, change func(before map[string]any) (map[string]any, error)) {
-	id, err := pathID(r, "group")
+	id, err := door.PathID(r, "group")
 	if err != nil {
 		writeError(w, err)
 		return
@@ -369,7 +370,7 @@ func (s *Server) changeGroup(w http.ResponseWriter, r *http.Request, a *roster.A
 }
 
 func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
-	id, err := pathID(r, "group")
+	id, err := door.PathID(r, "group")
 	if err != nil {
 		writeError(w, err)
 		return

@@ -35,7 +35,7 @@ func newServer(t testing.TB, db *store.DB) (*roster.Service, string) {
 	mux := http.NewServeMux()
 	log := slog.New(slog.DiscardHandler)
 	api.New(svc, log).Register(mux)
-	scim.New(svc, log).Register(mux)
+	scim.New(svc, log, scim.Options{}).Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	svc.SetPublicURL(srv.URL) // as cmd/roster does once it listens

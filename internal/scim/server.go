@@ -9,11 +9,12 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
 
+	"github.com/roster-dev/roster/internal/accesslog"
+	"github.com/roster-dev/roster/internal/clientip"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -40,12 +41,22 @@ const maxBody = 1 << 20
 
 // Server serves SCIM over the core.
 type Server struct {
-	svc *roster.Service
-	log *slog.Logger
+	svc     *roster.Service
+	log     *slog.Logger
+	proxies *clientip.Proxies
+}
+
+// Options configure the SCIM front door.
+type Options struct {
+	// Proxies are the reverse proxies whose forwarded client address is
+	// believed (the audit's IP); nil trusts nobody.
+	Proxies *clientip.Proxies
 }
 
 // New returns the SCIM front door.
-func New(svc *roster.Service, log *slog.Logger) *Server { return &Server{svc: svc, log: log} }
+func New(svc *roster.Service, log *slog.Logger, opts Options) *Server {
+	return &Server{svc: svc, log: log, proxies: opts.Proxies}
+}
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request, a *roster.Actor)
 
@@ -177,18 +188,11 @@ func (s *Server) authenticated(h handlerFunc) http.Handler {
 			writeError(w, &scimError{status: http.StatusForbidden, detail: `SCIM provisioning needs a token whose role holds the permission "users.manage"`})
 			return
 		}
-		a.IP = clientIP(r)
+		a.IP = s.proxies.ClientIP(r)
 		a.UserAgent = r.UserAgent()
+		accesslog.NoteActor(r.Context(), a)
 		h(w, r, a)
 	})
-}
-
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // writeResource answers a resource as application/scim+json with its ETag.

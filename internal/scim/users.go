@@ -3,20 +3,11 @@ package scim
 import (
 	"context"
 	"net/http"
-	"strconv"
 	"strings"
 
+	"github.com/roster-dev/roster/internal/door"
 	"github.com/roster-dev/roster/internal/roster"
 )
-
-// pathID reads the {id} of a path; anything but a Roster id is a 404.
-func pathID(r *http.Request, kind string) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id < 1 {
-		return 0, errNotFound("no " + kind + " with id " + strconv.Quote(r.PathValue("id")))
-	}
-	return id, nil
-}
 
 // renderContext loads what rendering needs for users.
 func (s *Server) renderContext(r *http.Request, a *roster.Actor, users []roster.SCIMUser) (*userContext, error) {
@@ -90,7 +81,7 @@ func (s *Server) queryUsers(w http.ResponseWriter, r *http.Request, a *roster.Ac
 }
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
-	id, err := pathID(r, "user")
+	id, err := door.PathID(r, "user")
 	if err != nil {
 		writeError(w, err)
 		return
@@ -241,7 +232,7 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, a *roster.Act
 // changeUser runs a PUT or PATCH: the If-Match check, the new document
 // from change, and the core calls for what differs; it answers the user.
 func (s *Server) changeUser(w http.ResponseWriter, r *http.Request, a *roster.Actor, change func(before map[string]any) (map[string]any, error)) {
-	id, err := pathID(r, "user")
+	id, err := door.PathID(r, "user")
 	if err != nil {
 		writeError(w, err)
 		return
@@ -313,7 +304,7 @@ func (s *Server) applyUserChange(versioned, ctx context.Context, a *roster.Actor
 }
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
-	id, err := pathID(r, "user")
+	id, err := door.PathID(r, "user")
 	if err != nil {
 		writeError(w, err)
 		return

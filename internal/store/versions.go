@@ -22,6 +22,7 @@ var versionSources = map[string]struct{ table, column, by string }{
 	roster.KindCoachingPlan: {"coaching_plans", "updated_at", "id"},
 	roster.KindToken:        {"api_tokens", "COALESCE(revoked_at, created_at)", "id"},
 	roster.KindInvitation:   {"invitations", "updated_at", "id"},
+	roster.KindWebhook:      {"webhooks", "updated_at", "id"},
 }
 
 // LockVersion reads a resource's change time and locks its row until the

@@ -46,6 +46,7 @@
                 var twin = doc.getElementById(a.id);
                 if (twin) a.setAttribute("href", twin.getAttribute("href"));
               });
+              qsa("[data-select-all]", fresh).forEach(function (b) { b.hidden = false; });
               history.replaceState(null, "", url);
             }
           })
@@ -83,7 +84,7 @@
       if (!btn) return;
       ev.preventDefault();
       var done = function (text) {
-        var ok = function () { say(btn, "Copied"); };
+        var ok = function () { say(btn, msg("copied", "Copied")); };
         if (navigator.clipboard && window.isSecureContext) {
           navigator.clipboard.writeText(text).then(ok, function () { fallbackCopy(text); ok(); });
         } else { fallbackCopy(text); ok(); }
@@ -93,7 +94,7 @@
       fetch(btn.getAttribute("data-copy-url"), { headers: { "Accept": "text/plain" }, credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
         .then(function (t) { btn.setAttribute("data-copied", t.trim()); done(t.trim()); })
-        .catch(function () { say(btn, "Could not copy"); });
+        .catch(function () { say(btn, msg("copyFailed", "Could not copy")); });
     });
   }
   // Copy-link forms (a fresh invitation link is made by a POST): with a
@@ -113,12 +114,12 @@
         .then(function (url) {
           url = url.trim();
           btn.setAttribute("data-copied", url);
-          var ok = function () { say(btn, "Link copied", "Link copied. The emailed link stops working: send this one instead."); };
+          var ok = function () { say(btn, msg("linkCopied", "Link copied"), msg("linkCopiedSpoken", "Link copied. The emailed link stops working: send this one instead.")); };
           if (navigator.clipboard && window.isSecureContext) {
             navigator.clipboard.writeText(url).then(ok, function () { fallbackCopy(url); ok(); });
           } else { fallbackCopy(url); ok(); }
         })
-        .catch(function () { say(btn, "Could not copy"); });
+        .catch(function () { say(btn, msg("copyFailed", "Could not copy")); });
     });
   }
   function fallbackCopy(text) {
@@ -128,6 +129,12 @@
     try { document.execCommand("copy"); } catch (e) { /* nothing more to try */ }
     document.body.removeChild(ta);
   }
+  // msg is a word of the page's language: the layout puts them on <body> as
+  // data-msg-* attributes, so this file holds no language.
+  function msg(name, fallback) {
+    return document.body.getAttribute("data-msg-" + name.replace(/[A-Z]/g, function (c) { return "-" + c.toLowerCase(); })) || fallback;
+  }
+
   // say shows text on the button for a moment and tells screen readers
   // (spoken, when given, is the longer sentence for the live region).
   function say(btn, text, spoken) {
@@ -244,7 +251,7 @@
         var label = document.createElement("span");
         label.textContent = item.label;
         var b = document.createElement("button");
-        b.type = "button"; b.textContent = "×"; b.setAttribute("aria-label", "Remove " + item.label);
+        b.type = "button"; b.textContent = "×"; b.setAttribute("aria-label", msg("remove", "Remove") + " " + item.label);
         b.addEventListener("click", function () { li.remove(); input.focus(); });
         li.appendChild(h); li.appendChild(label); li.appendChild(b);
         picked.appendChild(li);
@@ -267,15 +274,15 @@
             main.textContent = it.label;
             var holder = document.createElement("span");
             holder.className = "holder";
-            if (it.holder && String(it.holder_id) !== exceptUser) { li.className = "taken"; holder.textContent = "held by " + it.holder; }
-            else { holder.textContent = it.interactions + " interactions"; }
+            if (it.holder && String(it.holder_id) !== exceptUser) { li.className = "taken"; holder.textContent = msg("heldBy", "held by") + " " + it.holder; }
+            else { holder.textContent = it.interactions + " " + msg("interactions", "interactions"); }
             li.appendChild(main); li.appendChild(holder);
             li.addEventListener("mousedown", function (e) { e.preventDefault(); pick(it); });
             list.appendChild(li);
           });
           if (!items.length) {
             var none = document.createElement("li");
-            none.textContent = "No agent ID matches";
+            none.textContent = msg("noAgentMatch", "No agent ID matches");
             none.setAttribute("aria-disabled", "true");
             list.appendChild(none);
           }
@@ -311,12 +318,37 @@
             var a = document.createElement("a");
             a.className = "btn";
             a.href = "/sso/" + encodeURIComponent(o.id) + "/start";
-            a.textContent = "Sign in with " + o.name;
+            a.textContent = msg("signInWith", "Sign in with") + " " + o.name;
             return a;
           }));
         })
         .catch(function () {});
     }, 300));
+  }
+
+  // "Sign in with your organisation's account" takes the organisation
+  // typed in the sign-in form above it.
+  function ssoRoute() {
+    var form = qs("#sso-route");
+    var from = qs("input[name=tenant]");
+    var to = form && qs("[data-copy-tenant]", form);
+    if (!to || !from || from === to) return;
+    form.addEventListener("submit", function (ev) {
+      to.value = from.value.trim();
+      var email = qs("input[name=email]", form).value.trim();
+      if (!to.value || !email) return; // the server says what is missing
+      ev.preventDefault();
+      fetch("/api/v1/sso/route?tenant=" + encodeURIComponent(to.value) + "&email=" + encodeURIComponent(email), { credentials: "same-origin" })
+        .then(function (res) { return res.ok ? res.json() : null; })
+        .then(function (o) { if (o && o.start_url) location.assign(o.start_url); else form.submit(); })
+        .catch(function () { form.submit(); });
+    });
+  }
+
+  // A link to follow at once (the IdP's logout after signing out).
+  function followNow() {
+    var a = qs("a[data-follow-now]");
+    if (a) location.assign(a.href);
   }
 
   // Chips rendered by the server remove themselves too.
@@ -329,11 +361,52 @@
     if (input) input.focus();
   });
 
+  // Bulk selection on the Users list: the header's box ticks every row of
+  // the page (it stays hidden without this script); ticking a row chooses
+  // "users ticked below" again. Delegated, so live search's fresh rows work.
+  function bulkSelect() {
+    qsa("[data-select-all]").forEach(function (b) { b.hidden = false; });
+    document.addEventListener("change", function (ev) {
+      var all = ev.target.closest("[data-select-all]");
+      var form = all ? all.getAttribute("data-select-all") : ev.target.getAttribute("form");
+      if (!form || ev.target.type !== "checkbox") return;
+      var boxes = qsa('input[type=checkbox][form="' + form + '"]');
+      if (all) boxes.forEach(function (b) { b.checked = all.checked; });
+      var ticked = qs("#bulk-scope-selected");
+      if (ticked) ticked.checked = true;
+    });
+  }
+
+  // The import's progress page polls its run and, once it is done,
+  // reloads the page, which then leads to the result.
+  function importProgress() {
+    var box = qs("[data-import-progress]");
+    if (!box) return;
+    var bar = qs("#import-bar", box), label = qs("#import-stage", box);
+    var poll = function () {
+      fetch(box.getAttribute("data-import-progress"), { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+        .then(function (p) {
+          bar.value = p.percent;
+          bar.textContent = p.percent + "%";
+          label.textContent = p.label + (p.total && !p.done ? ": " + p.rows + " of " + p.total + " rows" : "");
+          if (p.done) { location.assign(box.getAttribute("data-done")); return; }
+          setTimeout(poll, 400);
+        })
+        .catch(function () { setTimeout(poll, 2000); });
+    };
+    setTimeout(poll, 200);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    importProgress();
+    bulkSelect();
     autosubmit(document);
     labelCells(document);
     liveSearch();
     copyButtons();
+    ssoRoute();
+    followNow();
     copyForms();
     noDoubleSubmit();
     inviteRows();
