@@ -2,6 +2,7 @@ package roster
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -236,7 +237,7 @@ func (s *Service) DeleteGroup(ctx context.Context, a *Actor, id int64) error {
 			return err
 		}
 		if children > 0 || users > 0 {
-			return conflict(ReasonGroupNotEmpty, "group %q still has %d subgroup(s) and %d user(s) (home group or group access); move or delete them first", g.Name, children, users)
+			return conflict(ReasonGroupNotEmpty, "group %q still has %s and %s (home group or group access); move or delete them first", g.Name, countOf(children, "subgroup"), countOf(users, "user"))
 		}
 		if err := tx.DeleteGroup(ctx, a.TenantID, id); err != nil {
 			return err
@@ -348,4 +349,15 @@ func sameParent(cur *int64, next Opt[int64]) bool {
 		return cur == nil
 	}
 	return cur != nil && *cur == next.V
+}
+
+// countOf says "1 subgroup", "2 subgroups", "no users".
+func countOf(n int, noun string) string {
+	switch n {
+	case 0:
+		return "no " + noun + "s"
+	case 1:
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
