@@ -453,7 +453,8 @@ func (b *browserTab) phone(fn func()) {
 
 // look checks that the page ran without a script error or anything the
 // Content-Security-Policy blocked, and saves it as docs/screenshots/NAME.png
-// when ROSTER_SCREENSHOTS=1 (so normal runs never rewrite the pictures).
+// when ROSTER_SCREENSHOTS=1 (so normal runs never rewrite the pictures); an
+// empty name only checks.
 func (b *browserTab) look(name string) {
 	b.t.Helper()
 	if problems := run(b, chromedp.Evaluate[[]string](`window.__problems || []`)); len(problems) > 0 {
@@ -462,7 +463,7 @@ func (b *browserTab) look(name string) {
 	if !run(b, chromedp.Evaluate[bool](`!!document.querySelector("main h1") && !document.title.startsWith("Something went wrong")`)) {
 		b.t.Errorf("%s (%s) is not a console page: %s", name, b.path(), run(b, chromedp.Evaluate[string](`document.body.innerText.slice(0, 300)`)))
 	}
-	if os.Getenv("ROSTER_SCREENSHOTS") != "1" {
+	if name == "" || os.Getenv("ROSTER_SCREENSHOTS") != "1" {
 		return
 	}
 	// A viewport as tall as the page, so sticky bars stay where they belong.

@@ -12,6 +12,11 @@
 // the cache folder, or a schema of its own on PostgreSQL with --db).
 //
 //	go run ./cmd/roster-load [--db postgres://...] [--duration 5s] [--rounds 3]
+//
+// roster-load directory measures the user list over HTTP against a real
+// roster serve on the directory dataset (directory.go); roster-load scim
+// measures SCIM filter and page requests the same way, on the SCIM dataset
+// (internal/bench/load_scim.go).
 package main
 
 import (
@@ -29,6 +34,7 @@ import (
 	"time"
 
 	"github.com/roster-dev/roster/internal/authzbench"
+	"github.com/roster-dev/roster/internal/bench"
 	"github.com/roster-dev/roster/internal/roster"
 )
 
@@ -42,6 +48,20 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "directory": // directory.go
+			return runDirectory(ctx, args[1:], stdout, stderr)
+		case "ingest": // ingest.go
+			return runIngest(ctx, args[1:], stdout, stderr)
+		case "floor":
+			return runFloor(ctx, args[1:], stderr)
+		case "scim":
+			return bench.RunSCIMLoad(ctx, args[1:], stdout, stderr)
+		case "scim-floor":
+			return bench.RunSCIMFloor(ctx, args[1:], stderr)
+		}
+	}
 	fs := flag.NewFlagSet("roster-load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dsn := fs.String("db", os.Getenv("ROSTER_DB"), "postgres:// URL (the dataset goes into a schema of its own); empty: SQLite")

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -155,6 +156,14 @@ func TestContactCentreAPI(t *testing.T) {
 			t.Fatalf("roaming users = %v", list)
 		}
 		c.badField("roaming", "GET", "/api/v1/users?roaming=maybe", nil)
+		// A complete mobile number in another typed form finds its user exactly.
+		bert := c.ok(201, "POST", "/api/v1/users", map[string]any{"username": "bert", "mobile": "+49 151 12345678", "language": "en",
+			"group_id": team, "roles": []string{"agent"}})
+		if list := c.ok(200, "GET", "/api/v1/users?q="+url.QueryEscape("0049 (151) 1234-5678"), nil); list["total"].(float64) != 1 ||
+			list["items"].([]any)[0].(map[string]any)["username"] != "bert" {
+			t.Fatalf("q=typed mobile = %v", list)
+		}
+		c.ok(204, "DELETE", fmt.Sprintf("/api/v1/users/%d", id(bert)), nil) // the rest of the test counts the team without him
 
 		// Skills and profiles.
 		sales := id(c.ok(201, "POST", "/api/v1/skills", map[string]any{"name": "Sales"}))

@@ -124,7 +124,14 @@ func (s *Server) writeList(w http.ResponseWriter, r *http.Request, page any) {
 		return
 	}
 	var m pageMeta
-	if json.Unmarshal(body, &m) == nil && m.PerPage > 0 {
+	if p, ok := page.(interface {
+		Paging() (total, page, perPage int)
+	}); ok {
+		m.Total, m.Page, m.PerPage = p.Paging() // a page of the core: no second pass over the body
+	} else if json.Unmarshal(body, &m) != nil {
+		m = pageMeta{}
+	}
+	if m.PerPage > 0 {
 		if link := linkHeader(r.URL, m); link != "" {
 			w.Header().Set("Link", link)
 		}

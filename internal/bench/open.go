@@ -27,10 +27,10 @@ func Open(ctx context.Context, dsn, dir string, cfg Config, fresh bool, logf fun
 	if !pg && dsn != "" {
 		return nil, fmt.Errorf("bench: --db must be a postgres:// URL, or empty for SQLite (got %q)", dsn)
 	}
-	name := cmp.Or(cfg.Name, "directory") + "-" + cfg.String()
+	name := cfg.datasetName()
 	open := func(fresh bool) (*store.DB, error) {
 		if pg {
-			dsn, err := ownSchema(ctx, dsn, "roster_bench_"+strings.ReplaceAll(name, "-", "_"), fresh)
+			dsn, err := ownSchema(ctx, dsn, cfg.schema(), fresh)
 			if err != nil {
 				return nil, err
 			}
@@ -62,6 +62,29 @@ func Open(ctx context.Context, dsn, dir string, cfg Config, fresh bool, logf fun
 	logf("the schema changed since the %s dataset was loaded: loading it again", cfg)
 	db.Close()
 	return open(true)
+}
+
+func (c Config) datasetName() string { return cmp.Or(c.Name, "directory") + "-" + c.String() }
+
+func (c Config) schema() string {
+	return "roster_bench_" + strings.ReplaceAll(c.datasetName(), "-", "_")
+}
+
+// DataDir is the SQLite data folder of cfg's dataset under dir (what
+// `roster serve --data` takes to serve it).
+func DataDir(dir string, cfg Config) string { return filepath.Join(dir, cfg.datasetName()) }
+
+// SchemaDSN is dsn with its search_path on cfg's dataset schema (what
+// `roster serve --db` takes to serve it).
+func SchemaDSN(dsn string, cfg Config) (string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", err
+	}
+	q := u.Query()
+	q.Set("search_path", cfg.schema()+",public")
+	u.RawQuery = q.Encode()
+	return u.String(), nil
 }
 
 // DefaultDir is where SQLite datasets are kept between runs.

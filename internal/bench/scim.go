@@ -23,6 +23,9 @@ import (
 type SCIMScenario struct {
 	Key, Label string
 	Path       string // under /scim/v2, with its query
+	// Walk, when set, are the paths of pages read one after another (Path
+	// is the first): the load tool sends them in this order.
+	Walk []string
 }
 
 // PrepareSCIM gives the measured tenant's users external ids (ext-ID), as
@@ -69,20 +72,25 @@ func SCIMScenarios(ctx context.Context, db *store.DB, ds *Dataset) ([]SCIMScenar
 	}
 	f := func(filter string) string { return url.QueryEscape(filter) }
 	middle := ds.UsersPerTenant/2 + 1
+	var walk []string
+	for start := middle; start < ds.UsersPerTenant && len(walk) < 500; start += 100 {
+		walk = append(walk, fmt.Sprintf("/Users?startIndex=%d&count=100", start))
+	}
 	return []SCIMScenario{
-		{"username_eq", "Okta's lookup: userName eq", "/Users?filter=" + f(`userName eq "`+username+`"`) + "&startIndex=1&count=100"},
-		{"externalid_eq", "Entra's lookup: externalId eq", "/Users?filter=" + f(fmt.Sprintf(`externalId eq "ext-%d"`, id))},
-		{"email_eq", "emails[type eq \"work\"].value eq", "/Users?filter=" + f(`emails[type eq "work"].value eq "`+email+`"`)},
-		{"displayname_eq", "displayName eq", "/Users?filter=" + f(`displayName eq "`+name+`"`)},
-		{"username_eq_active", "userName eq and active eq true", "/Users?filter=" + f(`userName eq "`+username+`" and active eq true`)},
-		{"username_sw", "userName sw (7 chars), first 100", "/Users?filter=" + f(`userName sw "`+username[:7]+`"`) + "&count=100"},
-		{"email_co", "emails co (7 chars), first 100", "/Users?filter=" + f(`emails co "`+username[:7]+`"`) + "&count=100"},
-		{"or_eq", "userName eq or externalId eq", "/Users?filter=" + f(`userName eq "`+username+`" or externalId eq "ext-1"`)},
-		{"page_first", "no filter, first 100", "/Users?startIndex=1&count=100"},
-		{"page_middle", "no filter, 100 from the middle", fmt.Sprintf("/Users?startIndex=%d&count=100", middle)},
-		{"sort_username", "sortBy=userName, first 100", "/Users?sortBy=userName&count=100"},
-		{"total_only", "count=0 (the total)", "/Users?count=0"},
-		{"group_eq", "Groups: displayName eq, excludedAttributes=members", "/Groups?excludedAttributes=members&filter=" + f(`displayName eq "`+group+`"`)},
+		{"username_eq", "Okta's lookup: userName eq", "/Users?filter=" + f(`userName eq "`+username+`"`) + "&startIndex=1&count=100", nil},
+		{"externalid_eq", "Entra's lookup: externalId eq", "/Users?filter=" + f(fmt.Sprintf(`externalId eq "ext-%d"`, id)), nil},
+		{"email_eq", "emails[type eq \"work\"].value eq", "/Users?filter=" + f(`emails[type eq "work"].value eq "`+email+`"`), nil},
+		{"displayname_eq", "displayName eq", "/Users?filter=" + f(`displayName eq "`+name+`"`), nil},
+		{"username_eq_active", "userName eq and active eq true", "/Users?filter=" + f(`userName eq "`+username+`" and active eq true`), nil},
+		{"username_sw", "userName sw (7 chars), first 100", "/Users?filter=" + f(`userName sw "`+username[:7]+`"`) + "&count=100", nil},
+		{"email_co", "emails co (7 chars), first 100", "/Users?filter=" + f(`emails co "`+username[:7]+`"`) + "&count=100", nil},
+		{"or_eq", "userName eq or externalId eq", "/Users?filter=" + f(`userName eq "`+username+`" or externalId eq "ext-1"`), nil},
+		{"page_first", "no filter, first 100", "/Users?startIndex=1&count=100", nil},
+		{"page_middle", "no filter, 100 from the middle", fmt.Sprintf("/Users?startIndex=%d&count=100", middle), nil},
+		{"page_walk", "no filter, pages of 100 one after another from the middle", walk[0], walk},
+		{"sort_username", "sortBy=userName, first 100", "/Users?sortBy=userName&count=100", nil},
+		{"total_only", "count=0 (the total)", "/Users?count=0", nil},
+		{"group_eq", "Groups: displayName eq, excludedAttributes=members", "/Groups?excludedAttributes=members&filter=" + f(`displayName eq "`+group+`"`), nil},
 	}, nil
 }
 

@@ -39,6 +39,13 @@ func (s *Server) createGroupProfile(w http.ResponseWriter, r *http.Request, p *p
 		return err
 	}
 	prof, err := s.svc.CreateGroupProfile(r.Context(), p.Actor, id, readProfile(r))
+	if isFormError(err) {
+		d, derr := s.newGroupProfileData(r, p, id)
+		if derr != nil {
+			return derr
+		}
+		return s.newProfileFailed(w, r, p, d, err)
+	}
 	name := ""
 	if prof != nil {
 		name = prof.Name
@@ -52,6 +59,13 @@ func (s *Server) createUserProfile(w http.ResponseWriter, r *http.Request, p *pa
 		return err
 	}
 	prof, err := s.svc.CreateUserProfile(r.Context(), p.Actor, id, readProfile(r))
+	if isFormError(err) {
+		d, derr := s.newUserProfileData(r, p, id)
+		if derr != nil {
+			return derr
+		}
+		return s.newProfileFailed(w, r, p, d, err)
+	}
 	name := ""
 	if prof != nil {
 		name = prof.Name

@@ -80,7 +80,7 @@ func statusLabel(l *i18n.Localizer, status string) string {
 	case roster.PlanDone:
 		return l.T("Done")
 	}
-	return strings.ReplaceAll(status, "_", " ")
+	return sentence(strings.ReplaceAll(status, "_", " "))
 }
 
 // msg marks a message ID kept in a table, translated where it is shown

@@ -31,7 +31,7 @@ func TestConsoleProvisioning(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := roster.UserInput{Username: roster.Some("zoe"), Name: roster.Some("Zoe Ng"), Email: roster.Some("zoe@acme.test")}
-	zoe, err := a.svc.CreateUserSCIM(ctx, okta, in, "00u1okta", "")
+	zoe, err := a.svc.CreateUserSCIM(ctx, okta, in, roster.SCIMCreate{ExternalID: "00u1okta"})
 	if err != nil {
 		t.Fatal(err)
 	}

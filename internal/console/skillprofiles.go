@@ -111,6 +111,7 @@ type profileData struct {
 	GroupPath string
 	User      *roster.User // the owner of a personal profile
 	Back      string       // the owner's page
+	Action    string       // where a new profile (Profile nil) is posted
 	Skills    []roster.Skill
 	Name      string // the name field as typed
 	Rows      []skillRow
@@ -165,8 +166,15 @@ func (s *Server) loadProfile(r *http.Request, p *page) (*profileData, error) {
 	return d, nil
 }
 
-// profileTitle names a profile with its kind.
+// profileTitle names a profile with its kind; a profile not made yet is
+// named as the new one of its owner.
 func profileTitle(p *page, d *profileData) string {
+	if d.Profile == nil {
+		if d.Group != nil {
+			return p.T("New group profile for {{.Name}}", "Name", d.Group.Name)
+		}
+		return p.T("New personal profile for {{.Name}}", "Name", d.User.Name)
+	}
 	if d.Profile.Kind == roster.ProfileGroup {
 		return p.T("the group profile {{.Name}}", "Name", d.Profile.Name)
 	}

@@ -234,7 +234,15 @@ func TestMyTeam(t *testing.T) {
 		done, err := svc.CreateCoachingPlan(ctx, tm.asLead, roster.CoachingPlanInput{AgentUserID: roster.Some(tm.agentA.ID), Title: roster.Some("Done one"), Status: roster.Some(roster.PlanDone)})
 		must(t, err)
 
-		// The team leader over two teams: their agents, not Team C's, not themself.
+		// A fellow team leader in the same team is no agent of the team.
+		fellow := tm.fixture.userInput("tia")
+		fellow.Roles = roster.Some([]string{roster.RoleTeamLeader})
+		fellow.GroupAccess = roster.Some([]int64{tm.fixture.team.ID})
+		_, err = svc.CreateUser(ctx, tm.admin, fellow)
+		must(t, err)
+
+		// The team leader over two teams: their agents, not Team C's, not
+		// themself, not the fellow team leader.
 		mt, err := svc.MyTeam(ctx, tm.asLead, roster.MyTeamQuery{From: "2026-11-04", To: "2026-11-23"})
 		must(t, err)
 		var names []string
@@ -271,11 +279,11 @@ func TestMyTeam(t *testing.T) {
 			}
 		}
 
-		// An admin's team is everyone else; an agent has no team page.
+		// An admin's team is every agent; an agent has no team page.
 		mt, err = svc.MyTeam(ctx, tm.asAdmin, roster.MyTeamQuery{})
 		must(t, err)
-		if mt.Total != 5 {
-			t.Fatalf("the admin's team has %d users, want 5", mt.Total)
+		if mt.Total != 4 {
+			t.Fatalf("the admin's team has %d users, want the 4 agents", mt.Total)
 		}
 		_, err = svc.MyTeam(ctx, tm.asAgentA, roster.MyTeamQuery{})
 		wantCode(t, err, roster.EForbidden)

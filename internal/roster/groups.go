@@ -2,6 +2,7 @@ package roster
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -55,47 +56,55 @@ func (s *Service) CreateGroup(ctx context.Context, a *Actor, in GroupInput) (*Gr
 	}
 	var g *Group
 	err := s.inTx(ctx, func(tx Tx) error {
-		t, err := tx.TenantByID(ctx, a.TenantID)
-		if err != nil {
-			return err
-		}
-		tree, err := loadTree(ctx, tx, a.TenantID)
-		if err != nil {
-			return err
-		}
-		now := s.Now()
-		g = &Group{TenantID: a.TenantID, Level: 1, CreatedAt: now, UpdatedAt: now}
-		var v Validation
-		g.Name = name
-		if in.ParentID.Set && !in.ParentID.Null {
-			parent, ok := tree.byID[in.ParentID.V]
-			if !ok {
-				v.Add("parent_id", "no group with id %d", in.ParentID.V)
-			} else {
-				g.ParentID = &parent.ID
-				g.Level = parent.Level + 1
-				if g.Level > t.Settings.GroupDepth {
-					v.Add("parent_id", "groups can be nested %d levels deep; %q is on level %d already", t.Settings.GroupDepth, parent.Name, parent.Level)
-				}
-			}
-		}
-		if v.OK() {
-			if err := s.parentInScope(ctx, a, g.ParentID); err != nil {
-				return err
-			}
-		}
-		if v.OK() && tree.siblingNamed(g.ParentID, name, 0) {
-			return conflictField(ReasonGroupNameTaken, "name", "a group named %q exists already at this place in the tree", name)
-		}
-		if err := v.Err(); err != nil {
-			return err
-		}
-		if err := tx.CreateGroup(ctx, g); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, a, "group.create", "group", g.ID, nil, g)
+		var err error
+		g, err = s.createGroupTx(ctx, tx, a, in, name)
+		return err
 	})
 	return g, err
+}
+
+// createGroupTx is CreateGroup inside a transaction the caller runs, for
+// name checked already (checkGroupName).
+func (s *Service) createGroupTx(ctx context.Context, tx Tx, a *Actor, in GroupInput, name string) (*Group, error) {
+	t, err := tx.TenantByID(ctx, a.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	tree, err := loadTree(ctx, tx, a.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	g := &Group{TenantID: a.TenantID, Level: 1, CreatedAt: now, UpdatedAt: now}
+	var v Validation
+	g.Name = name
+	if in.ParentID.Set && !in.ParentID.Null {
+		parent, ok := tree.byID[in.ParentID.V]
+		if !ok {
+			v.Add("parent_id", "no group with id %d", in.ParentID.V)
+		} else {
+			g.ParentID = &parent.ID
+			g.Level = parent.Level + 1
+			if g.Level > t.Settings.GroupDepth {
+				v.Add("parent_id", "groups can be nested %d levels deep; %q is on level %d already", t.Settings.GroupDepth, parent.Name, parent.Level)
+			}
+		}
+	}
+	if v.OK() {
+		if err := s.parentInScope(ctx, a, g.ParentID); err != nil {
+			return nil, err
+		}
+	}
+	if v.OK() && tree.siblingNamed(g.ParentID, name, 0) {
+		return nil, conflictField(ReasonGroupNameTaken, "name", "a group named %q exists already at this place in the tree", name)
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if err := tx.CreateGroup(ctx, g); err != nil {
+		return nil, err
+	}
+	return g, s.audit(ctx, tx, a, "group.create", "group", g.ID, nil, g)
 }
 
 // UpdateGroup renames and/or moves a group. A move under the group itself or
@@ -119,83 +128,91 @@ func (s *Service) UpdateGroup(ctx context.Context, a *Actor, id int64, in GroupI
 	}
 	var g *Group
 	err := s.inTx(ctx, func(tx Tx) error {
-		if err := s.checkVersion(ctx, tx, KindGroup, a.TenantID, id); err != nil {
-			return err
-		}
-		t, err := tx.TenantByID(ctx, a.TenantID)
-		if err != nil {
-			return err
-		}
-		tree, err := loadTree(ctx, tx, a.TenantID)
-		if err != nil {
-			return err
-		}
-		cur, ok := tree.byID[id]
-		if !ok {
-			return Errorf(ENotFound, "no group with id %d", id)
-		}
-		if err := s.groupInScope(ctx, a, id, PermGroupsManage); err != nil {
-			return err
-		}
-		// A move changes what everyone with access above the old or the new
-		// parent reaches (subtrees are included in group access), so it
-		// needs a group manager who reaches the whole tenant (grant rule).
-		if moved := in.ParentID.Set && !sameParent(cur.ParentID, in.ParentID); moved {
-			if err := s.requireTenantWide(ctx, a, "moving a group (it changes who reaches its users)", PermGroupsManage); err != nil {
-				return err
-			}
-		}
-		before := *cur
-		g = new(Group)
-		*g = *cur
-		var v Validation
-		if in.Name.Set {
-			g.Name = name
-		}
-		if in.ParentID.Set {
-			if in.ParentID.Null {
-				g.ParentID, g.Level = nil, 1
-			} else if parent, ok := tree.byID[in.ParentID.V]; !ok {
-				v.Add("parent_id", "no group with id %d", in.ParentID.V)
-			} else if parent.ID == id || tree.isDescendant(parent.ID, id) {
-				v.Add("parent_id", "a group cannot be moved under itself or one of its own subgroups")
-			} else {
-				g.ParentID, g.Level = &parent.ID, parent.Level+1
-			}
-			if v.OK() {
-				if deepest := g.Level + tree.height(id) - 1; deepest > t.Settings.GroupDepth {
-					v.Add("parent_id", "the move would put subgroups on level %d; groups can be nested %d levels deep", deepest, t.Settings.GroupDepth)
-				}
-			}
-		}
-		if v.OK() && in.ParentID.Set {
-			if err := s.parentInScope(ctx, a, g.ParentID); err != nil {
-				return err
-			}
-		}
-		if v.OK() && tree.siblingNamed(g.ParentID, g.Name, id) {
-			return conflictField(ReasonGroupNameTaken, "name", "a group named %q exists already at this place in the tree", g.Name)
-		}
-		if err := v.Err(); err != nil {
-			return err
-		}
-		g.UpdatedAt = s.nextUpdate(g.UpdatedAt)
-		if err := tx.UpdateGroup(ctx, g); err != nil {
-			return err
-		}
-		// Levels of the subtree follow the move.
-		if shift := g.Level - before.Level; shift != 0 {
-			for _, d := range tree.descendants(id) {
-				d.Level += shift
-				d.UpdatedAt = g.UpdatedAt
-				if err := tx.UpdateGroup(ctx, d); err != nil {
-					return err
-				}
-			}
-		}
-		return s.audit(ctx, tx, a, "group.update", "group", id, before, g)
+		var err error
+		g, err = s.updateGroupTx(ctx, tx, a, id, in, name)
+		return err
 	})
 	return g, err
+}
+
+// updateGroupTx is UpdateGroup inside a transaction the caller runs, for
+// name checked already (checkGroupName).
+func (s *Service) updateGroupTx(ctx context.Context, tx Tx, a *Actor, id int64, in GroupInput, name string) (*Group, error) {
+	if err := s.checkVersion(ctx, tx, KindGroup, a.TenantID, id); err != nil {
+		return nil, err
+	}
+	t, err := tx.TenantByID(ctx, a.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	tree, err := loadTree(ctx, tx, a.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	cur, ok := tree.byID[id]
+	if !ok {
+		return nil, Errorf(ENotFound, "no group with id %d", id)
+	}
+	if err := s.groupInScope(ctx, a, id, PermGroupsManage); err != nil {
+		return nil, err
+	}
+	// A move changes what everyone with access above the old or the new
+	// parent reaches (subtrees are included in group access), so it
+	// needs a group manager who reaches the whole tenant (grant rule).
+	if moved := in.ParentID.Set && !sameParent(cur.ParentID, in.ParentID); moved {
+		if err := s.requireTenantWide(ctx, a, "moving a group (it changes who reaches its users)", PermGroupsManage); err != nil {
+			return nil, err
+		}
+	}
+	before := *cur
+	g := new(Group)
+	*g = *cur
+	var v Validation
+	if in.Name.Set {
+		g.Name = name
+	}
+	if in.ParentID.Set {
+		if in.ParentID.Null {
+			g.ParentID, g.Level = nil, 1
+		} else if parent, ok := tree.byID[in.ParentID.V]; !ok {
+			v.Add("parent_id", "no group with id %d", in.ParentID.V)
+		} else if parent.ID == id || tree.isDescendant(parent.ID, id) {
+			v.Add("parent_id", "a group cannot be moved under itself or one of its own subgroups")
+		} else {
+			g.ParentID, g.Level = &parent.ID, parent.Level+1
+		}
+		if v.OK() {
+			if deepest := g.Level + tree.height(id) - 1; deepest > t.Settings.GroupDepth {
+				v.Add("parent_id", "the move would put subgroups on level %d; groups can be nested %d levels deep", deepest, t.Settings.GroupDepth)
+			}
+		}
+	}
+	if v.OK() && in.ParentID.Set {
+		if err := s.parentInScope(ctx, a, g.ParentID); err != nil {
+			return nil, err
+		}
+	}
+	if v.OK() && tree.siblingNamed(g.ParentID, g.Name, id) {
+		return nil, conflictField(ReasonGroupNameTaken, "name", "a group named %q exists already at this place in the tree", g.Name)
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	g.UpdatedAt = s.nextUpdate(g.UpdatedAt)
+	if err := tx.UpdateGroup(ctx, g); err != nil {
+		return nil, err
+	}
+	// Levels of the subtree follow the move.
+	if shift := g.Level - before.Level; shift != 0 {
+		for _, d := range tree.descendants(id) {
+			d.Level += shift
+			d.UpdatedAt = g.UpdatedAt
+			if err := tx.UpdateGroup(ctx, d); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return g, s.audit(ctx, tx, a, "group.update", "group", id, before, g)
 }
 
 // DeleteGroup removes an empty group: one with subgroups or users is refused
@@ -220,7 +237,7 @@ func (s *Service) DeleteGroup(ctx context.Context, a *Actor, id int64) error {
 			return err
 		}
 		if children > 0 || users > 0 {
-			return conflict(ReasonGroupNotEmpty, "group %q still has %d subgroup(s) and %d user(s) (home group or group access); move or delete them first", g.Name, children, users)
+			return conflict(ReasonGroupNotEmpty, "group %q still has %s and %s (home group or group access); move or delete them first", g.Name, countOf(children, "subgroup"), countOf(users, "user"))
 		}
 		if err := tx.DeleteGroup(ctx, a.TenantID, id); err != nil {
 			return err
@@ -332,4 +349,15 @@ func sameParent(cur *int64, next Opt[int64]) bool {
 		return cur == nil
 	}
 	return cur != nil && *cur == next.V
+}
+
+// countOf says "1 subgroup", "2 subgroups", "no users".
+func countOf(n int, noun string) string {
+	switch n {
+	case 0:
+		return "no " + noun + "s"
+	case 1:
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

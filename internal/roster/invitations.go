@@ -47,9 +47,18 @@ func (s *Service) InviteUsers(ctx context.Context, a *Actor, rows []UserInput) (
 	if len(rows) > MaxInvitationsPerRequest {
 		return nil, badField("invitations", "at most %d invitations at once", MaxInvitationsPerRequest)
 	}
-	rows, err := s.checkInvitations(ctx, a, rows)
+	rows, dups, err := s.checkInvitations(ctx, a, rows)
 	if err != nil {
 		return nil, err
+	}
+	// The rows repeating an earlier row of the batch (dups): reported as
+	// such, not as "taken by another user".
+	dupRow := map[int]bool{}
+	for _, f := range dups.fields {
+		var i int
+		if _, err := fmt.Sscanf(f.Field, "invitations[%d].", &i); err == nil {
+			dupRow[i] = true
+		}
 	}
 	var out []InvitationLink
 	err = s.inTx(ctx, func(tx Tx) error {
@@ -66,8 +75,12 @@ func (s *Service) InviteUsers(ctx context.Context, a *Actor, rows []UserInput) (
 			return err
 		}
 		var v Validation
+		v.fields = append(v.fields, dups.fields...)
 		conflictsOnly := true
 		for i, in := range rows {
+			if dupRow[i] {
+				continue
+			}
 			u, err := s.createUserTx(ctx, tx, a, refs, in, StatusInvited)
 			if err != nil {
 				fields := ErrorFields(err)
@@ -110,11 +123,11 @@ func (s *Service) InviteUsers(ctx context.Context, a *Actor, rows []UserInput) (
 // roles are looked up on a plain read only when something is wrong already,
 // so the answer names every bad field of every row. It returns the rows
 // normalised.
-func (s *Service) checkInvitations(ctx context.Context, a *Actor, rows []UserInput) ([]UserInput, error) {
+func (s *Service) checkInvitations(ctx context.Context, a *Actor, rows []UserInput) ([]UserInput, *Validation, error) {
 	r := s.store.Read()
 	t, err := r.TenantByID(ctx, a.TenantID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var v Validation
 	out := make([]UserInput, len(rows))
@@ -133,36 +146,27 @@ func (s *Service) checkInvitations(ctx context.Context, a *Actor, rows []UserInp
 				v.Add(prefix+f.Field, "%s", f.Message)
 			}
 		}
+		if slices.Contains(in.Roles.V, RoleTeamLeader) && len(in.GroupAccess.V) == 0 {
+			v.Add(prefix+"group_access", "a Team Leader needs at least one team: choose the teams whose agents they see on My Team")
+		}
 		out[i] = in
 	}
+	var dups Validation
+	batchDuplicates(out, &dups)
 	if v.OK() {
-		return out, nil
+		return out, &dups, nil // duplicates join the conflicts found in the transaction
 	}
+	v.fields = append(v.fields, dups.fields...)
 	refs := newUserRefs(r, a.TenantID)
 	if err := refs.loadGroups(ctx, batchGroupIDs(out)); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for i, in := range out {
 		if err := refs.check(ctx, fmt.Sprintf("invitations[%d].", i), in, true, &v); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return nil, v.Err()
-}
-
-// batchGroupIDs are the groups the rows name, each once.
-func batchGroupIDs(rows []UserInput) []int64 {
-	seen := map[int64]bool{}
-	var ids []int64
-	for _, in := range rows {
-		for _, id := range groupIDsOf(in) {
-			if !seen[id] {
-				seen[id] = true
-				ids = append(ids, id)
-			}
-		}
-	}
-	return ids
+	return nil, nil, v.Err()
 }
 
 // inviterName is how the invitation email names who invited: a person by

@@ -260,14 +260,52 @@ func TestInvitationBatchAllOrNothing(t *testing.T) {
 			t.Fatalf("a refused batch wrote: %d users, %d invitations, %d messages", p.Total, invs.Total, ob.Total)
 		}
 
-		// Duplicates alone are a conflict, named by row: one within the batch
-		// (its username, the email, is taken first), one with an existing user.
+		// Duplicates alone are a conflict, named by row and field: one within
+		// the batch (on its email, which is also its username), one with an
+		// existing user.
 		dup := f.inviteRow("carl", "en")
 		dup.Email = roster.Some(existing.Email)
 		_, err = f.svc.InviteUsers(ctx, f.admin, []roster.UserInput{f.inviteRow("anna", "en"), f.inviteRow("anna", "en"), dup})
 		wantCode(t, err, roster.EConflict)
-		wantField(t, err, "invitations[1].username")
+		wantField(t, err, "invitations[1].email")
 		wantField(t, err, "invitations[2].email")
+		for _, fe := range roster.ErrorFields(err) {
+			if fe.Field == "invitations[1].email" && !strings.Contains(fe.Message, "invitation 1 of this batch") {
+				t.Errorf("the duplicate inside the batch says %q", fe.Message)
+			}
+			if fe.Field == "invitations[1].username" {
+				t.Errorf("the duplicate email is also reported on the username: %q", fe.Message)
+			}
+		}
+		// A duplicate username with distinct emails is named on the username,
+		// along with every other problem of the batch at once.
+		sameName := f.inviteRow("dora", "en")
+		sameName.Username = roster.Some("anna.x")
+		other := f.inviteRow("erik", "en")
+		other.Username = roster.Some("anna.x")
+		other.Language = roster.Some("xx")
+		_, err = f.svc.InviteUsers(ctx, f.admin, []roster.UserInput{sameName, other})
+		wantCode(t, err, roster.EInvalid)
+		wantField(t, err, "invitations[1].username")
+		wantField(t, err, "invitations[1].language")
+
+		// A Team Leader is invited with at least one team.
+		for _, tc := range []struct {
+			name  string
+			teams []int64
+			ok    bool
+		}{{"no teams", nil, false}, {"one team", []int64{f.team.ID}, true}} {
+			lead := f.inviteRow("lea"+strings.ReplaceAll(tc.name, " ", ""), "en")
+			lead.Roles = roster.Some([]string{roster.RoleTeamLeader})
+			lead.GroupAccess = roster.Some(tc.teams)
+			_, err = f.svc.InviteUsers(ctx, f.admin, []roster.UserInput{lead})
+			if tc.ok {
+				must(t, err)
+				continue
+			}
+			wantCode(t, err, roster.EInvalid)
+			wantField(t, err, "invitations[0].group_access")
+		}
 
 		_, err = f.svc.InviteUsers(ctx, f.admin, nil)
 		wantField(t, err, "invitations")

@@ -23,7 +23,12 @@ func (s *Service) MoveUser(ctx context.Context, a *Actor, id int64, in MoveInput
 	if err := a.requireWrite(PermUsersManage); err != nil {
 		return nil, err
 	}
-	return s.changeUser(ctx, a, id, "user.move", func(tx Tx, u, before *User) error {
+	return s.changeUser(ctx, a, id, "user.move", s.moveChange(ctx, a, in))
+}
+
+// moveChange is MoveUser's change of a user.
+func (s *Service) moveChange(ctx context.Context, a *Actor, in MoveInput) func(tx Tx, u, before *User) error {
+	return func(tx Tx, u, before *User) error {
 		if in.GroupID < 1 {
 			return oneFieldError("group_id", "is required: the new home group")
 		}
@@ -54,7 +59,7 @@ func (s *Service) MoveUser(ctx context.Context, a *Actor, id int64, in MoveInput
 		}
 		return s.audit(ctx, tx, a, "interactions.move", "user", u.ID, map[string]int64{"group_id": before.GroupID},
 			map[string]int64{"group_id": in.GroupID, "interactions": n})
-	})
+	}
 }
 
 func queueConflict(u *User, what string) error {

@@ -40,6 +40,7 @@ type TeamFilter struct {
 	AllGroups    bool
 	GroupIDs     []int64
 	ExceptUserID int64
+	Role         string // only users holding this role (My Team: the agents)
 	Page         int
 	PerPage      int
 }
@@ -54,9 +55,9 @@ type AgentActivity struct {
 // DefaultTeamPeriod is the period My Team covers when none is given.
 const DefaultTeamPeriod = 30 * 24 * time.Hour
 
-// MyTeam returns the caller's team: for a team leader the users whose home
-// group is in their groups (subtrees included), for a tenant-wide role every
-// user, the caller left out. Every number comes from indexed queries over
+// MyTeam returns the caller's team: for a team leader the agents (users
+// holding the Agent role) whose home group is in their groups (subtrees
+// included), for a tenant-wide role every agent, the caller left out. Every number comes from indexed queries over
 // the page's users only.
 func (s *Service) MyTeam(ctx context.Context, a *Actor, q MyTeamQuery) (*MyTeam, error) {
 	if err := a.require(PermTeamView); err != nil {
@@ -85,7 +86,9 @@ func (s *Service) MyTeam(ctx context.Context, a *Actor, q MyTeamQuery) (*MyTeam,
 	if err != nil {
 		return nil, err
 	}
-	f := TeamFilter{AllGroups: sf == nil, Page: page, PerPage: perPage}
+	// The team is its agents: a fellow team leader or an analyst in the
+	// same group is not coached here.
+	f := TeamFilter{AllGroups: sf == nil, Role: RoleAgent, Page: page, PerPage: perPage}
 	if a.Kind == ActorUser {
 		f.ExceptUserID = a.ID
 	}

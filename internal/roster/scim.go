@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/roster-dev/roster/internal/auth"
 )
 
 // The core's side of SCIM provisioning (internal/scim is the door). Users
@@ -51,6 +49,10 @@ type SCIMUserQuery struct {
 	Desc   bool
 	Offset int // rows skipped (SCIM startIndex - 1)
 	Limit  int // rows wanted; 0 answers the total only
+	// After, in id order, starts the page after this id instead of
+	// skipping Offset rows: the core sets it when it knows where the
+	// previous page ended.
+	After int64
 }
 
 // SCIMUserFilter is what the store runs: the query and the actor's scope.
@@ -82,6 +84,8 @@ type SCIMReader interface {
 	SCIMSettings(ctx context.Context, tenantID int64) (SCIMSettings, error)
 	// GroupMembers returns the ids and usernames of the users whose home group is groupID.
 	GroupMembers(ctx context.Context, tenantID, groupID int64) ([]MemberRef, error)
+	// GroupNames returns the names of those of ids that are groups of the tenant.
+	GroupNames(ctx context.Context, tenantID int64, ids []int64) (map[int64]string, error)
 	// TenantUserCount is the number of users of the tenant.
 	TenantUserCount(ctx context.Context, tenantID int64) (int, error)
 }
@@ -138,10 +142,12 @@ func (s *Service) ListUsersSCIM(ctx context.Context, a *Actor, q SCIMUserQuery) 
 	if f.Scope, err = s.scopeOf(ctx, a, PermUsersView); err != nil {
 		return nil, 0, err
 	}
+	walk := s.scimPageStart(a, &f.SCIMUserQuery)
 	users, total, err := r.ListUsersSCIM(ctx, a.TenantID, f)
 	if err != nil {
 		return nil, 0, err
 	}
+	s.scimPageEnd(walk, q, users)
 	out, err := withExternalIDs(ctx, r, a.TenantID, users)
 	return out, total, err
 }
@@ -215,70 +221,6 @@ func (s *Service) UserSCIM(ctx context.Context, a *Actor, id int64) (*SCIMUser, 
 		return nil, err
 	}
 	return &out[0], nil
-}
-
-// CreateUserSCIM creates a user through CreateUser, with the tenant's
-// provisioning defaults for a home group, role and language left out, and
-// then records the external id.
-//
-// A password the identity provider sends becomes the user's password only
-// if it passes the tenant's policy; it is judged and hashed before anything
-// is written, so a weak one creates nothing.
-func (s *Service) CreateUserSCIM(ctx context.Context, a *Actor, in UserInput, externalID, password string) (*SCIMUser, error) {
-	if err := checkExternalID(externalID); err != nil {
-		return nil, err
-	}
-	if err := a.requireWrite(PermUsersManage); err != nil {
-		return nil, err
-	}
-	d, err := s.SCIMDefaults(ctx, a)
-	if err != nil {
-		return nil, err
-	}
-	hash := ""
-	if password != "" {
-		t, err := s.store.Read().TenantByID(ctx, a.TenantID)
-		if err != nil {
-			return nil, err
-		}
-		name := in.Name.V
-		if name == "" {
-			name = in.Username.V
-		}
-		if msg := auth.NewPolicy(t.Settings.MinPasswordLength).Check(password, in.Username.V, strings.ToLower(in.Email.V), name); msg != "" {
-			return nil, oneFieldError("password", "%s", msg)
-		}
-		if hash, err = s.lcState().hasher.Hash(password); err != nil {
-			return nil, err
-		}
-	}
-	if !in.GroupID.Set || in.GroupID.Null || in.GroupID.V == 0 {
-		in.GroupID = Some(d.DefaultGroup)
-	}
-	if !in.Roles.Set || in.Roles.Null || len(in.Roles.V) == 0 {
-		in.Roles = Some([]string{d.DefaultRole})
-	}
-	if !in.Language.Set || in.Language.Null || in.Language.V == "" {
-		in.Language = Some(d.Language)
-	}
-	u, err := s.CreateUser(ctx, a, in)
-	if err != nil {
-		return nil, err
-	}
-	if externalID != "" {
-		if err := s.SetUserExternalID(ctx, a, u.ID, externalID); err != nil {
-			return nil, err
-		}
-	}
-	if hash != "" {
-		_, err := s.changeUser(ctx, a, u.ID, "user.password_set", func(tx Tx, _, _ *User) error {
-			return tx.SetPasswordHash(ctx, a.TenantID, u.ID, hash)
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	return &SCIMUser{User: *u, ExternalID: externalID}, nil
 }
 
 func checkExternalID(ext string) error {
@@ -415,6 +357,17 @@ func (s *Service) GroupMembers(ctx context.Context, a *Actor, id int64) ([]Membe
 		return nil, err
 	}
 	return s.store.Read().GroupMembers(ctx, a.TenantID, id)
+}
+
+// GroupNames returns the names of the groups of ids, for rendering the users
+// an actor may see (their home groups): a page of users names a few groups,
+// where the tenant may have thousands.
+func (s *Service) GroupNames(ctx context.Context, a *Actor, ids []int64) (map[int64]string, error) {
+	if err := a.require(PermUsersView); err != nil {
+		return nil, err
+	}
+	slices.Sort(ids)
+	return s.store.Read().GroupNames(ctx, a.TenantID, slices.Compact(ids))
 }
 
 // AgentKeys returns "source:external_id" of each of ids (agent IDs of the tenant).

@@ -30,6 +30,8 @@ type Service struct {
 	// tokenTouched: token id -> when its last_used_at was last written.
 	tokenTouched sync.Map
 
+	scimPages scimPages // where SCIM pages in id order ended
+
 	hooks *webhookConfig
 	sso   ssoState // enterprise sign-in
 	mfa   mfaState // multi-factor authentication (mfa*.go)

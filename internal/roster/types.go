@@ -149,16 +149,20 @@ type User struct {
 // one SQL query for the page and one for the total.
 type UserFilter struct {
 	Statuses []string
-	RoleID   int64        // 0: any role
-	GroupIDs []int64      // home group in this set (a subtree, expanded by the core)
-	Query    string       // substring of name, username, email or mobile
-	Scoring  *bool        // nil: either; else only users whose scoring flag is this
-	Roaming  *bool        // nil: either; else only users whose roaming flag is this
-	Scope    *ScopeFilter // what a scoped actor may see (home group or themself); nil: all
-	Sort     string       // one of UserSortKeys
-	Desc     bool
-	Page     int
-	PerPage  int
+	RoleID   int64   // 0: any role
+	GroupIDs []int64 // home group in this set (a subtree, expanded by the core)
+	Query    string  // substring of name, username, email or mobile
+	// Exact is what Query is when it is a complete username, email address
+	// or phone number (set by the core): users who match it exactly come
+	// from the unique indexes, and then Query's substring search is not run.
+	Exact   ExactTerm
+	Scoring *bool        // nil: either; else only users whose scoring flag is this
+	Roaming *bool        // nil: either; else only users whose roaming flag is this
+	Scope   *ScopeFilter // what a scoped actor may see (home group or themself); nil: all
+	Sort    string       // one of UserSortKeys
+	Desc    bool
+	Page    int
+	PerPage int
 	// Keyset reads PerPage users with ids above After in id order, without
 	// a total: how exports walk a whole list.
 	Keyset bool
@@ -168,6 +172,17 @@ type UserFilter struct {
 	// user's agent IDs by key, instead of a page being returned (exports).
 	Stream func(u *User, agents []AgentKey) error
 }
+
+// ExactTerm is a search term read as a complete value of a unique field;
+// empty fields are not looked up.
+type ExactTerm struct {
+	Username string // as typed (usernames compare case-insensitively)
+	Email    string // lower case, a complete address
+	Mobile   string // E.164, from any form the phone package reads
+}
+
+// Any reports whether there is anything to look up.
+func (t ExactTerm) Any() bool { return t.Username != "" || t.Email != "" || t.Mobile != "" }
 
 // UserSortKeys are the columns a user list may be sorted by.
 var UserSortKeys = []string{"name", "username", "email", "status", "group", "last_login_at", "created_at"}
@@ -182,6 +197,9 @@ type Page[T any] struct {
 	Page    int `json:"page"`
 	PerPage int `json:"per_page"`
 }
+
+// Paging returns the page's total, number and size (for Link headers).
+func (p *Page[T]) Paging() (total, page, perPage int) { return p.Total, p.Page, p.PerPage }
 
 // APIToken acts for a tenant with one role. Only a hash of the secret is stored.
 // A token made by a person is bound to them (BoundUserID): it works only

@@ -73,6 +73,8 @@ func (s *Service) userFilter(ctx context.Context, a *Actor, q UserQuery) (UserFi
 	}
 	if strings.ContainsFunc(f.Query, unicode.IsControl) || !utf8.ValidString(f.Query) {
 		v.Add("q", "must be text without control characters")
+	} else if len(f.Query) <= 100 {
+		f.Exact = exactTerm(f.Query)
 	}
 	if q.Role != "" {
 		roles, err := s.store.Read().ListRoles(ctx, a.TenantID)

@@ -109,7 +109,16 @@ func (s *Service) UpdateUser(ctx context.Context, a *Actor, id int64, in UserInp
 	if err != nil {
 		return nil, s.reachableFirst(err, s.userReachable(ctx, a, id))
 	}
-	u, err := s.changeUser(ctx, a, id, "user.update", func(tx Tx, u *User, before *User) error {
+	u, err := s.changeUser(ctx, a, id, "user.update", s.updateChange(ctx, a, in))
+	if err == nil {
+		s.notifyOutbox() // a notice to the old address, if any
+	}
+	return u, err
+}
+
+// updateChange is UpdateUser's change of a user, for in checked already.
+func (s *Service) updateChange(ctx context.Context, a *Actor, in UserInput) func(tx Tx, u, before *User) error {
+	return func(tx Tx, u, before *User) error {
 		if err := s.applyUserInput(ctx, tx, a, newUserRefs(tx, a.TenantID), u, before, in, false); err != nil {
 			return err
 		}
@@ -126,11 +135,7 @@ func (s *Service) UpdateUser(ctx context.Context, a *Actor, id int64, in UserInp
 			return s.setAgentIDsTx(ctx, tx, a, u, in.AgentIDs.V)
 		}
 		return nil
-	})
-	if err == nil {
-		s.notifyOutbox() // a notice to the old address, if any
 	}
-	return u, err
 }
 
 // DeleteUser removes a user's access for good; the audit trail keeps them.
@@ -175,7 +180,12 @@ func (s *Service) DeactivateUser(ctx context.Context, a *Actor, id int64) (*User
 	if err := a.requireWrite(PermUsersManage); err != nil {
 		return nil, err
 	}
-	return s.changeUser(ctx, a, id, "user.deactivate", func(tx Tx, u, _ *User) error {
+	return s.changeUser(ctx, a, id, "user.deactivate", s.deactivateChange(ctx, a))
+}
+
+// deactivateChange is DeactivateUser's change of a user.
+func (s *Service) deactivateChange(ctx context.Context, a *Actor) func(tx Tx, u, before *User) error {
+	return func(tx Tx, u, _ *User) error {
 		if u.Status == StatusDeactivated {
 			return conflict(ReasonUserDeactivated, "%s is deactivated already", u.Username)
 		}
@@ -185,7 +195,7 @@ func (s *Service) DeactivateUser(ctx context.Context, a *Actor, id int64) (*User
 		u.Status = StatusDeactivated
 		// Every session ends now, not at its next expiry.
 		return s.revokeAccessTx(ctx, tx, a, u.ID)
-	})
+	}
 }
 
 // ReactivateUser gives a deactivated user their access back.
@@ -193,13 +203,16 @@ func (s *Service) ReactivateUser(ctx context.Context, a *Actor, id int64) (*User
 	if err := a.requireWrite(PermUsersManage); err != nil {
 		return nil, err
 	}
-	return s.changeUser(ctx, a, id, "user.reactivate", func(tx Tx, u, _ *User) error {
-		if u.Status != StatusDeactivated {
-			return conflict(ReasonUserNotDeactivated, "%s is not deactivated", u.Username)
-		}
-		u.Status = StatusActive
-		return nil
-	})
+	return s.changeUser(ctx, a, id, "user.reactivate", reactivateChange)
+}
+
+// reactivateChange is ReactivateUser's change of a user.
+func reactivateChange(_ Tx, u, _ *User) error {
+	if u.Status != StatusDeactivated {
+		return conflict(ReasonUserNotDeactivated, "%s is not deactivated", u.Username)
+	}
+	u.Status = StatusActive
+	return nil
 }
 
 // changeUser loads a user, lets change modify a copy, and stores it with an
@@ -207,38 +220,46 @@ func (s *Service) ReactivateUser(ctx context.Context, a *Actor, id int64) (*User
 func (s *Service) changeUser(ctx context.Context, a *Actor, id int64, action string, change func(tx Tx, u, before *User) error) (*User, error) {
 	var u *User
 	err := s.inTx(ctx, func(tx Tx) error {
-		if err := s.checkVersion(ctx, tx, KindUser, a.TenantID, id); err != nil {
-			return err
-		}
-		before, err := tx.User(ctx, a.TenantID, id)
-		if err != nil {
-			return err
-		}
-		// Scoped by the roles granting users.manage (every caller needs it),
-		// not by all roles: a tenant-wide viewer role widens no management.
-		if err := s.userInScope(ctx, a, before, PermUsersManage); err != nil {
-			return err
-		}
-		if err := s.actOn(ctx, tx, a, before); err != nil { // nobody acts on someone more powerful
-			return err
-		}
-		u = cloneUser(before)
-		if err := change(tx, u, before); err != nil {
-			return err
-		}
-		u.UpdatedAt = s.nextUpdate(u.UpdatedAt)
-		if err := tx.UpdateUser(ctx, u); err != nil {
-			return err
-		}
-		if err := s.audit(ctx, tx, a, action, "user", id, before, u); err != nil {
-			return err
-		}
-		return s.fillUserDetails(ctx, tx, u) // properties and profiles
+		var err error
+		u, err = s.changeUserTx(ctx, tx, a, id, action, change)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return u, nil
+}
+
+// changeUserTx is changeUser inside a transaction the caller runs: several
+// changes of one request (SCIM's PUT and PATCH) commit together or not at all.
+func (s *Service) changeUserTx(ctx context.Context, tx Tx, a *Actor, id int64, action string, change func(tx Tx, u, before *User) error) (*User, error) {
+	if err := s.checkVersion(ctx, tx, KindUser, a.TenantID, id); err != nil {
+		return nil, err
+	}
+	before, err := tx.User(ctx, a.TenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	// Scoped by the roles granting users.manage (every caller needs it),
+	// not by all roles: a tenant-wide viewer role widens no management.
+	if err := s.userInScope(ctx, a, before, PermUsersManage); err != nil {
+		return nil, err
+	}
+	if err := s.actOn(ctx, tx, a, before); err != nil { // nobody acts on someone more powerful
+		return nil, err
+	}
+	u := cloneUser(before)
+	if err := change(tx, u, before); err != nil {
+		return nil, err
+	}
+	u.UpdatedAt = s.nextUpdate(u.UpdatedAt)
+	if err := tx.UpdateUser(ctx, u); err != nil {
+		return nil, err
+	}
+	if err := s.audit(ctx, tx, a, action, "user", id, before, u); err != nil {
+		return nil, err
+	}
+	return u, s.fillUserDetails(ctx, tx, u) // properties and profiles
 }
 
 func cloneUser(u *User) *User {

@@ -57,18 +57,23 @@ func wantsMembers(p listParams) bool {
 	return slices.ContainsFunc(p.attributes, func(a string) bool { return strings.Contains(strings.ToLower(a), "members") })
 }
 
-func (s *Server) groupDoc(r *http.Request, a *roster.Actor, id int64, withMembers bool) (map[string]any, error) {
-	g, err := s.svc.Group(r.Context(), a, id)
-	if err != nil {
-		return nil, err
-	}
-	var members []roster.MemberRef
-	if withMembers {
-		if members, err = s.svc.GroupMembers(r.Context(), a, id); err != nil {
-			return nil, err
+// groupDoc loads a group (with its members when withMembers) and renders it.
+func (s *Server) groupDoc(r *http.Request, a *roster.Actor, id int64, withMembers bool) (*roster.SCIMGroup, map[string]any, error) {
+	if !withMembers {
+		g, err := s.svc.Group(r.Context(), a, id)
+		if err != nil {
+			return nil, nil, err
 		}
+		return &roster.SCIMGroup{Group: *g}, s.renderGroup(r, g, nil), nil
 	}
-	return s.renderGroup(r, g, members), nil
+	g, err := s.svc.GroupSCIM(r.Context(), a, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if g.Members == nil {
+		g.Members = []roster.MemberRef{}
+	}
+	return g, s.renderGroup(r, &g.Group, g.Members), nil
 }
 
 // queryGroups filters, sorts and pages the tenant's groups in memory: a
@@ -131,7 +136,7 @@ func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, a *roster.Acto
 		writeError(w, err)
 		return
 	}
-	doc, err := s.groupDoc(r, a, id, true)
+	_, doc, err := s.groupDoc(r, a, id, true)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -139,10 +144,15 @@ func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, a *roster.Acto
 	if notModified(w, r, doc) {
 		return
 	}
-	writeResource(w, http.StatusOK, project(doc, p.attributes, p.excluded))
+	writeProjected(w, http.StatusOK, doc, p)
 }
 
 func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	p, err := paramsFromQuery(r) // attributes/excludedAttributes shape the answer (RFC 7644 §3.9)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
 	body, err := readBody(r)
 	if err != nil {
 		writeError(w, err)
@@ -163,30 +173,17 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, a *roster.A
 		writeError(w, err)
 		return
 	}
-	d, err := s.svc.SCIMDefaults(r.Context(), a)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	in := roster.GroupInput{Name: roster.Some(name)}
-	if d.GroupParent != 0 {
-		in.ParentID = roster.Some(d.GroupParent)
-	}
-	g, err := s.svc.CreateGroup(r.Context(), a, in)
+	g, err := s.svc.CreateGroupSCIM(r.Context(), a, name, members)
 	if err != nil {
 		s.fail(w, r, fromCore(err, map[string]string{"name": "displayName", "parent_id": "scim_group_parent"}))
 		return
 	}
-	if err := s.setMembers(r, a, g.ID, nil, members, nil, d); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	out, err := s.groupDoc(r, a, g.ID, true)
+	_, out, err := s.groupDoc(r, a, g.ID, true)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeResource(w, http.StatusCreated, out)
+	writeProjected(w, http.StatusCreated, out, p)
 }
 
 // memberIDs reads a list of members [{"value": "12"}].
@@ -204,34 +201,6 @@ func memberIDs(v any) ([]int64, error) {
 		}
 	}
 	return ids, nil
-}
-
-// setMembers moves add into group id and remove out of it (to the default
-// group); current is who is in it now.
-func (s *Server) setMembers(r *http.Request, a *roster.Actor, id int64, current, add, remove []int64, d roster.SCIMSettings) error {
-	for _, uid := range add {
-		if slices.Contains(current, uid) {
-			continue
-		}
-		if _, err := s.svc.MoveUser(r.Context(), a, uid, roster.MoveInput{GroupID: id}); err != nil {
-			if roster.ErrorCode(err) == roster.ENotFound {
-				return errInvalidValue("members: no user with id %d", uid)
-			}
-			return err
-		}
-	}
-	for _, uid := range remove {
-		if !slices.Contains(current, uid) {
-			continue
-		}
-		if d.DefaultGroup == id {
-			return errInvalidValue("members: user %d cannot leave group %d, the tenant's scim_default_group, where removed members go; add them to another group instead", uid, id)
-		}
-		if _, err := s.svc.MoveUser(r.Context(), a, uid, roster.MoveInput{GroupID: d.DefaultGroup}); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func (s *Server) replaceGroup(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
@@ -297,14 +266,22 @@ func patchGroupOp(doc map[string]any, o patchOp) error {
 	return applyOp(doc, o.op, o.path, o.value, groupSchema())
 }
 
-// changeGroup runs a PUT or PATCH of a group: rename, then membership.
+// changeGroup runs a PUT or PATCH of a group: the new document from change,
+// and the rename and membership moves it asks for as one core call. With
+// If-Match, the group as read here goes with it, and the core refuses
+// (412) if it is no longer so in the change's transaction.
 func (s *Server) changeGroup(w http.ResponseWriter, r *http.Request, a *roster.Actor, change func(before map[string]any) (map[string]any, error)) {
 	id, err := door.PathID(r, "group")
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	before, err := s.groupDoc(r, a, id, true)
+	p, err := paramsFromQuery(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	cur, before, err := s.groupDoc(r, a, id, true)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -317,6 +294,10 @@ func (s *Server) changeGroup(w http.ResponseWriter, r *http.Request, a *roster.A
 		s.fail(w, r, err)
 		return
 	}
+	var ch roster.SCIMGroupChange
+	if r.Header.Get("If-Match") != "" {
+		ch.Seen = cur
+	}
 	name, err := getString(after, "displayName", "displayName")
 	if err != nil {
 		writeError(w, err)
@@ -327,10 +308,7 @@ func (s *Server) changeGroup(w http.ResponseWriter, r *http.Request, a *roster.A
 			writeError(w, errInvalidValue("displayName is required"))
 			return
 		}
-		if _, err := s.svc.UpdateGroup(r.Context(), a, id, roster.GroupInput{Name: roster.Some(name)}); err != nil {
-			s.fail(w, r, fromCore(err, map[string]string{"name": "displayName"}))
-			return
-		}
+		ch.Name = &name
 	}
 	current, _ := memberIDs(before["members"])
 	wanted, err := memberIDs(after["members"])
@@ -338,35 +316,26 @@ func (s *Server) changeGroup(w http.ResponseWriter, r *http.Request, a *roster.A
 		writeError(w, err)
 		return
 	}
-	var add, remove []int64
 	for _, id := range wanted {
 		if !slices.Contains(current, id) {
-			add = append(add, id)
+			ch.Add = append(ch.Add, id)
 		}
 	}
 	for _, id := range current {
 		if !slices.Contains(wanted, id) {
-			remove = append(remove, id)
+			ch.Remove = append(ch.Remove, id)
 		}
 	}
-	if len(add)+len(remove) > 0 {
-		d, err := s.svc.SCIMDefaults(r.Context(), a)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		if err := s.setMembers(r, a, id, current, add, remove, d); err != nil {
-			s.fail(w, r, err)
-			return
-		}
+	if err := s.svc.ChangeGroupSCIM(r.Context(), a, id, ch); err != nil {
+		s.fail(w, r, fromCore(err, map[string]string{"name": "displayName"}))
+		return
 	}
-	p, _ := paramsFromQuery(r)
-	out, err := s.groupDoc(r, a, id, true)
+	_, out, err := s.groupDoc(r, a, id, true)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeResource(w, http.StatusOK, project(out, p.attributes, p.excluded))
+	writeProjected(w, http.StatusOK, out, p)
 }
 
 func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
@@ -376,7 +345,7 @@ func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request, a *roster.A
 		return
 	}
 	if r.Header.Get("If-Match") != "" {
-		doc, err := s.groupDoc(r, a, id, true)
+		_, doc, err := s.groupDoc(r, a, id, true)
 		if err != nil {
 			s.fail(w, r, err)
 			return

@@ -195,8 +195,15 @@ func (s *Server) authenticated(h handlerFunc) http.Handler {
 	})
 }
 
-// writeResource answers a resource as application/scim+json with its ETag.
-func writeResource(w http.ResponseWriter, status int, doc map[string]any) {
+// writeProjected answers a resource as application/scim+json, the
+// attributes of it that p asks for; the ETag and Location are those of the
+// whole resource.
+func writeProjected(w http.ResponseWriter, status int, doc map[string]any, p listParams) {
+	resourceHeaders(w, status, doc)
+	writeJSON(w, status, project(doc, p.attributes, p.excluded))
+}
+
+func resourceHeaders(w http.ResponseWriter, status int, doc map[string]any) {
 	if meta, ok := doc["meta"].(map[string]any); ok {
 		if v, ok := meta["version"].(string); ok {
 			w.Header().Set("ETag", v)
@@ -205,7 +212,6 @@ func writeResource(w http.ResponseWriter, status int, doc map[string]any) {
 			w.Header().Set("Location", loc)
 		}
 	}
-	writeJSON(w, status, doc)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -27,6 +27,15 @@ type userChange struct {
 	externalID *string
 }
 
+// core is the change as the core's one SCIM use case takes it.
+func (c userChange) core() roster.SCIMUserChange {
+	out := roster.SCIMUserChange{Active: c.active, ExternalID: c.externalID}
+	if c.changed {
+		out.Update = &c.in
+	}
+	return out
+}
+
 func diffUser(before, after map[string]any, languages []string) (userChange, error) {
 	var c userChange
 	set := func() { c.changed = true }

@@ -1,7 +1,6 @@
 package scim
 
 import (
-	"context"
 	"net/http"
 	"strings"
 
@@ -16,17 +15,14 @@ func (s *Server) renderContext(r *http.Request, a *roster.Actor, users []roster.
 	if err != nil {
 		return nil, err
 	}
-	groups, err := s.svc.ListGroups(ctx, a)
-	if err != nil {
-		return nil, err
-	}
-	c := &userContext{base: s.baseURL(r), tenant: t.Name, languages: t.Settings.Languages, groups: map[int64]string{}}
-	for _, g := range groups {
-		c.groups[g.ID] = g.Name
-	}
-	var agentIDs []int64
+	c := &userContext{base: s.baseURL(r), tenant: t.Name, languages: t.Settings.Languages}
+	var agentIDs, groupIDs []int64
 	for _, u := range users {
 		agentIDs = append(agentIDs, u.AgentIDs...)
+		groupIDs = append(groupIDs, u.GroupID)
+	}
+	if c.groups, err = s.svc.GroupNames(ctx, a, groupIDs); err != nil {
+		return nil, err
 	}
 	if c.agentKeys, err = s.svc.AgentKeys(ctx, a, agentIDs); err != nil {
 		return nil, err
@@ -99,10 +95,15 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request, a *roster.Actor
 		writeError(w, err)
 		return
 	}
-	writeResource(w, http.StatusOK, project(doc, p.attributes, p.excluded))
+	writeProjected(w, http.StatusOK, doc, p)
 }
 
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
+	p, err := paramsFromQuery(r) // attributes/excludedAttributes shape the answer (RFC 7644 §3.9)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
 	body, err := readBody(r)
 	if err != nil {
 		writeError(w, err)
@@ -136,23 +137,17 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, a *roster.Ac
 	if ch.externalID != nil {
 		ext = *ch.externalID
 	}
-	u, err := s.svc.CreateUserSCIM(r.Context(), a, ch.in, ext, password)
+	u, err := s.svc.CreateUserSCIM(r.Context(), a, ch.in, roster.SCIMCreate{ExternalID: ext, Password: password, Inactive: ch.active != nil && !*ch.active})
 	if err != nil {
 		s.fail(w, r, err)
 		return
-	}
-	if ch.active != nil && !*ch.active {
-		if _, err := s.svc.DeactivateUser(r.Context(), a, u.ID); err != nil {
-			s.fail(w, r, err)
-			return
-		}
 	}
 	_, out, _, err := s.userDoc(r, a, u.ID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeResource(w, http.StatusCreated, out)
+	writeProjected(w, http.StatusCreated, out, p)
 }
 
 // withoutReadOnly drops what a client may send but not set (RFC 7643
@@ -237,6 +232,11 @@ func (s *Server) changeUser(w http.ResponseWriter, r *http.Request, a *roster.Ac
 		writeError(w, err)
 		return
 	}
+	p, err := paramsFromQuery(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
 	cur, before, c, err := s.userDoc(r, a, id)
 	if err != nil {
 		s.fail(w, r, err)
@@ -245,9 +245,9 @@ func (s *Server) changeUser(w http.ResponseWriter, r *http.Request, a *roster.Ac
 	if !ifMatch(w, r, before) {
 		return
 	}
-	// With If-Match, the version read here goes to the first core call,
-	// which checks it in its transaction with the row locked: a change that
-	// came between this read and the write answers 412, not overwritten.
+	// With If-Match, the version read here goes to the core, which checks
+	// it in the change's transaction with the row locked: a change that came
+	// between this read and the write answers 412, not overwritten.
 	ctx := r.Context()
 	if r.Header.Get("If-Match") != "" {
 		ctx = roster.IfVersion(ctx, roster.Version(cur.UpdatedAt))
@@ -262,7 +262,7 @@ func (s *Server) changeUser(w http.ResponseWriter, r *http.Request, a *roster.Ac
 		writeError(w, err)
 		return
 	}
-	if err := s.applyUserChange(ctx, r.Context(), a, id, ch); err != nil {
+	if err := s.svc.ChangeUserSCIM(ctx, a, id, ch.core()); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -271,36 +271,7 @@ func (s *Server) changeUser(w http.ResponseWriter, r *http.Request, a *roster.Ac
 		s.fail(w, r, err)
 		return
 	}
-	p, _ := paramsFromQuery(r)
-	writeResource(w, http.StatusOK, project(out, p.attributes, p.excluded))
-}
-
-// applyUserChange calls the core: the update, then (de)activation, then the
-// external id. A reactivation comes first, so that the update meets an
-// active user. The first call gets versioned (the If-Match check of the
-// read the change was made from), the others ctx.
-func (s *Server) applyUserChange(versioned, ctx context.Context, a *roster.Actor, id int64, ch userChange) error {
-	// The first call checks the version read before; later ones follow it.
-	next := func() context.Context { c := versioned; versioned = ctx; return c }
-	if ch.active != nil && *ch.active {
-		if _, err := s.svc.ReactivateUser(next(), a, id); err != nil && roster.ErrorCode(err) != roster.EConflict {
-			return err // a conflict: not deactivated (invited), nothing to do
-		}
-	}
-	if ch.changed {
-		if _, err := s.svc.UpdateUser(next(), a, id, ch.in); err != nil {
-			return err
-		}
-	}
-	if ch.active != nil && !*ch.active {
-		if _, err := s.svc.DeactivateUser(next(), a, id); err != nil {
-			return err
-		}
-	}
-	if ch.externalID != nil {
-		return s.svc.SetUserExternalID(next(), a, id, *ch.externalID)
-	}
-	return nil
+	writeProjected(w, http.StatusOK, out, p)
 }
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, a *roster.Actor) {

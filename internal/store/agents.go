@@ -392,8 +392,9 @@ func (q *queries) RecountAgentIDs(ctx context.Context, tenantID int64, ids []int
 }
 
 // loadUserAgentIDs fills the agent IDs of a page of users (loadUserLinks).
-func (q *queries) loadUserAgentIDs(ctx context.Context, tenantID int64, in string, args []any, users []roster.User, idx map[int64]int) error {
-	rows, err := q.query(ctx, `SELECT user_id, id FROM agent_ids WHERE tenant_id = ? AND user_id IN (`+in+`) ORDER BY id`, args...)
+func (q *queries) loadUserAgentIDs(ctx context.Context, tenantID int64, in string, args []any, users []roster.User, idx map[int64]int,
+	query func(context.Context, string, ...any) (*sql.Rows, error)) error {
+	rows, err := query(ctx, `SELECT user_id, id FROM agent_ids WHERE tenant_id = ? AND user_id IN (`+in+`) ORDER BY id`, args...)
 	if err != nil {
 		return err
 	}

@@ -29,6 +29,11 @@ func (q *queries) TeamMembers(ctx context.Context, tenantID int64, f roster.Team
 		where = append(where, "u.id <> ?")
 		args = append(args, f.ExceptUserID)
 	}
+	if f.Role != "" {
+		where = append(where, `EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.tenant_id = ur.tenant_id AND r.id = ur.role_id
+			WHERE ur.tenant_id = u.tenant_id AND ur.user_id = u.id AND r.key = ?)`)
+		args = append(args, f.Role)
+	}
 	cond := strings.Join(where, " AND ")
 	var total int
 	if err := q.queryRow(ctx, `SELECT count(*) FROM users u WHERE `+cond, args...).Scan(&total); err != nil {

@@ -13,8 +13,10 @@ import (
 // needs none of this: pgx prepares each statement once per connection and
 // keeps it.
 //
-// Only fixed query texts go through here, so the cache stays as small as
-// the code's list of them; it is never emptied. The first use of a
+// Only fixed query texts, or texts of a bounded set of shapes (user list
+// pages without group lists, the links of a full page), go
+// through here, so the cache stays as small as the code's list of them; it
+// is never emptied. The first use of a
 // statement inside a transaction runs unprepared while it is prepared in
 // the background. A database given a full ANALYZE (sqlite_stat4 samples;
 // Roster itself only runs PRAGMA optimize, which takes none) recompiles a
@@ -92,6 +94,16 @@ func (q *queries) queryRowKept(ctx context.Context, query string, args ...any) r
 		return row{st.QueryRowContext(ctx, args...), q.d}
 	}
 	return q.queryRow(ctx, query, args...)
+}
+
+// queryKept is query for a query text of a bounded set on a per-request
+// path (a user list page of a common shape, the links of a full page).
+func (q *queries) queryKept(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := q.kept(ctx, query); st != nil {
+		rows, err := st.QueryContext(ctx, args...)
+		return rows, q.d.mapErr(err)
+	}
+	return q.query(ctx, query, args...)
 }
 
 // execKept is exec for a fixed query text on a per-request path.

@@ -289,6 +289,14 @@ func (q *queries) ListUsersSCIM(ctx context.Context, tenantID int64, f roster.SC
 	if reversed {
 		offset, desc = total-offset-limit, !desc
 	}
+	if f.After > 0 { // id order, from where the previous page ended
+		op := ">"
+		if f.Desc {
+			op = "<"
+		}
+		cond, args = cond+" AND u.id "+op+" ?", append(args, f.After)
+		offset, limit, desc, reversed = 0, f.Limit, f.Desc, false
+	}
 	ids, err := q.int64s(ctx, `SELECT u.id FROM users u WHERE `+cond+` ORDER BY `+q.d.scimOrder(f.SortBy, desc)+` LIMIT ? OFFSET ?`,
 		append(args, limit, offset)...)
 	if err != nil || len(ids) == 0 {
@@ -428,6 +436,28 @@ func (q *queries) GroupMembers(ctx context.Context, tenantID, groupID int64) ([]
 			return nil, err
 		}
 		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+func (q *queries) GroupNames(ctx context.Context, tenantID int64, ids []int64) (map[int64]string, error) {
+	out := make(map[int64]string, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	in, args := inList("id", ids)
+	rows, err := q.query(ctx, `SELECT id, name FROM org_groups WHERE tenant_id = ? AND `+in, append([]any{tenantID}, args...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, err
+		}
+		out[id] = name
 	}
 	return out, rows.Err()
 }

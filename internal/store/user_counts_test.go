@@ -65,7 +65,7 @@ func TestUserCounts(t *testing.T) {
 				{}, {Status: "active"}, {Status: "deactivated"}, {Status: "active,deactivated"},
 				{Group: fmt.Sprint(team.ID)}, {Group: fmt.Sprint(root)}, {Group: fmt.Sprint(team.ID), Status: "deactivated"},
 				{Role: roster.RoleTeamLeader}, {Role: roster.RoleAgent, Status: "active"}, {Role: roster.RoleTeamLeader, Status: "deactivated"},
-				{Role: roster.RoleAgent, Group: fmt.Sprint(team.ID)}, {Q: "user1"},
+				{Role: roster.RoleAgent, Group: fmt.Sprint(team.ID)}, {Q: "ser1"}, // a substring ("user1" is a username: an exact lookup)
 			} {
 				p, err := svc.ListUsers(ctx, a, q)
 				if err != nil {

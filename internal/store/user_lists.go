@@ -148,7 +148,19 @@ func (q *queries) ListUsers(ctx context.Context, tenantID int64, f roster.UserFi
 		}
 		sets = append(sets, s)
 	}
-	if f.Query != "" {
+	exact, err := q.exactMatches(ctx, tenantID, f.Exact)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(exact) > 0 {
+		// A complete username, email or mobile number that matches: those
+		// users, from the unique indexes.
+		loginsHoldAll = false
+		where = append(where, "id IN ("+placeholders(len(exact))+")")
+		for _, id := range exact {
+			args = append(args, id)
+		}
+	} else if f.Query != "" {
 		if q.d.dialect == SQLite && len([]rune(f.Query)) >= 3 {
 			// The trigram index answers phrases of three or more characters.
 			// Its rowids are tenant_id<<32 + id: the tenant's rows are one
@@ -196,7 +208,16 @@ func (q *queries) ListUsers(ctx context.Context, tenantID int64, f roster.UserFi
 		count, countArgs = `SELECT count(*) FROM users u WHERE `+cond, condArgs
 	}
 	var total int
-	if err := q.queryRow(ctx, count, countArgs...).Scan(&total); err != nil {
+	// Without group lists (a subtree filter, a scoped actor's groups) the
+	// query texts are of a few dozen shapes (sort, order, statuses, role,
+	// search kind): those are kept prepared, as compiling them cost more
+	// than running them.
+	keep := len(f.GroupIDs) == 0 && f.Scope == nil
+	queryRow, queryRows := q.queryRow, q.query
+	if keep {
+		queryRow, queryRows = q.queryRowKept, q.queryKept
+	}
+	if err := queryRow(ctx, count, countArgs...).Scan(&total); err != nil {
 		return nil, 0, q.d.mapErr(err)
 	}
 	offset := (f.Page - 1) * f.PerPage
@@ -271,7 +292,7 @@ func (q *queries) ListUsers(ctx context.Context, tenantID int64, f roster.UserFi
 	if f.Sort == "last_login_at" {
 		from += " JOIN user_logins l ON l.tenant_id = u.tenant_id AND l.user_id = u.id"
 	}
-	rows, err := q.query(ctx, `SELECT `+userColumns+` FROM `+from+` JOIN (`+ids+` LIMIT ? OFFSET ?) p ON p.id = u.id ORDER BY `+order,
+	rows, err := queryRows(ctx, `SELECT `+userColumns+` FROM `+from+` JOIN (`+ids+` LIMIT ? OFFSET ?) p ON p.id = u.id ORDER BY `+order,
 		append(slices.Clone(idsArgs), limit, offset)...)
 	if err != nil {
 		return nil, 0, err

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/roster-dev/roster/internal/roster"
@@ -140,7 +141,13 @@ func (q *queries) loadUserLinks(ctx context.Context, tenantID int64, users []ros
 		args = append(args, u.ID)
 	}
 	in := placeholders(len(users))
-	rows, err := q.query(ctx, `SELECT ur.user_id, r.key FROM user_roles ur JOIN roles r ON r.tenant_id = ur.tenant_id AND r.id = ur.role_id
+	// A full page's links have one query text per page size, an exact
+	// lookup's one per match (at most three): kept prepared.
+	query := q.query
+	if len(users) <= 3 || slices.Contains(roster.PerPageChoices, len(users)) {
+		query = q.queryKept
+	}
+	rows, err := query(ctx, `SELECT ur.user_id, r.key FROM user_roles ur JOIN roles r ON r.tenant_id = ur.tenant_id AND r.id = ur.role_id
 		WHERE ur.tenant_id = ? AND ur.user_id IN (`+in+`) ORDER BY r.id`, args...)
 	if err != nil {
 		return err
@@ -158,7 +165,7 @@ func (q *queries) loadUserLinks(ctx context.Context, tenantID int64, users []ros
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	rows, err = q.query(ctx, `SELECT user_id, group_id FROM user_group_access WHERE tenant_id = ? AND user_id IN (`+in+`) ORDER BY group_id`, args...)
+	rows, err = query(ctx, `SELECT user_id, group_id FROM user_group_access WHERE tenant_id = ? AND user_id IN (`+in+`) ORDER BY group_id`, args...)
 	if err != nil {
 		return err
 	}
@@ -174,7 +181,7 @@ func (q *queries) loadUserLinks(ctx context.Context, tenantID int64, users []ros
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	return q.loadUserAgentIDs(ctx, tenantID, in, args, users, idx)
+	return q.loadUserAgentIDs(ctx, tenantID, in, args, users, idx, query)
 }
 
 func (q *queries) DeleteUser(ctx context.Context, tenantID, id int64) error {

@@ -39,6 +39,13 @@
             if (fresh && old) {
               old.replaceWith(fresh);
               autosubmit(fresh);
+              labelCells(fresh);
+              // Links in the form that depend on the search (Download CSV)
+              // follow it too.
+              qsa("a[id]", form).forEach(function (a) {
+                var twin = doc.getElementById(a.id);
+                if (twin) a.setAttribute("href", twin.getAttribute("href"));
+              });
               qsa("[data-select-all]", fresh).forEach(function (b) { b.hidden = false; });
               history.replaceState(null, "", url);
             }
@@ -46,6 +53,26 @@
           .catch(function () {});
       }, 250);
       input.addEventListener("input", run);
+    });
+  }
+
+  // At phone width a list's rows become cards (console.css): each cell
+  // carries its column's heading as data-label, shown before the value.
+  // Headings that are only for screen readers ("Actions") label nothing.
+  function labelCells(root) {
+    qsa("table.table", root).forEach(function (table) {
+      var heads = qsa("thead th", table).map(function (th) {
+        var text = th.textContent.trim();
+        var hidden = qsa(".sr-only", th).map(function (e) { return e.textContent.trim(); }).join(" ");
+        return text === hidden ? "" : text.replace(/[▲▼↕]/g, "").trim();
+      });
+      qsa("tbody tr", table).forEach(function (tr) {
+        var col = 0;
+        qsa(":scope > td, :scope > th", tr).forEach(function (td) {
+          if (heads[col] && !td.hasAttribute("data-label")) td.setAttribute("data-label", heads[col]);
+          col += td.colSpan || 1;
+        });
+      });
     });
   }
 
@@ -87,7 +114,7 @@
         .then(function (url) {
           url = url.trim();
           btn.setAttribute("data-copied", url);
-          var ok = function () { say(btn, msg("linkCopied", "Link copied")); };
+          var ok = function () { say(btn, msg("linkCopied", "Link copied"), msg("linkCopiedSpoken", "Link copied. The emailed link stops working: send this one instead.")); };
           if (navigator.clipboard && window.isSecureContext) {
             navigator.clipboard.writeText(url).then(ok, function () { fallbackCopy(url); ok(); });
           } else { fallbackCopy(url); ok(); }
@@ -108,14 +135,16 @@
     return document.body.getAttribute("data-msg-" + name.replace(/[A-Z]/g, function (c) { return "-" + c.toLowerCase(); })) || fallback;
   }
 
-  function say(btn, text) {
+  // say shows text on the button for a moment and tells screen readers
+  // (spoken, when given, is the longer sentence for the live region).
+  function say(btn, text, spoken) {
     var live = qs("#live-region");
     if (!live) {
       live = document.createElement("div");
       live.id = "live-region"; live.className = "sr-only"; live.setAttribute("role", "status");
       document.body.appendChild(live);
     }
-    live.textContent = text;
+    live.textContent = spoken || text;
     if (!btn.dataset.label) btn.dataset.label = btn.innerHTML;
     btn.textContent = text;
     clearTimeout(btn._sayTimer);
@@ -180,6 +209,12 @@
       roleBoxes.forEach(function (b) { b.addEventListener("change", sync); });
       sync();
     }
+    // Ticking Team Leader opens the row's Teams: a team leader needs one.
+    var teams = qs("details.teams", row);
+    roleBoxes.forEach(function (b) {
+      if (b.getAttribute("data-role") !== "team_leader") return;
+      b.addEventListener("change", function () { if (b.checked && teams) teams.open = true; });
+    });
     qsa(".typeahead", row).forEach(setupTypeahead);
   }
 
@@ -367,6 +402,7 @@
     importProgress();
     bulkSelect();
     autosubmit(document);
+    labelCells(document);
     liveSearch();
     copyButtons();
     ssoRoute();
