@@ -153,12 +153,7 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, a *roster.A
 		writeError(w, err)
 		return
 	}
-	body, err := readBody(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	doc, err := canonical(body, groupSchema())
+	doc, err := readDocument(r, groupSchema())
 	if err != nil {
 		writeError(w, err)
 		return
@@ -205,11 +200,7 @@ func memberIDs(v any) ([]int64, error) {
 
 func (s *Server) replaceGroup(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
 	s.changeGroup(w, r, a, func(before map[string]any) (map[string]any, error) {
-		body, err := readBody(r)
-		if err != nil {
-			return nil, err
-		}
-		doc, err := canonical(body, groupSchema())
+		doc, err := readDocument(r, groupSchema())
 		if err != nil {
 			return nil, err
 		}

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -153,6 +154,16 @@ func commonAttrs() []attr {
 // attribute name it knows, drops what it does not know (attributes Roster
 // does not keep, such as title or addresses, are ignored), and refuses an
 // extension it does not know.
+// readDocument reads a request's resource and puts it in canonical form
+// for schema (what create and replace take).
+func readDocument(r *http.Request, schema map[string][]attr) (map[string]any, error) {
+	body, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	return canonical(body, schema)
+}
+
 func canonical(doc map[string]any, schema map[string][]attr) (map[string]any, error) {
 	out := map[string]any{}
 	for k, v := range doc {

@@ -104,12 +104,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, a *roster.Ac
 		writeError(w, err)
 		return
 	}
-	body, err := readBody(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	doc, err := canonical(body, userSchema())
+	doc, err := readDocument(r, userSchema())
 	if err != nil {
 		writeError(w, err)
 		return
@@ -170,11 +165,7 @@ func withoutReadOnly(doc map[string]any) map[string]any {
 
 func (s *Server) replaceUser(w http.ResponseWriter, r *http.Request, a *roster.Actor) {
 	s.changeUser(w, r, a, func(before map[string]any) (map[string]any, error) {
-		body, err := readBody(r)
-		if err != nil {
-			return nil, err
-		}
-		doc, err := canonical(body, userSchema())
+		doc, err := readDocument(r, userSchema())
 		if err != nil {
 			return nil, err
 		}
