@@ -122,7 +122,7 @@ func TestAccessLogOfEveryDoor(t *testing.T) {
 			{"console", "GET", "/users", "", "GET /users", "user:" + strconv.FormatInt(ada.ID, 10), 200},
 			{"console", "GET", "/users/999999", "", "GET /users/{id}", "user:" + strconv.FormatInt(ada.ID, 10), 404},
 			{"api", "GET", "/api/v1/groups", secret, "GET /api/v1/groups", "token:" + strconv.FormatInt(tok.ID, 10), 200},
-			{"scim", "GET", "/scim/v2/Users", secret, "/scim/v2/Users", "token:" + strconv.FormatInt(tok.ID, 10), 200},
+			{"scim", "GET", "/scim/v2/Users", secret, "GET /scim/v2/Users", "token:" + strconv.FormatInt(tok.ID, 10), 200},
 		}
 		for _, c := range cases {
 			client := browser

@@ -151,6 +151,10 @@ func (s *Server) Register(mux *http.ServeMux) {
 		slices.Sort(allow)
 		mux.Handle(Base+path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if h, ok := methods[r.Method]; ok {
+				// The mux matched the path alone; name the route as the
+				// other doors do ("GET /scim/v2/Users"), for the access
+				// log and the metrics.
+				r.Pattern = r.Method + " " + r.Pattern
 				h.ServeHTTP(w, r)
 				return
 			}
